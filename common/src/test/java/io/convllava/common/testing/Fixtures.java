@@ -1,0 +1,64 @@
+package io.convllava.common.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Locates the reference fixtures and the bundled demo model inside the project (copies of ../shared/fixtures,
+ * so a clone tests on its own). Surefire passes {@code convllava.fixtures}; otherwise we search upwards.
+ */
+public final class Fixtures {
+    private Fixtures() {
+    }
+
+    /** {@code tests/fixtures}: convllava/ (tiny, hubtiny) and holdout/. */
+    public static Path root() {
+        String prop = System.getProperty("convllava.fixtures");
+        if (prop != null && Files.isDirectory(Path.of(prop))) {
+            return Path.of(prop);
+        }
+        return projectRoot().resolve("tests/fixtures");
+    }
+
+    public static Path projectRoot() {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null) {
+            if (Files.isDirectory(p.resolve("tests/fixtures")) && Files.exists(p.resolve("pom.xml"))) {
+                return p;
+            }
+            p = p.getParent();
+        }
+        throw new IllegalStateException("cannot find the project root (a folder with tests/fixtures) above "
+                + Path.of("").toAbsolutePath());
+    }
+
+    /** The folder holding {@code <name>-reference.json} etc.: convllava/ for tiny and hubtiny, holdout/ for holdout. */
+    public static Path referenceDir(String fixture) {
+        return fixture.startsWith("holdout") ? root().resolve("holdout") : root().resolve("convllava");
+    }
+
+    /** A reference file of a fixture, e.g. {@code file("tiny-convllava", "pixels.npy")}. */
+    public static Path file(String fixture, String suffix) {
+        return referenceDir(fixture).resolve(fixture + "-" + suffix);
+    }
+
+    /** {@code tests/fixtures/convllava/tiny-convllava}: flat safetensors layout, tower inside the main shards. */
+    public static Path tinyModel() {
+        return root().resolve("convllava/tiny-convllava");
+    }
+
+    /** Hugging Face hub cache holding ConvLLaVA/ConvLLaVA-sft-tiny and ConvLLaVA/ConvLLaVA-ConvNeXt-tiny (.bin). */
+    public static Path hubtinyCache() {
+        return root().resolve("convllava/hubtiny-convllava/hub");
+    }
+
+    /** Hub cache of the holdout fixture: ConvLLaVA/ConvLLaVA-sft-384 and ConvLLaVA/ConvLLaVA-ConvNeXt-384 (GQA). */
+    public static Path holdoutCache() {
+        return root().resolve("holdout/holdout-convllava/hub");
+    }
+
+    /** The bundled demo model {@code models/convllava-shapes}. */
+    public static Path shapesModel() {
+        return projectRoot().resolve("models/convllava-shapes");
+    }
+}
