@@ -1,0 +1,135 @@
+package io.convllava.coordinator.server;
+
+import io.convllava.common.sampling.SamplingParams;
+import io.convllava.coordinator.generate.GenerationRequest;
+import io.convllava.coordinator.generate.ImageInput;
+import io.convllava.coordinator.text.ChatMessage;
+import io.convllava.coordinator.text.ConversationTemplate;
+import io.convllava.proto.v1.GenerateRequest;
+import io.convllava.proto.v1.Image;
+import io.convllava.proto.v1.Message;
+import io.convllava.proto.v1.SamplingOptions;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Checks a public {@link GenerateRequest} and turns it into a {@link GenerationRequest}: INVALID_ARGUMENT with a
+ * message naming the field for anything malformed, NOT_FOUND for an unknown model or an image hash that is not
+ * cached. Inline images are remembered in the {@link ImageCache} so later requests can refer to them by hash.
+ */
+public final class GenerateRequestReader {
+    static final String DEFAULT_TEMPLATE = "vicuna_v1";
+
+    private final String modelId;
+    private final ImageCache images;
+    private final int defaultMaxNewTokens;
+    private final int maxNewTokensLimit;
+
+    /**
+     * @param defaultMaxNewTokens used when the request leaves max_new_tokens at 0
+     * @param maxNewTokensLimit   the largest max_new_tokens accepted (the decoder's context)
+     */
+    public GenerateRequestReader(String modelId, ImageCache images, int defaultMaxNewTokens, int maxNewTokensLimit) {
+        this.modelId = modelId;
+        this.images = images;
+        this.defaultMaxNewTokens = Math.min(defaultMaxNewTokens, maxNewTokensLimit);
+        this.maxNewTokensLimit = maxNewTokensLimit;
+    }
+
+    public GenerationRequest read(GenerateRequest request) {
+        if (request.hasModel() && !request.getModel().isEmpty() && !request.getModel().equals(modelId)) {
+            throw Status.NOT_FOUND.withDescription("model '" + request.getModel() + "' is not served here; this cluster"
+                    + " serves '" + modelId + "' (see ListModels)").asRuntimeException();
+        }
+        if (request.getMessagesCount() == 0) {
+            throw invalid("messages: send at least one message (the user's question)");
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        List<ImageInput> inputs = new ArrayList<>();
+        for (int i = 0; i < request.getMessagesCount(); i++) {
+            Message m = request.getMessages(i);
+            messages.add(message(m, i));
+            for (int j = 0; j < m.getImagesCount(); j++) {
+                inputs.add(ImageInput.ofBytes(image(m.getImages(j), "messages[" + i + "].images[" + j + "]")));
+            }
+        }
+        int maxNewTokens = request.getMaxNewTokens() == 0 ? defaultMaxNewTokens : request.getMaxNewTokens();
+        if (maxNewTokens < 1 || maxNewTokens > maxNewTokensLimit) {
+            throw invalid("max_new_tokens must be between 1 and " + maxNewTokensLimit + " (0 = the default "
+                    + defaultMaxNewTokens + "), got " + request.getMaxNewTokens());
+        }
+        return new GenerationRequest(messages, inputs, template(request.getTemplate()),
+                sampling(request.hasSampling() ? request.getSampling() : SamplingOptions.getDefaultInstance()),
+                maxNewTokens, request.getStopList(), request.getReturnPrefillLogits(), false);
+    }
+
+    /** Images go before the text unless the text places them with {@code <image>} (the template checks the count). */
+    private static ChatMessage message(Message m, int index) {
+        ChatMessage.Role role = switch (m.getRole()) {
+            case USER -> ChatMessage.Role.USER;
+            case ASSISTANT -> ChatMessage.Role.ASSISTANT;
+            default -> throw invalid("messages[" + index + "].role must be USER or ASSISTANT, got " + m.getRole());
+        };
+        try {
+            return new ChatMessage(role, m.getText(), m.getImagesCount());
+        } catch (IllegalArgumentException e) {
+            throw invalid("messages[" + index + "]: " + e.getMessage());
+        }
+    }
+
+    private byte[] image(Image image, String field) {
+        switch (image.getSourceCase()) {
+            case DATA -> {
+                if (image.getData().isEmpty()) {
+                    throw invalid(field + ".data is empty: send the image file's bytes (PNG, JPEG, ...)");
+                }
+                byte[] bytes = image.getData().toByteArray();
+                images.put(bytes);
+                return bytes;
+            }
+            case SHA256 -> {
+                String hash = image.getSha256();
+                if (!ImageCache.isSha256(hash)) {
+                    throw invalid(field + ".sha256 must be 64 hex digits (the SHA-256 of the image bytes), got '"
+                            + hash + "'");
+                }
+                return images.get(hash).orElseThrow(() -> Status.NOT_FOUND.withDescription(field + ".sha256 " + hash
+                        + " is not cached here (never sent, or evicted): send the image bytes in data instead")
+                        .asRuntimeException());
+            }
+            default -> throw invalid(field + " has neither data nor sha256: send the image bytes or the hash of an"
+                    + " image sent earlier");
+        }
+    }
+
+    private static ConversationTemplate template(String name) {
+        String chosen = name.isEmpty() ? DEFAULT_TEMPLATE : name;
+        try {
+            return ConversationTemplate.byName(chosen);
+        } catch (IllegalArgumentException e) {
+            throw invalid("template '" + chosen + "' is unknown: use vicuna_v1 or llava_v1");
+        }
+    }
+
+    private static SamplingParams sampling(SamplingOptions s) {
+        if (!(s.getTemperature() >= 0f) || Float.isInfinite(s.getTemperature())) {
+            throw invalid("sampling.temperature must be a finite number >= 0 (0 = greedy), got " + s.getTemperature());
+        }
+        if (!(s.getTopP() >= 0f && s.getTopP() <= 1f)) {
+            throw invalid("sampling.top_p must be in (0, 1] (0 = unset = 1), got " + s.getTopP());
+        }
+        if (s.getTopK() < 0) {
+            throw invalid("sampling.top_k must be >= 0 (0 = disabled), got " + s.getTopK());
+        }
+        long seed = s.hasSeed() ? s.getSeed() : ThreadLocalRandom.current().nextLong();
+        return new SamplingParams(s.getTemperature(), s.getTopP() == 0f ? 1f : s.getTopP(), s.getTopK(), seed);
+    }
+
+    static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+}
