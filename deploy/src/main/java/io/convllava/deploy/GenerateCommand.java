@@ -67,20 +67,24 @@ public final class GenerateCommand {
                 out.print(delta);
                 out.flush();
             };
-            GenerationResult result = engine.generator().generate(request, stream);
-            if (o.has("dump-dir")) {
-                dump(Path.of(o.get("dump-dir")), result);
-            }
-            if (json) {
-                out.println(toJson(result));
-            } else {
-                out.println();
-                for (BoundingBox b : result.boxes()) {
-                    out.printf("box: [%.1f, %.1f, %.1f, %.1f] px%n", b.x1(), b.y1(), b.x2(), b.y2());
-                }
-            }
+            print(o, engine.generator().generate(request, stream), out);
         }
         return 0;
+    }
+
+    /** What follows the streamed text: the dump, then the JSON (with --json) or the boxes. */
+    static void print(Options o, GenerationResult result, PrintStream out) throws IOException {
+        if (o.has("dump-dir")) {
+            dump(Path.of(o.get("dump-dir")), result);
+        }
+        if (o.flag("json")) {
+            out.println(toJson(result));
+        } else {
+            out.println();
+            for (BoundingBox b : result.boxes()) {
+                out.printf("box: [%.1f, %.1f, %.1f, %.1f] px%n", b.x1(), b.y1(), b.x2(), b.y2());
+            }
+        }
     }
 
     static String toJson(GenerationResult r) {

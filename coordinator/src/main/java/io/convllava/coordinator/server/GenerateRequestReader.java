@@ -1,6 +1,7 @@
 package io.convllava.coordinator.server;
 
 import io.convllava.common.sampling.SamplingParams;
+import io.convllava.common.transport.SamplingCodec;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.text.ChatMessage;
@@ -115,18 +116,13 @@ public final class GenerateRequestReader {
         }
     }
 
+    /** Greedy when absent; a random seed when none is given. */
     private static SamplingParams sampling(SamplingOptions s) {
-        if (!(s.getTemperature() >= 0f) || Float.isInfinite(s.getTemperature())) {
-            throw invalid("sampling.temperature must be a finite number >= 0 (0 = greedy), got " + s.getTemperature());
+        try {
+            return SamplingCodec.decode(s, ThreadLocalRandom.current().nextLong());
+        } catch (IllegalArgumentException e) {
+            throw invalid(e.getMessage());
         }
-        if (!(s.getTopP() >= 0f && s.getTopP() <= 1f)) {
-            throw invalid("sampling.top_p must be in (0, 1] (0 = unset = 1), got " + s.getTopP());
-        }
-        if (s.getTopK() < 0) {
-            throw invalid("sampling.top_k must be >= 0 (0 = disabled), got " + s.getTopK());
-        }
-        long seed = s.hasSeed() ? s.getSeed() : ThreadLocalRandom.current().nextLong();
-        return new SamplingParams(s.getTemperature(), s.getTopP() == 0f ? 1f : s.getTopP(), s.getTopK(), seed);
     }
 
     static StatusRuntimeException invalid(String message) {

@@ -1,0 +1,163 @@
+package io.convllava.coordinator.routing;
+
+import io.convllava.common.cluster.ClusterSnapshot;
+import io.convllava.common.cluster.ClusterView;
+import io.convllava.common.cluster.LayerRange;
+import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.cluster.NodeRole;
+import io.convllava.common.cluster.Pipeline;
+import io.convllava.common.cluster.PipelineAssembler;
+import io.convllava.common.cluster.PipelineAssembly;
+import io.convllava.common.transport.TransportOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToIntFunction;
+import java.util.stream.Collectors;
+
+/**
+ * Chooses where a request runs, from the live cluster: the complete llm pipelines and the vision nodes of the
+ * latest {@link ClusterSnapshot}. A node that joins is used from the next snapshot on; one that leaves is dropped
+ * at once, with every pipeline it was part of, and its channel is shut down. The least loaded candidate wins: the
+ * requests this coordinator has in flight on a node plus the sessions and queue the node reports (for a pipeline,
+ * its busiest stage); ties rotate.
+ */
+public final class Router implements ClusterView.Listener, AutoCloseable {
+    private final int numLayers;
+    private final NodeChannels channels;
+    private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final AtomicInteger rotation = new AtomicInteger();
+    private volatile Routes routes;
+
+    /** @param numLayers decoder layers of the served model: only pipelines over exactly these count */
+    public Router(int numLayers, TransportOptions transport) {
+        this.numLayers = numLayers;
+        this.channels = new NodeChannels(transport);
+        this.routes = Routes.of(ClusterSnapshot.EMPTY, numLayers);
+    }
+
+    @Override
+    public void clusterChanged(ClusterSnapshot snapshot) {
+        Routes next = Routes.of(snapshot, numLayers);
+        routes = next;
+        Set<String> live = new HashSet<>();
+        for (NodeInfo n : snapshot.members().values()) {
+            live.add(n.address());
+        }
+        channels.retainOnly(live);
+        inFlight.keySet().retainAll(snapshot.members().keySet());
+    }
+
+    /** The least loaded complete pipeline; UNAVAILABLE naming the uncovered layers when there is none. */
+    public Lease<Pipeline> pickPipeline() {
+        Routes current = routes;
+        if (current.assembly().pipelines().isEmpty()) {
+            throw Status.UNAVAILABLE.withDescription(noPipelineReason(current)).asRuntimeException();
+        }
+        Pipeline best = leastLoaded(current.assembly().pipelines(),
+                p -> p.stages().stream().mapToInt(this::load).max().orElse(0));
+        return lease(best, best.nodeIds());
+    }
+
+    /** The least loaded vision node; UNAVAILABLE when none is registered. */
+    public Lease<NodeInfo> pickVisionNode() {
+        List<NodeInfo> vision = routes.vision();
+        if (vision.isEmpty()) {
+            throw Status.UNAVAILABLE.withDescription("no vision node is registered: start one (convllava vision-node)"
+                    + " or send a text-only request").asRuntimeException();
+        }
+        NodeInfo best = leastLoaded(vision, this::load);
+        return lease(best, List.of(best.nodeId()));
+    }
+
+    /** The cached channel to a node. */
+    public ManagedChannel channel(NodeInfo node) {
+        return channels.get(node.address());
+    }
+
+    /** The snapshot routing currently follows. */
+    public ClusterSnapshot snapshot() {
+        return routes.snapshot();
+    }
+
+    /** The pipelines and layer coverage routing currently uses. */
+    public PipelineAssembly assembly() {
+        return routes.assembly();
+    }
+
+    /** Requests this coordinator has in flight on a node. */
+    public int inFlight(String nodeId) {
+        AtomicInteger n = inFlight.get(nodeId);
+        return n == null ? 0 : n.get();
+    }
+
+    int openChannels() {
+        return channels.size();
+    }
+
+    @Override
+    public void close() {
+        channels.close();
+    }
+
+    private int load(NodeInfo node) {
+        return inFlight(node.nodeId()) + node.activeSessions() + node.queuedRequests();
+    }
+
+    private <T> T leastLoaded(List<T> candidates, ToIntFunction<T> load) {
+        int start = Math.floorMod(rotation.getAndIncrement(), candidates.size());
+        T best = null;
+        int bestLoad = Integer.MAX_VALUE;
+        for (int i = 0; i < candidates.size(); i++) {
+            T c = candidates.get((start + i) % candidates.size());
+            int l = load.applyAsInt(c);
+            if (l < bestLoad) {
+                best = c;
+                bestLoad = l;
+            }
+        }
+        return best;
+    }
+
+    private <T> Lease<T> lease(T target, List<String> nodeIds) {
+        for (String id : nodeIds) {
+            inFlight.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+        }
+        return new Lease<>(target, () -> {
+            for (String id : nodeIds) {
+                AtomicInteger n = inFlight.get(id);
+                if (n != null) {
+                    n.decrementAndGet();
+                }
+            }
+        });
+    }
+
+    private static String noPipelineReason(Routes r) {
+        List<LayerRange> missing = r.assembly().coverage().missing();
+        List<NodeInfo> llm = r.snapshot().members(NodeRole.LLM);
+        String nodes = llm.isEmpty() ? "no llm node is registered"
+                : llm.stream().map(n -> n.nodeId() + " " + n.layers().map(LayerRange::toString).orElse("loading"))
+                        .collect(Collectors.joining(", ", "llm nodes: ", ""));
+        if (!missing.isEmpty()) {
+            return "no complete llm pipeline: layers " + missing.stream().map(LayerRange::toString)
+                    .collect(Collectors.joining(", ")) + " (of 0-" + r.assembly().numLayers()
+                    + ") are not held by any llm node; " + nodes;
+        }
+        return "no complete llm pipeline: every layer is held, but no chain of llm nodes runs from layer 0 to "
+                + r.assembly().numLayers() + " with adjoining ranges; " + nodes;
+    }
+
+    /** What routing follows: a snapshot, its pipelines and its vision nodes. */
+    private record Routes(ClusterSnapshot snapshot, PipelineAssembly assembly, List<NodeInfo> vision) {
+        static Routes of(ClusterSnapshot snapshot, int numLayers) {
+            return new Routes(snapshot, PipelineAssembler.assemble(snapshot.members().values(), numLayers),
+                    snapshot.members(NodeRole.VISION));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.convllava.coordinator.server;
+
+import io.convllava.common.cluster.ClusterView;
+import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.cluster.NodeRegistration;
+import io.convllava.common.cluster.PlanLeader;
+import io.convllava.common.cluster.ZkLayout;
+import io.convllava.common.transport.GrpcServer;
+import io.convllava.coordinator.routing.Router;
+import org.apache.curator.framework.CuratorFramework;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A running coordinator: watches the cluster, routes requests, takes part in the plan leader election and serves
+ * the public API; registered in ZooKeeper as a COORDINATOR member once it answers.
+ */
+public final class CoordinatorServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatorServer.class);
+    private static final Duration ZK_WAIT = Duration.ofSeconds(30);
+
+    private final ClusterView view;
+    private final Router router;
+    private final GrpcServer server;
+    private final PlanLeader leader;
+    private final NodeRegistration registration;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private CoordinatorServer(ClusterView view, Router router, GrpcServer server, PlanLeader leader,
+                              NodeRegistration registration) {
+        this.view = view;
+        this.router = router;
+        this.server = server;
+        this.leader = leader;
+        this.registration = registration;
+    }
+
+    /** Starts everything; on failure, what was started is stopped again. */
+    public static CoordinatorServer start(ServedModel model, CoordinatorConfig config, CuratorFramework zk,
+                                          ZkLayout layout) throws Exception {
+        ClusterView view = new ClusterView(zk, layout);
+        Router router = new Router(model.numLayers(), config.transport());
+        GrpcServer server = null;
+        PlanLeader leader = null;
+        try {
+            view.start();
+            if (!view.awaitInitialized(ZK_WAIT)) {
+                throw new IOException("could not read the cluster state from ZooKeeper within " + ZK_WAIT);
+            }
+            view.addListener(router);
+            CoordinatorService service = new CoordinatorService(model, router,
+                    new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
+                    new ImageCache(config.imageCacheBytes()), config.defaultMaxNewTokens(), config.transport());
+            server = GrpcServer.start("coordinator " + config.nodeId(), config.host(), config.port(),
+                    config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued() + 4),
+                    List.of(service));
+            leader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay());
+            leader.start();
+            NodeRegistration registration = new NodeRegistration(zk, layout,
+                    NodeInfo.coordinator(config.nodeId(), config.host(), server.port(), model.id()));
+            registration.start();
+            if (!registration.waitForInitialCreate(ZK_WAIT)) {
+                registration.close();
+                throw new IOException("could not register coordinator " + config.nodeId() + " in ZooKeeper within "
+                        + ZK_WAIT);
+            }
+            return new CoordinatorServer(view, router, server, leader, registration);
+        } catch (Exception e) {
+            if (leader != null) {
+                leader.close();
+            }
+            if (server != null) {
+                server.close();
+            }
+            router.close();
+            view.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** {@code host:port} clients dial. */
+    public String address() {
+        return server.address();
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public boolean isPlanLeader() {
+        return leader.hasLeadership();
+    }
+
+    /** Stops this coordinator when the JVM exits (SIGINT, SIGTERM). */
+    public CoordinatorServer stopOnJvmShutdown() {
+        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "coordinator-shutdown"));
+        return this;
+    }
+
+    public void blockUntilShutdown() throws InterruptedException {
+        server.blockUntilShutdown();
+    }
+
+    /** Leaves the cluster first (no new requests get routed here), then drains and stops the server. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            registration.close();
+            leader.close();
+        } catch (IOException e) {
+            LOG.warn("coordinator {}: leaving ZooKeeper failed ({}); its znodes go when the session ends",
+                    registration.info().nodeId(), e.toString());
+        } finally {
+            server.close();
+            router.close();
+            view.close();
+        }
+    }
+}

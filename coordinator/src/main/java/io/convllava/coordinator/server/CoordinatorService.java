@@ -1,0 +1,180 @@
+package io.convllava.coordinator.server;
+
+import io.convllava.common.cluster.ClusterSnapshot;
+import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.cluster.Pipeline;
+import io.convllava.common.cluster.PipelineAssembly;
+import io.convllava.common.pipeline.DecoderPipeline;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.generate.GenerationRequest;
+import io.convllava.coordinator.generate.GenerationResult;
+import io.convllava.coordinator.generate.Generator;
+import io.convllava.coordinator.generate.TokenListener;
+import io.convllava.coordinator.routing.Lease;
+import io.convllava.coordinator.routing.Router;
+import io.convllava.proto.v1.ClusterStatus;
+import io.convllava.proto.v1.ConvLlavaGrpc;
+import io.convllava.proto.v1.Delta;
+import io.convllava.proto.v1.GenerateRequest;
+import io.convllava.proto.v1.GenerateResponse;
+import io.convllava.proto.v1.GetClusterStatusRequest;
+import io.convllava.proto.v1.LayerRange;
+import io.convllava.proto.v1.ListModelsRequest;
+import io.convllava.proto.v1.ListModelsResponse;
+import io.convllava.proto.v1.NodeStatus;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The public {@code ConvLlava} service. Each Generate call is checked, admitted (bounded concurrency), routed to
+ * the least loaded complete llm pipeline and, when it has images, a vision node, then run by a {@link Generator}
+ * built for it; tokens stream back as Delta events, then one Final. A client that cancels or whose deadline passes
+ * stops the decoding at the next token, and the generator releases the session's KV cache on every stage.
+ */
+public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatorService.class);
+    private static final long MAX_QUEUE_WAIT_MS = 60_000;
+
+    private final ServedModel model;
+    private final Router router;
+    private final AdmissionControl admission;
+    private final GenerateRequestReader reader;
+    private final TransportOptions transport;
+
+    public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
+                              int defaultMaxNewTokens, TransportOptions transport) {
+        this.model = model;
+        this.router = router;
+        this.admission = admission;
+        this.reader = new GenerateRequestReader(model.id(), images, defaultMaxNewTokens,
+                model.llm().maxPositionEmbeddings());
+        this.transport = transport;
+    }
+
+    @Override
+    public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
+        long received = System.nanoTime();
+        ServerCallStreamObserver<GenerateResponse> call = (ServerCallStreamObserver<GenerateResponse>) observer;
+        // with a cancel handler, events sent after a cancel are dropped instead of failing the handler
+        call.setOnCancelHandler(() -> LOG.debug("request {} cancelled by the client", request.getRequestId()));
+        String requestId = request.getRequestId().isEmpty() ? UUID.randomUUID().toString() : request.getRequestId();
+        try {
+            GenerationRequest generation = reader.read(request);
+            try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
+                 Lease<Pipeline> pipeline = router.pickPipeline()) {
+                double queueMs = ms(System.nanoTime() - received);
+                FirstToken first = new FirstToken();
+                GenerationResult result;
+                try (DecoderPipeline stages = RemotePipelines.over(pipeline.target(), router, transport)) {
+                    Generator generator = new Generator(model.tokenizer(),
+                            new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId), stages,
+                            model.llm().tokenizerModelMaxLength(), model.llm().maxPositionEmbeddings());
+                    result = generator.generate(generation, streamTo(call, first));
+                }
+                long end = System.nanoTime();
+                double firstTokenMs = ms((first.at == 0 ? end : first.at) - received);
+                call.onNext(GenerateResponse.newBuilder()
+                        .setFinal(FinalMessages.toFinal(result, queueMs, firstTokenMs, ms(end - received))).build());
+                call.onCompleted();
+            }
+        } catch (StatusRuntimeException e) {
+            fail(call, e, requestId);
+        } catch (IllegalArgumentException e) {
+            fail(call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException(), requestId);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(call, Status.CANCELLED.withDescription("the coordinator is shutting down").asRuntimeException(),
+                    requestId);
+        } catch (RuntimeException e) {
+            LOG.error("request {} failed", requestId, e);
+            fail(call, Status.INTERNAL.withDescription(e.toString()).withCause(e).asRuntimeException(), requestId);
+        }
+    }
+
+    @Override
+    public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
+        observer.onNext(ListModelsResponse.newBuilder().addModels(model.info()).build());
+        observer.onCompleted();
+    }
+
+    @Override
+    public void getClusterStatus(GetClusterStatusRequest request, StreamObserver<ClusterStatus> observer) {
+        observer.onNext(clusterStatus(router.snapshot(), router.assembly()));
+        observer.onCompleted();
+    }
+
+    /** Every member with role, address, layers, device and load; layer coverage, pipelines and the plan epoch. */
+    static ClusterStatus clusterStatus(ClusterSnapshot snapshot, PipelineAssembly assembly) {
+        ClusterStatus.Builder status = ClusterStatus.newBuilder()
+                .setNumLayers(assembly.numLayers())
+                .setLayersCovered(assembly.coverage().isComplete())
+                .addAllLayerReplicas(assembly.coverage().replicas())
+                .setPlanEpoch(snapshot.plan().epoch());
+        for (NodeInfo n : snapshot.members().values()) {
+            NodeStatus.Builder node = NodeStatus.newBuilder()
+                    .setId(n.nodeId())
+                    .setRole(NodeStatus.Role.valueOf(n.role().name()))
+                    .setAddress(n.address())
+                    .setModel(n.model() == null ? "" : n.model())
+                    .setDevice(n.device() == null ? "" : n.device())
+                    .setLoad(n.activeSessions() + n.queuedRequests())
+                    .setHealthy(snapshot.connected() && (n.role() != io.convllava.common.cluster.NodeRole.LLM
+                            || n.layers().isPresent()));
+            n.layers().ifPresent(r -> node.setLayers(LayerRange.newBuilder().setStart(r.start()).setEnd(r.end())));
+            status.addNodes(node);
+        }
+        for (Pipeline p : assembly.pipelines()) {
+            status.addPipelines(io.convllava.proto.v1.Pipeline.newBuilder().addAllNodeIds(p.nodeIds()));
+        }
+        return status.build();
+    }
+
+    /** Streams each token as a Delta; stops the generation once the client has gone or the deadline passed. */
+    private static TokenListener streamTo(ServerCallStreamObserver<GenerateResponse> call, FirstToken first) {
+        Context context = Context.current();
+        return (id, text) -> {
+            if (context.isCancelled()) {
+                throw Contexts.statusFromCancelled(context).asRuntimeException();
+            }
+            if (first.at == 0) {
+                first.at = System.nanoTime();
+            }
+            call.onNext(GenerateResponse.newBuilder()
+                    .setDelta(Delta.newBuilder().setText(text).addTokenIds(id)).build());
+        };
+    }
+
+    private static void fail(ServerCallStreamObserver<GenerateResponse> call, StatusRuntimeException e,
+                             String requestId) {
+        if (call.isCancelled()) {
+            LOG.debug("request {} ended after the client left: {}", requestId, e.getStatus());
+            return;
+        }
+        call.onError(e);
+    }
+
+    private static long maxQueueWaitMs() {
+        Deadline deadline = Context.current().getDeadline();
+        return deadline == null ? MAX_QUEUE_WAIT_MS
+                : Math.min(MAX_QUEUE_WAIT_MS, Math.max(0, deadline.timeRemaining(TimeUnit.MILLISECONDS)));
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    /** When the first token went out (0 = not yet); written and read on the handler thread only. */
+    private static final class FirstToken {
+        private long at;
+    }
+}
