@@ -7,7 +7,7 @@ import java.time.Duration;
 /**
  * How a coordinator runs.
  *
- * @param nodeId              its id in the cluster (one path segment)
+ * @param nodeId              its id in the cluster (one path segment); null = {@code coordinator-<host>:<port>}
  * @param host                address to bind and to advertise
  * @param port                0 = any free port
  * @param maxConcurrent       generations running at once

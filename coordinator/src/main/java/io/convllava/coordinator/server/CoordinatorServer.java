@@ -56,17 +56,18 @@ public final class CoordinatorServer implements AutoCloseable {
             CoordinatorService service = new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
                     new ImageCache(config.imageCacheBytes()), config.defaultMaxNewTokens(), config.transport());
-            server = GrpcServer.start("coordinator " + config.nodeId(), config.host(), config.port(),
+            server = GrpcServer.start("coordinator", config.host(), config.port(),
                     config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued() + 4),
                     List.of(service));
             leader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay());
             leader.start();
+            String nodeId = config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address();
             NodeRegistration registration = new NodeRegistration(zk, layout,
-                    NodeInfo.coordinator(config.nodeId(), config.host(), server.port(), model.id()));
+                    NodeInfo.coordinator(nodeId, config.host(), server.port(), model.id()));
             registration.start();
             if (!registration.waitForInitialCreate(ZK_WAIT)) {
                 registration.close();
-                throw new IOException("could not register coordinator " + config.nodeId() + " in ZooKeeper within "
+                throw new IOException("could not register coordinator " + nodeId + " in ZooKeeper within "
                         + ZK_WAIT);
             }
             return new CoordinatorServer(view, router, server, leader, registration);

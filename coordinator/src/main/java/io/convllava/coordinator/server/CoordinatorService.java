@@ -114,7 +114,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     }
 
     /** Every member with role, address, layers, device and load; layer coverage, pipelines and the plan epoch. */
-    static ClusterStatus clusterStatus(ClusterSnapshot snapshot, PipelineAssembly assembly) {
+    public static ClusterStatus clusterStatus(ClusterSnapshot snapshot, PipelineAssembly assembly) {
         ClusterStatus.Builder status = ClusterStatus.newBuilder()
                 .setNumLayers(assembly.numLayers())
                 .setLayersCovered(assembly.coverage().isComplete())
