@@ -15,8 +15,10 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.zip.CRC32;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriter;
@@ -145,6 +147,21 @@ class ImageDecoderTest {
         for (int i = 0; i < rgb.rgb().length; i++) {
             assertTrue(Math.abs((rgb.rgb()[i] & 0xFF) - 90) <= 1, "sample " + i);
         }
+    }
+
+    /** An Adobe CMYK JPEG written by Pillow 9.4; the checksum is of Pillow's {@code convert("RGB").tobytes()}. */
+    @Test
+    void cmykJpegIsConvertedLikePil() throws IOException {
+        byte[] jpeg;
+        try (InputStream in = ImageDecoderTest.class.getResourceAsStream("cmyk-40x30.jpg")) {
+            jpeg = in.readAllBytes();
+        }
+        RgbImage rgb = ImageDecoder.decode(jpeg);
+        assertEquals(40, rgb.width());
+        assertEquals(30, rgb.height());
+        CRC32 crc = new CRC32();
+        crc.update(rgb.rgb());
+        assertEquals("f0b0678f", Long.toHexString(crc.getValue()));
     }
 
     @Test
