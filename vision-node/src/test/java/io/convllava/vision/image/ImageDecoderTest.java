@@ -24,6 +24,8 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ImageDecoderTest {
     private static final int W = 7;
@@ -149,19 +151,28 @@ class ImageDecoderTest {
         }
     }
 
-    /** An Adobe CMYK JPEG written by Pillow 9.4; the checksum is of Pillow's {@code convert("RGB").tobytes()}. */
-    @Test
-    void cmykJpegIsConvertedLikePil() throws IOException {
-        byte[] jpeg;
-        try (InputStream in = ImageDecoderTest.class.getResourceAsStream("cmyk-40x30.jpg")) {
-            jpeg = in.readAllBytes();
+    /**
+     * Files made with Pillow 9.4; the checksum is of Pillow's {@code Image.open(f).convert("RGB").tobytes()}:
+     * an Adobe CMYK JPEG, and GIFs whose 3x2 first frame sits at (2, 1) on a 6x4 screen (PIL fills the rest with
+     * index 0, or with the frame's transparent index).
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "cmyk-40x30.jpg, 40, 30, f0b0678f",
+        "gif-frame-offset.gif, 6, 4, c3014017",
+        "gif-frame-offset-transparent.gif, 6, 4, b50dd1d",
+    })
+    void decodesLikePil(String resource, int width, int height, String pillowCrc) throws IOException {
+        byte[] bytes;
+        try (InputStream in = ImageDecoderTest.class.getResourceAsStream(resource)) {
+            bytes = in.readAllBytes();
         }
-        RgbImage rgb = ImageDecoder.decode(jpeg);
-        assertEquals(40, rgb.width());
-        assertEquals(30, rgb.height());
+        RgbImage rgb = ImageDecoder.decode(bytes);
+        assertEquals(width, rgb.width());
+        assertEquals(height, rgb.height());
         CRC32 crc = new CRC32();
         crc.update(rgb.rgb());
-        assertEquals("f0b0678f", Long.toHexString(crc.getValue()));
+        assertEquals(pillowCrc, Long.toHexString(crc.getValue()), resource);
     }
 
     @Test
