@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import io.convllava.common.config.VisionConfig;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -28,8 +29,8 @@ final class ConvNextTower {
         int[] widths = config.hiddenSizes();
         int[] depths = config.depths();
         if (widths.length != depths.length || depths.length == 0) {
-            throw new IllegalArgumentException("vision config: hidden_sizes " + java.util.Arrays.toString(widths)
-                    + " and depths " + java.util.Arrays.toString(depths) + " must be non-empty and of equal length");
+            throw new IllegalArgumentException("vision config: hidden_sizes " + Arrays.toString(widths)
+                    + " and depths " + Arrays.toString(depths) + " must be non-empty and of equal length");
         }
         ConvNextEmbeddings stem = ConvNextEmbeddings.load(weights, config.numChannels(), config.patchSize(), widths[0]);
         List<ConvNextStage> stages = new ArrayList<>(depths.length);

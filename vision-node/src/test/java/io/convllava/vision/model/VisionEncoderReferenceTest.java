@@ -15,6 +15,9 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -81,6 +84,25 @@ class VisionEncoderReferenceTest {
         assertClose("batch[1] features", alone1.features(), slice(batch.features(), 1));
         assertClose("batch[0] embeddings", alone0.embeddings(), slice(batch.embeddings(), 0));
         assertClose("batch[1] embeddings", alone1.embeddings(), slice(batch.embeddings(), 1));
+    }
+
+    @Test
+    void concurrentCallersGetTheSameAnswerAsOne() throws Exception {
+        VisionEncoder encoder = encoder("tiny-convllava");
+        HostTensor pixels = Npy.read(Fixtures.file("tiny-convllava", "pixels.npy"));
+        EncodedImages expected = encoder.encode(pixels);
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<EncodedImages>> results = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                results.add(pool.submit(() -> encoder.encode(pixels)));
+            }
+            for (Future<EncodedImages> result : results) {
+                assertClose("concurrent embeddings", expected.embeddings(), result.get().embeddings());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
