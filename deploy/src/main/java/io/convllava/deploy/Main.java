@@ -17,12 +17,18 @@ public final class Main {
                             [--top-k K] [--seed S] [--stop S1|S2] [--json] [--dump-dir D] [--device cpu|gpu]
               local         embedded ZooKeeper + N vision nodes + M llm nodes + a coordinator, each in its own JVM
                             --model M [--vision-nodes N] [--llm-nodes M] [--layers auto|0-2,2-4] [--port P]
-              zookeeper     a standalone embedded ZooKeeper server for development [--port 2181] [--data-dir D]
-              vision-node   --zk host:port --model M [--port P] [--device cpu|gpu]
-              llm-node      --zk host:port --model M --layers a-b|auto [--port P] [--device cpu|gpu]
-              coordinator   --zk host:port --model M [--port P]
+              zookeeper     a standalone embedded ZooKeeper server for development [--port 2181]
+              vision-node   --zk host:port --model M [--port 50061] [--device cpu|gpu]
+              llm-node      --zk host:port --model M --layers a-b|auto [--port 50071] [--device cpu|gpu]
+                            (a-b is half-open: 0-16 holds layers 0..15)
+              coordinator   --zk host:port --model M [--port 50051] [--max-concurrent 8] [--max-queued 32]
               status        --zk host:port | --target host:port   nodes, layer coverage, replicas and load
+                            (exit code 3 when no complete pipeline exists)
 
+            Cluster roles also take [--cluster NAME] (default "default"), [--host H] (address to bind and advertise,
+            default 127.0.0.1), [--node-id ID] and [--model-id ID]; --port 0 picks a free port. Each prints
+            "<role> ready at host:port" once it serves, and stops cleanly on SIGINT/SIGTERM.
+            generate --target also takes [--timeout-s 600].
             Every flag can also be set as CONVLLAVA_<FLAG> in the environment or as flag=value in --config FILE.
             """;
 
@@ -42,6 +48,11 @@ public final class Main {
             }
             return switch (o.command()) {
                 case "generate" -> GenerateCommand.run(o, out);
+                case "zookeeper" -> ZooKeeperCommand.run(o, out);
+                case "vision-node" -> VisionNodeCommand.run(o, out);
+                case "llm-node" -> LlmNodeCommand.run(o, out);
+                case "coordinator" -> CoordinatorCommand.run(o, out);
+                case "status" -> StatusCommand.run(o, out);
                 default -> throw new Options.UsageException("unknown command '" + o.command() + "'");
             };
         } catch (Options.UsageException e) {

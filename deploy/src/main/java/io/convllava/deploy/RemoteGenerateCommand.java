@@ -1,6 +1,8 @@
 package io.convllava.deploy;
 
 import com.google.protobuf.ByteString;
+import io.convllava.common.transport.Channels;
+import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.ImageInput;
@@ -36,7 +38,7 @@ final class RemoteGenerateCommand {
         }
         GenerateRequest request = toProto(GenerateCommand.request(o), o.get("template", "vicuna_v1"));
         boolean json = o.flag("json");
-        ManagedChannel channel = Clients.channel(o.require("target"));
+        ManagedChannel channel = Channels.forAddress(o.require("target"), TransportOptions.DEFAULTS);
         try {
             Iterator<GenerateResponse> stream = ConvLlavaGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(o.getLong("timeout-s", 600), TimeUnit.SECONDS)
