@@ -54,9 +54,6 @@ public final class GenerateCommand {
     }
 
     static int run(Options o, PrintStream out) throws IOException {
-        if (o.has("target")) {
-            return RemoteGenerateCommand.run(o, out);
-        }
         GenerationRequest request = request(o);
         Path hfCache = o.has("hf-cache") ? Path.of(o.get("hf-cache")) : null;
         Path tower = o.has("vision-tower") ? Path.of(o.get("vision-tower")) : null;

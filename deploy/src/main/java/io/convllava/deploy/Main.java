@@ -39,7 +39,7 @@ public final class Main {
         System.exit(run(args, System.out, System.err));
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
             Options o = Options.parse(args, SWITCHES);
             if (o.command() == null || o.flag("help")) {

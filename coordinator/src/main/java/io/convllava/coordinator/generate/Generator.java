@@ -46,12 +46,7 @@ public final class Generator {
     public int[] promptIds(GenerationRequest request) {
         String prompt = request.template().render(request.messages());
         int[] ids = promptBuilder.tokenizeWithImages(prompt);
-        int placeholders = 0;
-        for (int id : ids) {
-            if (id == PromptBuilder.IMAGE_TOKEN_INDEX) {
-                placeholders++;
-            }
-        }
+        int placeholders = PromptBuilder.countImages(ids);
         if (placeholders != request.images().size()) {
             throw new IllegalArgumentException("the conversation has " + placeholders + " <image> placeholder(s) but "
                     + request.images().size() + " image(s) were sent: send one image per placeholder");
@@ -59,7 +54,7 @@ public final class Generator {
         if (placeholders > 0 && imageEncoder == null) {
             throw new IllegalArgumentException("this deployment has no vision tower: send text-only requests");
         }
-        promptBuilder.checkLength(ids, placeholders > 0 ? imageEncoder.tokensPerImage() : 0, maxPromptLength);
+        PromptBuilder.checkLength(ids, placeholders > 0 ? imageEncoder.tokensPerImage() : 0, maxPromptLength);
         return ids;
     }
 
@@ -75,7 +70,7 @@ public final class Generator {
             embeddings.add(image.embeddings());
             imageTokens += (int) image.embeddings().dim(0);
         }
-        List<PromptSegment> segments = promptBuilder.splice(ids, embeddings);
+        List<PromptSegment> segments = PromptBuilder.splice(ids, embeddings);
         int promptLength = segments.stream().mapToInt(PromptSegment::length).sum();
 
         String session = UUID.randomUUID().toString();

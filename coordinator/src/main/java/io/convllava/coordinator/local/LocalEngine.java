@@ -11,8 +11,6 @@ import io.convllava.llm.pipeline.LocalPipeline;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.model.VisionEncoder;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 /** The whole model in one process: tokenizer, vision tower + projector, every decoder layer. */
@@ -37,12 +35,7 @@ public final class LocalEngine implements AutoCloseable {
      * Loads everything; {@code shardBounds} splits the decoder inside the process (e.g. {0, 2, 4}), null for one shard.
      */
     public static LocalEngine load(ModelFiles files, String device, int[] shardBounds) {
-        Tokenizer tokenizer;
-        try {
-            tokenizer = Tokenizers.load(files.llmDir());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot load the tokenizer from " + files.llmDir() + ": " + e.getMessage(), e);
-        }
+        Tokenizer tokenizer = Tokenizers.load(files.llmDir());
         LlmConfig llm = files.llmConfig();
         int[] bounds = shardBounds != null ? shardBounds : new int[] {0, llm.numHiddenLayers()};
         VisionEncoder vision = VisionEncoder.load(files, device);
