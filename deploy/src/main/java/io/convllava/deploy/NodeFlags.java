@@ -1,6 +1,5 @@
 package io.convllava.deploy;
 
-import io.convllava.common.cluster.NodeRole;
 import io.convllava.common.cluster.Zk;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.model.ModelFiles;
@@ -8,9 +7,8 @@ import org.apache.curator.framework.CuratorFramework;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
-/** The flags every cluster role shares: model, ZooKeeper, cluster name, address and node id. */
+/** The flags every cluster role shares: model, ZooKeeper, cluster name, address, address. */
 final class NodeFlags {
     static final String DEFAULT_HOST = "127.0.0.1";
     static final String DEFAULT_CLUSTER = "default";
@@ -47,10 +45,5 @@ final class NodeFlags {
     /** Address to bind and advertise to the other nodes. */
     static String host(Options o) {
         return o.get("host", DEFAULT_HOST);
-    }
-
-    /** {@code --node-id}, else {@code <role>-<host>:<port>} with the bound port. */
-    static String nodeId(Options o, NodeRole role, String address) {
-        return o.get("node-id", role.name().toLowerCase(Locale.ROOT) + "-" + address);
     }
 }

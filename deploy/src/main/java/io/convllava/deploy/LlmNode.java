@@ -1,0 +1,186 @@
+package io.convllava.deploy;
+
+import io.convllava.common.checkpoint.TensorSource;
+import io.convllava.common.cluster.AssignmentWatcher;
+import io.convllava.common.cluster.ClusterView;
+import io.convllava.common.cluster.LayerRange;
+import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.cluster.NodeRegistration;
+import io.convllava.common.cluster.ZkLayout;
+import io.convllava.common.model.ModelFiles;
+import io.convllava.common.transport.GrpcServer;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.llm.model.LlamaShard;
+import io.convllava.llm.server.LlmNodeService;
+import org.apache.curator.framework.CuratorFramework;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A running llm node: a range of decoder layers behind the LlmNode service, registered in ZooKeeper. With a fixed
+ * range it loads, serves and registers with the range; with {@code auto} it registers first, waits for the plan
+ * leader to assign a range, loads only those layers, serves, and republishes itself with the range. While up it
+ * republishes its number of active sessions every second, which coordinators route by.
+ */
+public final class LlmNode implements AutoCloseable {
+    public static final int DEFAULT_PORT = 50071;
+    private static final Duration LOAD_REPORT_PERIOD = Duration.ofSeconds(1);
+
+    private final LlamaShard shard;
+    private final GrpcServer server;
+    private final NodeRegistration registration;
+    private final ClusterView view;
+    private final AssignmentWatcher assignments;
+    private final ScheduledExecutorService loadReporter;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private LlmNode(LlamaShard shard, GrpcServer server, NodeRegistration registration, ClusterView view,
+                    AssignmentWatcher assignments) {
+        this.shard = shard;
+        this.server = server;
+        this.registration = registration;
+        this.view = view;
+        this.assignments = assignments;
+        this.loadReporter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "llm-load-" + registration.info().nodeId());
+            t.setDaemon(true);
+            return t;
+        });
+        loadReporter.scheduleWithFixedDelay(() -> registration.updateLoad(shard.activeSessions(), 0),
+                LOAD_REPORT_PERIOD.toMillis(), LOAD_REPORT_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * @param layers          {@code "start-end"} (half-open) or {@code "auto"}
+     * @param nodeId          null = {@code llm-<host>:<port>}
+     * @param assignmentWait  how long an {@code auto} node waits for the plan to give it layers
+     */
+    public static LlmNode start(ModelFiles files, String modelId, String layers, String device, String host, int port,
+                                String nodeId, CuratorFramework zk, ZkLayout layout, Duration assignmentWait,
+                                PrintStream log) throws IOException, InterruptedException {
+        int numLayers = files.llmConfig().numHiddenLayers();
+        if (!NodeInfo.AUTO.equals(layers)) {
+            LayerRange range = parseRange(layers, numLayers);
+            LlamaShard shard = load(files, range, device, log);
+            GrpcServer server = serve(shard, host, port);
+            String id = nodeId != null ? nodeId : "llm-" + server.address();
+            NodeInfo info = NodeInfo.llm(id, host, server.port(), modelId, device, numLayers, range.toString())
+                    .withLayers(range);
+            try {
+                return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null);
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                Closing.inOrder(server, shard);
+                throw e;
+            }
+        }
+        // the port goes into the registration before the server can start, so take a free one now
+        int bound = port != 0 ? port : freePort(host);
+        String id = nodeId != null ? nodeId : "llm-" + host + ":" + bound;
+        NodeRegistration registration = Membership.register(zk, layout,
+                NodeInfo.llm(id, host, bound, modelId, device, numLayers, NodeInfo.AUTO));
+        ClusterView view = new ClusterView(zk, layout);
+        AssignmentWatcher watcher = new AssignmentWatcher(view, id, a -> {
+            if (registration.info().layers().filter(l -> !l.equals(a.layers())).isPresent()) {
+                log.println("llm node " + id + ": plan epoch " + a.epoch() + " moves this node to layers "
+                        + a.layers() + "; it keeps serving " + registration.info().layers().get()
+                        + " until restarted");
+            }
+        });
+        try {
+            view.start();
+            watcher.start();
+            log.println("llm node " + id + ": registered, waiting for the plan to assign layers");
+            AssignmentWatcher.Assignment assignment = watcher.awaitAssignment(assignmentWait).orElseThrow(() ->
+                    new IOException("llm node " + id + ": no layers assigned within " + assignmentWait.toSeconds()
+                            + " s: is a coordinator (the plan leader) running?"));
+            log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers " + assignment.layers());
+            LlamaShard shard = load(files, assignment.layers(), device, log);
+            GrpcServer server = serve(shard, host, bound);
+            registration.assignLayers(assignment.layers());
+            return new LlmNode(shard, server, registration, view, watcher);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            Closing.inOrder(registration, watcher, view);
+            throw e;
+        }
+    }
+
+    public String nodeId() {
+        return registration.info().nodeId();
+    }
+
+    public String address() {
+        return server.address();
+    }
+
+    public LayerRange layers() {
+        return new LayerRange(shard.start(), shard.end());
+    }
+
+    /** Sessions with a KV cache on this node. */
+    public int activeSessions() {
+        return shard.activeSessions();
+    }
+
+    public void blockUntilShutdown() throws InterruptedException {
+        server.blockUntilShutdown();
+    }
+
+    /** Leaves the cluster, then stops serving and frees the layers. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            loadReporter.shutdownNow();
+            Closing.inOrder(registration, server, shard);
+            if (assignments != null) {
+                Closing.inOrder(assignments, view);
+            }
+        }
+    }
+
+    private static LlamaShard load(ModelFiles files, LayerRange range, String device, PrintStream log) {
+        try (TensorSource weights = files.openLlmWeights()) {
+            return LlamaShard.load(files.llmConfig(), weights, range.start(), range.end(), device,
+                    (start, end, loaded, total) -> log.println("loading decoder layers " + range + ": layer "
+                            + loaded + "/" + total));
+        }
+    }
+
+    private static GrpcServer serve(LlamaShard shard, String host, int port) throws IOException {
+        try {
+            return GrpcServer.start("llm node", host, port, TransportOptions.DEFAULTS,
+                    List.of(new LlmNodeService(shard)));
+        } catch (IOException | RuntimeException e) {
+            shard.close();
+            throw e;
+        }
+    }
+
+    private static LayerRange parseRange(String layers, int numLayers) {
+        LayerRange range;
+        try {
+            range = LayerRange.parse(layers);
+        } catch (IllegalArgumentException e) {
+            throw new Options.UsageException("--layers: " + e.getMessage() + ", or 'auto'");
+        }
+        if (range.end() > numLayers) {
+            throw new Options.UsageException("--layers " + layers + " goes past the model's " + numLayers + " layers");
+        }
+        return range;
+    }
+
+    private static int freePort(String host) throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(host, 0));
+            return socket.getLocalPort();
+        }
+    }
+}
