@@ -8,7 +8,7 @@ import org.apache.curator.framework.CuratorFramework;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The flags every cluster role shares: model, ZooKeeper, cluster name, address, address. */
+/** The flags every cluster role shares: model, ZooKeeper, cluster name and address. */
 final class NodeFlags {
     static final String DEFAULT_HOST = "127.0.0.1";
     static final String DEFAULT_CLUSTER = "default";
