@@ -1,0 +1,121 @@
+package io.convllava.tests;
+
+import io.convllava.common.cluster.ZkLayout;
+import io.convllava.common.cluster.Zk;
+import io.convllava.common.model.ModelFiles;
+import io.convllava.common.testing.Fixtures;
+import io.convllava.common.transport.Channels;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.server.CoordinatorConfig;
+import io.convllava.coordinator.server.CoordinatorServer;
+import io.convllava.coordinator.server.ServedModel;
+import io.convllava.deploy.LlmNode;
+import io.convllava.deploy.VisionNode;
+import io.convllava.proto.v1.ConvLlavaGrpc;
+import io.grpc.ManagedChannel;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.TestingServer;
+
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A cluster of the tiny fixture model in this JVM: coordinator, vision and llm nodes as the launcher starts them,
+ * on 127.0.0.1 with ephemeral ports, under their own cluster name in a shared ZooKeeper. Closing it stops
+ * everything it started, newest first.
+ */
+final class TestCluster implements AutoCloseable {
+    static final ModelFiles TINY = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
+    static final String HOST = "127.0.0.1";
+    private static final AtomicInteger CLUSTERS = new AtomicInteger();
+    private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+
+    private final CuratorFramework zk;
+    private final ZkLayout layout;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private CoordinatorServer coordinator;
+    private ManagedChannel channel;
+
+    TestCluster(TestingServer server) {
+        this.zk = Zk.newClient(server.getConnectString());
+        this.layout = new ZkLayout("test-" + CLUSTERS.incrementAndGet());
+    }
+
+    ZkLayout layout() {
+        return layout;
+    }
+
+    CoordinatorServer coordinator(ServedModel model) throws Exception {
+        CoordinatorConfig config = CoordinatorConfig.defaults(null, HOST, 0).withPlanSettleDelay(Duration.ofMillis(300));
+        coordinator = track(CoordinatorServer.start(model, config, zk, layout));
+        channel = track(Channels.forAddress(coordinator.address(), TransportOptions.DEFAULTS));
+        return coordinator;
+    }
+
+    VisionNode vision() throws Exception {
+        return track(VisionNode.start(TINY, "tiny-convllava", "cpu", HOST, 0, null, zk, layout, QUIET));
+    }
+
+    LlmNode llm(String layers) throws Exception {
+        return track(LlmNode.start(TINY, "tiny-convllava", layers, "cpu", HOST, 0, null, zk, layout,
+                Duration.ofSeconds(30), QUIET));
+    }
+
+    String coordinatorAddress() {
+        return coordinator.address();
+    }
+
+    ConvLlavaGrpc.ConvLlavaBlockingStub client() {
+        return ConvLlavaGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    ConvLlavaGrpc.ConvLlavaStub asyncClient() {
+        return ConvLlavaGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    /** Waits until the coordinator routes over {@code count} complete pipelines. */
+    void awaitPipelines(int count) {
+        await(() -> coordinator.router().assembly().pipelines().size() == count,
+                "the coordinator to see " + count + " complete pipeline(s)");
+    }
+
+    static void await(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for " + what);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail("interrupted waiting for " + what);
+            }
+        }
+    }
+
+    private synchronized <T> T track(T resource) {
+        if (resource instanceof ManagedChannel c) {
+            started.push(c::shutdownNow);
+        } else {
+            started.push((AutoCloseable) resource);
+        }
+        return resource;
+    }
+
+    @Override
+    public void close() throws Exception {
+        while (!started.isEmpty()) {
+            started.pop().close();
+        }
+        zk.close();
+    }
+}
