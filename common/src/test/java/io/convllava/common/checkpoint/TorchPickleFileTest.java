@@ -87,6 +87,21 @@ class TorchPickleFileTest {
     }
 
     @Test
+    void zip64ArchivesAreRead() throws Exception {
+        Path file = tmp.resolve("zip64.bin");
+        new TorchZipBuilder()
+                .op(0x80, 2, '}', '(')
+                .tensorItem("w", "FloatStorage", 0, 3, 0, new long[] {3}, new long[] {1})
+                .op('u', '.')
+                .floatStorage(0, 7, 8, 9)
+                .paddingEntries(70_000)
+                .write(file);
+        try (TensorSource src = Checkpoints.open(file)) {
+            assertArrayEquals(new float[] {7, 8, 9}, toArray(src.readFloat("w", 3)));
+        }
+    }
+
+    @Test
     void foreignGlobalIsRefusedBeforeAnythingRuns() throws Exception {
         Path file = tmp.resolve("evil.bin");
         new TorchZipBuilder()

@@ -1,5 +1,6 @@
 package io.convllava.common.checkpoint;
 
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,6 +20,7 @@ import java.util.zip.ZipOutputStream;
 final class TorchZipBuilder {
     private final ByteArrayOutputStream pickle = new ByteArrayOutputStream();
     private final ByteArrayOutputStream[] storages = new ByteArrayOutputStream[16];
+    private int paddingEntries;
 
     TorchZipBuilder op(int... bytes) {
         for (int b : bytes) {
@@ -84,10 +86,23 @@ final class TorchZipBuilder {
         return this;
     }
 
+    /**
+     * Adds empty filler entries before the storages; 65535 or more make the writer switch to a zip64
+     * end-of-central-directory, which a reader must follow to find the storages at all.
+     */
+    TorchZipBuilder paddingEntries(int count) {
+        paddingEntries = count;
+        return this;
+    }
+
     void write(Path file) throws IOException {
-        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(file));
+             ZipOutputStream zip = new ZipOutputStream(os)) {
             stored(zip, "archive/data.pkl", pickle.toByteArray());
             stored(zip, "archive/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < paddingEntries; i++) {
+                stored(zip, "archive/padding/" + i, new byte[0]);
+            }
             for (int i = 0; i < storages.length; i++) {
                 if (storages[i] != null) {
                     stored(zip, "archive/data/" + i, storages[i].toByteArray());
