@@ -77,6 +77,11 @@ public final class EmbeddedZooKeeper implements Closeable {
         return connections.getLocalPort();
     }
 
+    /** The temporary data folder (snapshots and transaction log), deleted on close. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
     @Override
     public void close() {
         shutdown(connections, server);

@@ -48,6 +48,7 @@ public final class PlanLeader implements Closeable {
     private boolean leading;
     private boolean paused;
     private ClusterSnapshot latest = ClusterSnapshot.EMPTY;
+    private List<PlanningInput> lastSeen;
     private List<PlanningInput> planned;
     private ScheduledFuture<?> pending;
 
@@ -94,6 +95,11 @@ public final class PlanLeader implements Closeable {
         return latch.hasLeadership();
     }
 
+    /** Waits until this coordinator is the plan leader; false on timeout. */
+    public boolean awaitLeadership(Duration timeout) throws InterruptedException {
+        return latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Leaves the election (another coordinator takes over) and stops planning. */
     @Override
     public void close() throws IOException {
@@ -136,7 +142,13 @@ public final class PlanLeader implements Closeable {
 
     private void onCluster(ClusterSnapshot snapshot) {
         latest = snapshot;
-        if (leading && !PlanningInput.of(snapshot).equals(planned)) {
+        List<PlanningInput> input = PlanningInput.of(snapshot);
+        // load updates leave the input as it was and must not postpone a pending planning run
+        if (input.equals(lastSeen)) {
+            return;
+        }
+        lastSeen = input;
+        if (leading && !input.equals(planned)) {
             schedulePlanning(settleDelay);
         }
     }
@@ -160,7 +172,11 @@ public final class PlanLeader implements Closeable {
         ClusterSnapshot snapshot = latest;
         // an uninitialized or stale view would read as "no LLM members" and wipe the plan
         boolean viewUsable = snapshot.version() > 0 && snapshot.connected();
-        if (!leading || paused || !viewUsable || !latch.hasLeadership()) {
+        if (!leading || paused || !latch.hasLeadership()) {
+            return;
+        }
+        if (!viewUsable) {
+            schedulePlanning(settleDelay);
             return;
         }
         try {

@@ -47,8 +47,10 @@ public final class Zk {
         }
         if (!connected) {
             client.close();
-            throw new ZkUnavailableException("cannot reach ZooKeeper at " + connectString + " within "
-                    + waitForConnection.toSeconds() + "s: start one with ./convllava zookeeper");
+            long ms = waitForConnection.toMillis();
+            String waited = ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+            throw new ZkUnavailableException("cannot reach ZooKeeper at " + connectString + " within " + waited
+                    + ": start one with ./convllava zookeeper");
         }
         return client;
     }
