@@ -59,7 +59,7 @@ public final class Checkpoints {
             throw new CheckpointException("cannot read checkpoint file " + file + ": " + e, e);
         }
         if (n == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4) {
-            throw new CheckpointException(file + ": PyTorch .bin checkpoints are not supported yet (coming next)");
+            return new TorchPickleFile(file);
         }
         if (n >= 2 && (magic[0] & 0xff) == 0x80 && magic[1] <= 5) {
             throw new CheckpointException(file + " is a legacy (pre-zip) torch.save file, which is not supported;"

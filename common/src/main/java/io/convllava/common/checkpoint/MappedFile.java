@@ -63,6 +63,22 @@ final class MappedFile implements Closeable {
         }
     }
 
+    /** Copies {@code [offset, offset + length)} into a new little-endian heap buffer (for small structures). */
+    ByteBuffer read(long offset, int length, String what) {
+        requireRange(offset, length, what);
+        ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            while (buf.hasRemaining()) {
+                if (channel.read(buf, offset + buf.position()) < 0) {
+                    throw new CheckpointException(path + " ended while reading " + what);
+                }
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read " + what + " of " + path + ": " + e.getMessage(), e);
+        }
+        return buf.flip();
+    }
+
     /** Throws naming {@code what} when {@code [offset, offset + length)} does not lie inside the file. */
     void requireRange(long offset, long length, String what) {
         if (offset < 0 || length < 0 || offset + length > size) {

@@ -15,8 +15,10 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Decodes PNG, JPEG, BMP and GIF (first frame) bytes with javax.imageio into 8-bit RGB, converted like PIL's
- * {@code convert("RGB")} (see {@link PilRgbConversion}). The format is taken from the bytes' signature. Thread-safe.
- * JPEG pixels can differ from PIL's libjpeg decode by a level or so (different IDCT and chroma upsampling).
+ * {@code convert("RGB")} (see {@link PilRgbConversion}); a GIF's first frame is placed on its logical screen as PIL
+ * does ({@link GifScreen}). The format is taken from the bytes' signature. Thread-safe. ImageIO's JPEG decoder is
+ * libjpeg-based and matched Pillow 9.4 bit for bit on baseline, progressive and 4:2:0 files; other libjpeg builds
+ * may differ by a level.
  */
 public final class ImageDecoder {
 
@@ -47,10 +49,16 @@ public final class ImageDecoder {
         ImageReader reader = readerFor(format);
         List<String> warnings = new ArrayList<>();
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(in, true, true);
+            boolean gif = format == ImageFormat.GIF;
+            reader.setInput(in, true, !gif); // GIF needs its metadata for the frame's place on the screen
             reader.addIIOReadWarningListener(collectInto(warnings));
             int width = readDimension(reader, format, bytes.length, true);
             int height = readDimension(reader, format, bytes.length, false);
+            GifScreen screen = gif ? readGifScreen(reader, bytes.length) : null;
+            if (screen != null) {
+                width = screen.width;
+                height = screen.height;
+            }
             long pixels = (long) width * height;
             if (pixels > maxPixels) {
                 throw new InvalidImageException("the " + format + " image is " + width + "x" + height + " = " + pixels
@@ -63,7 +71,7 @@ public final class ImageDecoder {
                             + ") is truncated: " + warning + " (" + bytes.length + " bytes received)");
                 }
             }
-            return PilRgbConversion.toRgb(image, format);
+            return PilRgbConversion.toRgb(screen != null ? screen.place(image) : image, format);
         } catch (IOException e) {
             throw new InvalidImageException("cannot read the " + format + " image: " + e.getMessage(), e);
         } finally {
@@ -84,6 +92,15 @@ public final class ImageDecoder {
             return width ? reader.getWidth(0) : reader.getHeight(0);
         } catch (IOException | RuntimeException e) {
             throw new InvalidImageException("the " + format + " header is unreadable or truncated (" + byteCount
+                    + " bytes): " + describe(e), e);
+        }
+    }
+
+    private static GifScreen readGifScreen(ImageReader reader, int byteCount) {
+        try {
+            return GifScreen.of(reader);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidImageException("the GIF screen or frame descriptor is unreadable (" + byteCount
                     + " bytes): " + describe(e), e);
         }
     }

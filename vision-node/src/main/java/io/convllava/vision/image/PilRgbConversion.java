@@ -18,6 +18,7 @@ import java.awt.image.Raster;
  *   <li>16-bit samples: PIL keeps only the high byte of 16-bit RGB, RGBA and grey+alpha PNGs ("RGB;16B" etc.), but
  *       opens a 16-bit grey PNG as "I;16", whose conversion to RGB SATURATES: {@code min(v, 255)}, so most 16-bit
  *       grey images become nearly white. We reproduce both, since the reference model saw what PIL produces;</li>
+ *   <li>CMYK JPEG (ImageIO already undoes Adobe's inversion, as PIL does): PIL's naive {@code cmyk2rgb}, no ICC;</li>
  *   <li>packed samples under 8 bits (BMP 5-5-5 / 5-6-5): {@code v * 255 / (2^bits - 1)}, truncated, as PIL unpacks.</li>
  * </ul>
  */
@@ -36,6 +37,9 @@ final class PilRgbConversion {
         }
         if (colourSpace == ColorSpace.TYPE_RGB && cm.getNumColorComponents() == 3) {
             return fromRgb(image.getRaster(), cm);
+        }
+        if (colourSpace == ColorSpace.TYPE_CMYK && cm.getNumComponents() == 4 && cm.getComponentSize(0) == 8) {
+            return fromCmyk(image.getRaster());
         }
         throw new InvalidImageException("the " + format + " image uses an unsupported colour model ("
                 + colourSpaceName(colourSpace) + ", " + cm.getNumComponents() + " components); convert it to RGB first");
@@ -100,6 +104,27 @@ final class PilRgbConversion {
                 int o = y * w * 3 + c;
                 for (int x = 0; x < w; x++, o += 3) {
                     rgb[o] = (byte) to8Bit(row[x], bits);
+                }
+            }
+        }
+        return new RgbImage(w, h, rgb);
+    }
+
+    /** PIL's {@code cmyk2rgb}: {@code (255 - k) - c * (255 - k) / 255} with its rounded integer division. */
+    private static RgbImage fromCmyk(Raster raster) {
+        int w = raster.getWidth();
+        int h = raster.getHeight();
+        byte[] rgb = new byte[w * h * 3];
+        int[] row = new int[w * 4];
+        for (int y = 0; y < h; y++) {
+            raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
+            int o = y * w * 3;
+            for (int x = 0; x < w; x++, o += 3) {
+                int notBlack = 255 - row[x * 4 + 3];
+                for (int c = 0; c < 3; c++) {
+                    int t = row[x * 4 + c] * notBlack + 128;
+                    int v = notBlack - (((t >> 8) + t) >> 8);
+                    rgb[o + c] = (byte) Math.max(0, Math.min(255, v));
                 }
             }
         }

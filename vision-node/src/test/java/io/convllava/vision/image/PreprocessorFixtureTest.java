@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.convllava.common.config.ConfigLoader;
 import io.convllava.common.config.PreprocessorConfig;
+import io.convllava.common.io.Npy;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.testing.Fixtures;
 import java.io.IOException;
@@ -36,7 +38,7 @@ class PreprocessorFixtureTest {
         RgbImage image = ImageDecoder.decode(Files.readAllBytes(Fixtures.file(fixture, "image.png")));
         ImagePreprocessor preprocessor = new ImagePreprocessor(clip(resolution));
         HostTensor pixels = preprocessor.preprocess(image);
-        HostTensor reference = ReferencePixels.readNpy(Fixtures.file(fixture, "pixels.npy")); // [1, 3, R, R]
+        HostTensor reference = Npy.read(Fixtures.file(fixture, "pixels.npy")); // [1, 3, R, R]
 
         assertEquals(resolution, preprocessor.resolution());
         assertArrayEquals(new long[] {3, resolution, resolution}, pixels.shape());
@@ -67,7 +69,7 @@ class PreprocessorFixtureTest {
     @Test
     void demoModelConfigSquareSampleIsOnlyNormalised() throws IOException {
         ImagePreprocessor preprocessor = new ImagePreprocessor(
-                PreprocessorConfigJson.read(Fixtures.shapesModel().resolve("vision_tower/preprocessor_config.json")));
+                ConfigLoader.loadPreprocessor(Fixtures.shapesModel().resolve("vision_tower/preprocessor_config.json")));
         assertEquals(256, preprocessor.resolution());
         Path sample = Fixtures.shapesModel().resolve("samples/sample-color-0.png");
         RgbImage image = ImageDecoder.decode(Files.readAllBytes(sample));
@@ -88,9 +90,9 @@ class PreprocessorFixtureTest {
     @Test
     void demoModelConfigReproducesTinyReference() throws IOException {
         ImagePreprocessor preprocessor = new ImagePreprocessor(
-                PreprocessorConfigJson.read(Fixtures.shapesModel().resolve("vision_tower/preprocessor_config.json")));
+                ConfigLoader.loadPreprocessor(Fixtures.shapesModel().resolve("vision_tower/preprocessor_config.json")));
         RgbImage image = ImageDecoder.decode(Files.readAllBytes(Fixtures.file("tiny-convllava", "image.png")));
-        HostTensor reference = ReferencePixels.readNpy(Fixtures.file("tiny-convllava", "pixels.npy"));
+        HostTensor reference = Npy.read(Fixtures.file("tiny-convllava", "pixels.npy"));
         assertArrayEquals(reference.data(), preprocessor.preprocess(image).data());
     }
 
