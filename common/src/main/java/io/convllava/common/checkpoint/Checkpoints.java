@@ -61,7 +61,9 @@ public final class Checkpoints {
         if (n == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4) {
             return new TorchPickleFile(file);
         }
-        if (n >= 2 && (magic[0] & 0xff) == 0x80 && magic[1] <= 5) {
+        // legacy torch.save: pickle PROTO 2 then LONG1 of the 10-byte magic number (as a safetensors header
+        // length these bytes would exceed the format's 100 MB limit, so the two cannot be confused)
+        if (n == 4 && (magic[0] & 0xff) == 0x80 && magic[1] == 2 && (magic[2] & 0xff) == 0x8a && magic[3] == 10) {
             throw new CheckpointException(file + " is a legacy (pre-zip) torch.save file, which is not supported;"
                     + " re-save it with a current PyTorch or convert it to safetensors");
         }

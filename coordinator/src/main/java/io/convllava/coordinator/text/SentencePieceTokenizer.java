@@ -113,7 +113,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
     }
 
     /** SentencePiece's identity normalizer: optional whitespace cleanup, dummy prefix, spaces to U+2581. */
-    String normalize(String text) {
+    private String normalize(String text) {
         String t = model.removeExtraWhitespaces() ? collapseSpaces(text) : text;
         if (t.isEmpty()) {
             return t;

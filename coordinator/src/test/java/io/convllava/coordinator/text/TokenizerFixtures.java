@@ -28,8 +28,8 @@ final class TokenizerFixtures {
     static synchronized Map<String, Tokenizer> all() {
         if (all == null) {
             Map<String, Tokenizer> m = new LinkedHashMap<>();
-            m.put("tiny tokenizer.json", hfJson());
-            m.put("tiny tokenizer.model", spm());
+            m.put("tiny tokenizer.json", Tokenizers.loadHuggingFace(Fixtures.tinyModel()));
+            m.put("tiny tokenizer.model", Tokenizers.loadSentencePiece(Fixtures.tinyModel()));
             m.put("hubtiny tokenizer.model",
                     Tokenizers.loadSentencePiece(snapshot(Fixtures.hubtinyCache(), "ConvLLaVA/ConvLLaVA-sft-tiny")));
             m.put("holdout tokenizer.model",
@@ -39,12 +39,12 @@ final class TokenizerFixtures {
         return all;
     }
 
-    static synchronized Tokenizer hfJson() {
-        return all == null ? Tokenizers.loadHuggingFace(Fixtures.tinyModel()) : all.get("tiny tokenizer.json");
+    static Tokenizer hfJson() {
+        return all().get("tiny tokenizer.json");
     }
 
-    static synchronized Tokenizer spm() {
-        return all == null ? Tokenizers.loadSentencePiece(Fixtures.tinyModel()) : all.get("tiny tokenizer.model");
+    static Tokenizer spm() {
+        return all().get("tiny tokenizer.model");
     }
 
     /** {@code hub/models--ORG--NAME/snapshots/<refs/main>}. */

@@ -264,6 +264,11 @@ public final class LlamaShard implements AutoCloseable {
         return sessions.size();
     }
 
+    /** Arrays alive in this shard (weights, tables, caches, unfinished calls): lets tests see leaks. */
+    int liveArrays() {
+        return root.getManagedArrays().size();
+    }
+
     /** Frees every session and the weights. */
     @Override
     public void close() {
