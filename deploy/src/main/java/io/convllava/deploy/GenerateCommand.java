@@ -54,10 +54,11 @@ public final class GenerateCommand {
     }
 
     static int run(Options o, PrintStream out) throws IOException {
+        if (o.has("target")) {
+            return RemoteGenerateCommand.run(o, out);
+        }
         GenerationRequest request = request(o);
-        Path hfCache = o.has("hf-cache") ? Path.of(o.get("hf-cache")) : null;
-        Path tower = o.has("vision-tower") ? Path.of(o.get("vision-tower")) : null;
-        ModelFiles files = ModelFiles.resolve(o.require("model"), hfCache, tower);
+        ModelFiles files = NodeFlags.modelFiles(o);
         boolean json = o.flag("json");
         try (LocalEngine engine = LocalEngine.load(files, o.get("device", "cpu"), null)) {
             TokenListener stream = json ? TokenListener.NONE : (id, delta) -> {

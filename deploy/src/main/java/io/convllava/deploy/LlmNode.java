@@ -66,7 +66,7 @@ public final class LlmNode implements AutoCloseable {
      */
     public static LlmNode start(ModelFiles files, String modelId, String layers, String device, String host, int port,
                                 String nodeId, CuratorFramework zk, ZkLayout layout, Duration assignmentWait,
-                                PrintStream log) throws IOException, InterruptedException {
+                                PrintStream log) throws Exception {
         int numLayers = files.llmConfig().numHiddenLayers();
         if (!NodeInfo.AUTO.equals(layers)) {
             LayerRange range = parseRange(layers, numLayers);
@@ -107,7 +107,7 @@ public final class LlmNode implements AutoCloseable {
             GrpcServer server = serve(shard, host, bound);
             registration.assignLayers(assignment.layers());
             return new LlmNode(shard, server, registration, view, watcher);
-        } catch (IOException | InterruptedException | RuntimeException e) {
+        } catch (Exception e) {
             Closing.inOrder(registration, watcher, view);
             throw e;
         }

@@ -120,8 +120,8 @@ class ClusterGenerationTest {
     void clusterStatusShowsEveryNodeAndTheCoverage() {
         ClusterStatus status = cluster.client().getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
         assertEquals(4, status.getNodesCount(), status.toString());
-        assertEquals(List.of(NodeStatus.Role.COORDINATOR, NodeStatus.Role.LLM, NodeStatus.Role.LLM,
-                        NodeStatus.Role.VISION),
+        assertEquals(List.of(NodeStatus.Role.COORDINATOR, NodeStatus.Role.VISION, NodeStatus.Role.LLM,
+                        NodeStatus.Role.LLM),
                 status.getNodesList().stream().map(NodeStatus::getRole).sorted().toList());
         List<String> ranges = status.getNodesList().stream().filter(NodeStatus::hasLayers)
                 .map(n -> n.getLayers().getStart() + "-" + n.getLayers().getEnd()).sorted().toList();
