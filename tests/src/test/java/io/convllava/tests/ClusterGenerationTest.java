@@ -217,6 +217,16 @@ class ClusterGenerationTest {
     }
 
     @Test
+    void aPassedDeadlineEndsTheStreamAndReleasesTheSession() {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> Streams.collect(cluster.client()
+                .withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+                .generate(Streams.request(TINY.question(0), image, 2000, false))));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+        TestCluster.await(() -> llmNodes.stream().allMatch(n -> n.activeSessions() == 0),
+                "every stage to release the session whose deadline passed");
+    }
+
+    @Test
     void theCliStreamsFromTheClusterWithTheInProcessJson() {
         String imagePath = TINY.image().toString();
         CliRun remote = CliRun.of("generate", "--target", cluster.coordinatorAddress(), "--image", imagePath,

@@ -1,8 +1,10 @@
 package io.convllava.tests;
 
+import io.convllava.coordinator.server.AdmissionControl;
 import io.convllava.coordinator.server.ServedModel;
 import io.convllava.deploy.LlmNode;
 import io.convllava.proto.v1.ClusterStatus;
+import io.convllava.proto.v1.GenerateResponse;
 import io.convllava.proto.v1.GetClusterStatusRequest;
 import io.convllava.proto.v1.NodeStatus;
 import io.grpc.Status;
@@ -15,9 +17,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.util.Iterator;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -101,6 +105,12 @@ class ClusterMembershipTest {
         cluster.awaitPipelines(1);
         assertEquals(List.of("0-2", "2-4"), llmRanges());
         TINY.assertGreedyPrefix(0, askImageCase());
+
+        CliRun table = CliRun.of("status", "--zk", zookeeper.getConnectString(), "--cluster",
+                cluster.layout().cluster());
+        assertEquals(0, table.exitCode, table.err);
+        assertTrue(table.out.contains("layers 0-4: covered (0-4 x1)"), table.out);
+        assertTrue(table.out.contains(" 0-2 ") && table.out.contains(" 2-4 "), table.out);
     }
 
     @Test
@@ -110,6 +120,22 @@ class ClusterMembershipTest {
         cluster.awaitPipelines(1);
         assertEquals(List.of("0-2", "2-3", "3-4"), llmRanges());
         TINY.assertGreedyPrefix(0, askImageCase());
+    }
+
+    @Test
+    void overTheConcurrencyLimitIsResourceExhaustedWithARetryHint() throws Exception {
+        cluster.close();
+        cluster = new TestCluster(zookeeper);
+        cluster.coordinator(model, config -> config.withLimits(1, 0));
+        cluster.llm("0-4");
+        cluster.awaitPipelines(1);
+        Iterator<GenerateResponse> running = cluster.client().generate(Streams.request(TINY.question(1), null, 2000,
+                false));
+        running.next(); // admitted and decoding
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> askTextCase());
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("retry in about"), e.getStatus().getDescription());
+        assertNotNull(e.getTrailers().get(AdmissionControl.RETRY_AFTER_MS));
     }
 
     /** Auto nodes wait for their assignment, so they start together, as a deployment would start them. */

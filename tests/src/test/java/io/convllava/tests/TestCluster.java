@@ -24,6 +24,7 @@ import java.util.Deque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -54,7 +55,13 @@ final class TestCluster implements AutoCloseable {
     }
 
     CoordinatorServer coordinator(ServedModel model) throws Exception {
-        CoordinatorConfig config = CoordinatorConfig.defaults(null, HOST, 0).withPlanSettleDelay(Duration.ofMillis(300));
+        return coordinator(model, UnaryOperator.identity());
+    }
+
+    /** A coordinator with the test defaults (ephemeral port, short plan settle delay) changed by {@code tune}. */
+    CoordinatorServer coordinator(ServedModel model, UnaryOperator<CoordinatorConfig> tune) throws Exception {
+        CoordinatorConfig config = tune.apply(CoordinatorConfig.defaults(null, HOST, 0)
+                .withPlanSettleDelay(Duration.ofMillis(300)));
         coordinator = track(CoordinatorServer.start(model, config, zk, layout));
         channel = track(Channels.forAddress(coordinator.address(), TransportOptions.DEFAULTS));
         return coordinator;
