@@ -1,5 +1,6 @@
 package io.convllava.deploy;
 
+import io.convllava.common.cluster.ClusterSnapshot;
 import io.convllava.common.cluster.ClusterView;
 import io.convllava.common.cluster.LayerCoverage;
 import io.convllava.common.cluster.PipelineAssembler;
@@ -15,7 +16,9 @@ import org.apache.curator.framework.CuratorFramework;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code convllava status}: the nodes of a cluster, read from ZooKeeper ({@code --zk}) or asked of a coordinator
@@ -54,12 +57,18 @@ final class StatusCommand {
 
     private static ClusterStatus fromZooKeeper(Options o) throws Exception {
         try (CuratorFramework zk = NodeFlags.zk(o); ClusterView view = new ClusterView(zk, NodeFlags.layout(o))) {
+            // a listener gets the first complete snapshot, which view.snapshot() may not hold yet right after start
+            CompletableFuture<ClusterSnapshot> first = new CompletableFuture<>();
+            view.addListener(first::complete);
             view.start();
-            if (!view.awaitInitialized(TIMEOUT)) {
+            ClusterSnapshot snapshot;
+            try {
+                snapshot = first.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
                 throw new IllegalStateException("could not read cluster '" + o.get("cluster", NodeFlags.DEFAULT_CLUSTER)
                         + "' from ZooKeeper at " + o.get("zk") + " within " + TIMEOUT.toSeconds() + " s");
             }
-            return CoordinatorService.clusterStatus(view.snapshot(), PipelineAssembler.assemble(view.snapshot()));
+            return CoordinatorService.clusterStatus(snapshot, PipelineAssembler.assemble(snapshot));
         }
     }
 

@@ -59,6 +59,10 @@ class ClusterMembershipTest {
         StatusRuntimeException none = assertThrows(StatusRuntimeException.class, () -> askTextCase());
         assertEquals(Status.Code.UNAVAILABLE, none.getStatus().getCode());
         assertTrue(none.getStatus().getDescription().contains("layers 0-4"), none.getStatus().getDescription());
+        CliRun table = CliRun.of("status", "--zk", zookeeper.getConnectString(), "--cluster",
+                cluster.layout().cluster());
+        assertEquals(3, table.exitCode, table.err);
+        assertTrue(table.out.contains("NOT covered (0-4 missing)"), table.out);
 
         cluster.llm("0-2");
         TestCluster.await(() -> cluster.client().getClusterStatus(GetClusterStatusRequest.getDefaultInstance())
