@@ -81,9 +81,12 @@ final class StatusCommand {
             out.printf(row, n.getId(), n.getRole(), n.getAddress(), layers, n.getDevice().isEmpty() ? "-" : n.getDevice(),
                     String.format("%.0f", n.getLoad()), n.getHealthy() ? "yes" : "no");
         }
-        LayerCoverage coverage = new LayerCoverage(s.getLayerReplicasList());
-        out.printf("layers 0-%d: %s (%s)%n", s.getNumLayers(), s.getLayersCovered() ? "covered" : "NOT covered",
-                coverage);
+        if (s.getNumLayers() == 0) {
+            out.println("layers: NOT covered (no llm node has registered, so the layer count is unknown)");
+        } else {
+            out.printf("layers 0-%d: %s (%s)%n", s.getNumLayers(), s.getLayersCovered() ? "covered" : "NOT covered",
+                    new LayerCoverage(s.getLayerReplicasList()));
+        }
         out.printf("pipelines: %d%n", s.getPipelinesCount());
         s.getPipelinesList().forEach(p -> out.println("  " + String.join(" -> ", p.getNodeIdsList())));
         out.printf("plan epoch: %d%n", s.getPlanEpoch());

@@ -62,7 +62,7 @@ class ClusterMembershipTest {
         CliRun table = CliRun.of("status", "--zk", zookeeper.getConnectString(), "--cluster",
                 cluster.layout().cluster());
         assertEquals(3, table.exitCode, table.err);
-        assertTrue(table.out.contains("NOT covered (0-4 missing)"), table.out);
+        assertTrue(table.out.contains("layers: NOT covered"), table.out);
 
         cluster.llm("0-2");
         TestCluster.await(() -> cluster.client().getClusterStatus(GetClusterStatusRequest.getDefaultInstance())
