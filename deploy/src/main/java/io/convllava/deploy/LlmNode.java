@@ -68,20 +68,27 @@ public final class LlmNode implements AutoCloseable {
                                 String nodeId, CuratorFramework zk, ZkLayout layout, Duration assignmentWait,
                                 PrintStream log) throws Exception {
         int numLayers = files.llmConfig().numHiddenLayers();
-        if (!NodeInfo.AUTO.equals(layers)) {
-            LayerRange range = parseRange(layers, numLayers);
-            LlamaShard shard = load(files, range, device, log);
-            GrpcServer server = serve(shard, host, port);
-            String id = nodeId != null ? nodeId : "llm-" + server.address();
-            NodeInfo info = NodeInfo.llm(id, host, server.port(), modelId, device, numLayers, range.toString())
-                    .withLayers(range);
-            try {
-                return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null);
-            } catch (IOException | InterruptedException | RuntimeException e) {
-                Closing.inOrder(server, shard);
-                throw e;
-            }
+        if (NodeInfo.AUTO.equals(layers)) {
+            return startAuto(files, modelId, numLayers, device, host, port, nodeId, zk, layout, assignmentWait, log);
         }
+        LayerRange range = parseRange(layers, numLayers);
+        LlamaShard shard = load(files, range, device, log);
+        GrpcServer server = serve(shard, host, port);
+        String id = nodeId != null ? nodeId : "llm-" + server.address();
+        NodeInfo info = NodeInfo.llm(id, host, server.port(), modelId, device, numLayers, range.toString())
+                .withLayers(range);
+        try {
+            return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            Closing.inOrder(server, shard);
+            throw e;
+        }
+    }
+
+    /** Registers without layers, waits for the plan's assignment, loads it, serves, republishes with the range. */
+    private static LlmNode startAuto(ModelFiles files, String modelId, int numLayers, String device, String host,
+                                     int port, String nodeId, CuratorFramework zk, ZkLayout layout,
+                                     Duration assignmentWait, PrintStream log) throws Exception {
         // the port goes into the registration before the server can start, so take a free one now
         int bound = port != 0 ? port : freePort(host);
         String id = nodeId != null ? nodeId : "llm-" + host + ":" + bound;
@@ -102,7 +109,8 @@ public final class LlmNode implements AutoCloseable {
             AssignmentWatcher.Assignment assignment = watcher.awaitAssignment(assignmentWait).orElseThrow(() ->
                     new IOException("llm node " + id + ": no layers assigned within " + assignmentWait.toSeconds()
                             + " s: is a coordinator (the plan leader) running?"));
-            log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers " + assignment.layers());
+            log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers "
+                    + assignment.layers());
             LlamaShard shard = load(files, assignment.layers(), device, log);
             GrpcServer server = serve(shard, host, bound);
             registration.assignLayers(assignment.layers());
@@ -164,7 +172,8 @@ public final class LlmNode implements AutoCloseable {
         }
     }
 
-    private static LayerRange parseRange(String layers, int numLayers) {
+    /** {@code --layers start-end} checked against the model; a usage error names what is wrong. */
+    static LayerRange parseRange(String layers, int numLayers) {
         LayerRange range;
         try {
             range = LayerRange.parse(layers);

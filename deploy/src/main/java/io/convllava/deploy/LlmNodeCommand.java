@@ -1,5 +1,7 @@
 package io.convllava.deploy;
 
+import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.model.ModelFiles;
 import org.apache.curator.framework.CuratorFramework;
 
 import java.io.PrintStream;
@@ -12,8 +14,12 @@ final class LlmNodeCommand {
 
     static int run(Options o, PrintStream out) throws Exception {
         String layers = o.require("layers");
+        ModelFiles files = NodeFlags.modelFiles(o);
+        if (!NodeInfo.AUTO.equals(layers)) {
+            LlmNode.parseRange(layers, files.llmConfig().numHiddenLayers()); // a typo fails before connecting
+        }
         CuratorFramework zk = NodeFlags.zk(o);
-        try (LlmNode node = LlmNode.start(NodeFlags.modelFiles(o), NodeFlags.modelId(o), layers,
+        try (LlmNode node = LlmNode.start(files, NodeFlags.modelId(o), layers,
                 o.get("device", "cpu"), NodeFlags.host(o), o.getInt("port", LlmNode.DEFAULT_PORT), o.get("node-id"),
                 zk, NodeFlags.layout(o), Duration.ofSeconds(o.getLong("assignment-wait-s", 600)), System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(node::close, "llm-node-shutdown"));

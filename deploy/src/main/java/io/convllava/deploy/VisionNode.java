@@ -45,7 +45,8 @@ public final class VisionNode implements AutoCloseable {
             server = GrpcServer.start("vision node", host, port, TransportOptions.DEFAULTS,
                     List.of(new VisionNodeService(encoder, new ImagePreprocessor(files.preprocessorConfig()))));
             String id = nodeId != null ? nodeId : "vision-" + server.address();
-            NodeRegistration registration = Membership.register(zk, layout, NodeInfo.vision(id, host, server.port(), modelId, device));
+            NodeRegistration registration = Membership.register(zk, layout,
+                    NodeInfo.vision(id, host, server.port(), modelId, device));
             return new VisionNode(encoder, server, registration);
         } catch (IOException | InterruptedException | RuntimeException e) {
             if (server != null) {

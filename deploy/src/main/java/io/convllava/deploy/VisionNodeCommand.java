@@ -1,5 +1,6 @@
 package io.convllava.deploy;
 
+import io.convllava.common.model.ModelFiles;
 import org.apache.curator.framework.CuratorFramework;
 
 import java.io.PrintStream;
@@ -10,8 +11,9 @@ final class VisionNodeCommand {
     }
 
     static int run(Options o, PrintStream out) throws Exception {
+        ModelFiles files = NodeFlags.modelFiles(o);
         CuratorFramework zk = NodeFlags.zk(o);
-        try (VisionNode node = VisionNode.start(NodeFlags.modelFiles(o), NodeFlags.modelId(o), o.get("device", "cpu"),
+        try (VisionNode node = VisionNode.start(files, NodeFlags.modelId(o), o.get("device", "cpu"),
                 NodeFlags.host(o), o.getInt("port", VisionNode.DEFAULT_PORT), o.get("node-id"), zk,
                 NodeFlags.layout(o), System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(node::close, "vision-node-shutdown"));
