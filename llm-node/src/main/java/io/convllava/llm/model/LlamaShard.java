@@ -1,5 +1,6 @@
 package io.convllava.llm.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -13,6 +14,7 @@ import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -183,7 +185,7 @@ public final class LlamaShard implements AutoCloseable {
             if (head != null) {
                 return new ShardOutput(null, HostTensor.of(head.logits(x), config.vocabSize()));
             }
-            float[] hidden = x.toType(DataType.FLOAT32, false).toDevice(ai.djl.Device.cpu(), false).toFloatArray();
+            float[] hidden = x.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
             return new ShardOutput(HostTensor.of(hidden, length, config.hiddenSize()), null);
         }
     }
@@ -214,7 +216,7 @@ public final class LlamaShard implements AutoCloseable {
     private void checkRows(String what, HostTensor t) {
         if (t.rank() != 2 || t.dim(1) != config.hiddenSize()) {
             throw new IllegalArgumentException(what + " must have shape [T, " + config.hiddenSize() + "], got "
-                    + java.util.Arrays.toString(t.shape()));
+                    + Arrays.toString(t.shape()));
         }
     }
 

@@ -15,12 +15,10 @@ import ai.djl.ndarray.types.Shape;
 final class RotaryEmbedding {
     private final NDArray cos;       // [maxPos, 1, d]
     private final NDArray signedSin; // [maxPos, 1, d]
-    private final int headDim;
 
-    private RotaryEmbedding(NDArray cos, NDArray signedSin, int headDim) {
+    private RotaryEmbedding(NDArray cos, NDArray signedSin) {
         this.cos = cos;
         this.signedSin = signedSin;
-        this.headDim = headDim;
     }
 
     static RotaryEmbedding create(WeightLoader loader, int headDim, int maxPositions, double theta) {
@@ -45,7 +43,7 @@ final class RotaryEmbedding {
             }
         }
         Shape shape = new Shape(maxPositions, 1, headDim);
-        return new RotaryEmbedding(loader.table(cos, shape), loader.table(sin, shape), headDim);
+        return new RotaryEmbedding(loader.table(cos, shape), loader.table(sin, shape));
     }
 
     /** The table rows of positions [past, past + T), created in the call's manager. */
@@ -59,10 +57,6 @@ final class RotaryEmbedding {
         NDList halves = x.split(2, 2);
         NDArray swapped = halves.get(1).concat(halves.get(0), 2); // cat(x2, x1)
         return x.mul(angles.cos()).addi(swapped.muli(angles.signedSin()));
-    }
-
-    int headDim() {
-        return headDim;
     }
 
     /** cos and signed sin rows of one call's positions: [T, 1, d] each. */
