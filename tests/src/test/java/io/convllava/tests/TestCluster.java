@@ -29,7 +29,7 @@ import java.util.function.UnaryOperator;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * A cluster of the tiny fixture model in this JVM: coordinator, vision and llm nodes as the launcher starts them,
+ * A cluster of a model (the tiny fixture by default) in this JVM: coordinator, vision and llm nodes as the launcher starts them,
  * on 127.0.0.1 with ephemeral ports, under their own cluster name in a shared ZooKeeper. Closing it stops
  * everything it started, newest first.
  */
@@ -39,13 +39,22 @@ final class TestCluster implements AutoCloseable {
     private static final AtomicInteger CLUSTERS = new AtomicInteger();
     private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
+    private final ModelFiles files;
+    private final String modelId;
     private final CuratorFramework zk;
     private final ZkLayout layout;
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private CoordinatorServer coordinator;
     private ManagedChannel channel;
 
+    /** A cluster of the tiny fixture model. */
     TestCluster(TestingServer server) {
+        this(server, TINY, "tiny-convllava");
+    }
+
+    TestCluster(TestingServer server, ModelFiles files, String modelId) {
+        this.files = files;
+        this.modelId = modelId;
         this.zk = Zk.newClient(server.getConnectString());
         this.layout = new ZkLayout("test-" + CLUSTERS.incrementAndGet());
     }
@@ -68,11 +77,11 @@ final class TestCluster implements AutoCloseable {
     }
 
     VisionNode vision() throws Exception {
-        return track(VisionNode.start(TINY, "tiny-convllava", "cpu", HOST, 0, null, zk, layout, QUIET));
+        return track(VisionNode.start(files, modelId, "cpu", HOST, 0, null, zk, layout, QUIET));
     }
 
     LlmNode llm(String layers) throws Exception {
-        return track(LlmNode.start(TINY, "tiny-convllava", layers, "cpu", HOST, 0, null, zk, layout,
+        return track(LlmNode.start(files, modelId, layers, "cpu", HOST, 0, null, zk, layout,
                 Duration.ofSeconds(30), QUIET));
     }
 
