@@ -4,16 +4,14 @@ import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.NodeRegistration;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.model.ModelFiles;
-import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.model.VisionEncoder;
-import io.convllava.vision.server.VisionNodeService;
+import io.convllava.vision.server.VisionNodeServer;
 import org.apache.curator.framework.CuratorFramework;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A running vision node: the tower and projector behind the VisionNode service, registered in ZooKeeper. */
@@ -21,11 +19,11 @@ public final class VisionNode implements AutoCloseable {
     public static final int DEFAULT_PORT = 50061;
 
     private final VisionEncoder encoder;
-    private final GrpcServer server;
+    private final VisionNodeServer server;
     private final NodeRegistration registration;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private VisionNode(VisionEncoder encoder, GrpcServer server, NodeRegistration registration) {
+    private VisionNode(VisionEncoder encoder, VisionNodeServer server, NodeRegistration registration) {
         this.encoder = encoder;
         this.server = server;
         this.registration = registration;
@@ -40,10 +38,10 @@ public final class VisionNode implements AutoCloseable {
                                    String nodeId, CuratorFramework zk, ZkLayout layout, PrintStream log)
             throws IOException, InterruptedException {
         VisionEncoder encoder = VisionEncoder.load(files, device, message -> log.println("vision node: " + message));
-        GrpcServer server = null;
+        VisionNodeServer server = null;
         try {
-            server = GrpcServer.start("vision node", host, port, TransportOptions.DEFAULTS,
-                    List.of(new VisionNodeService(encoder, new ImagePreprocessor(files.preprocessorConfig()))));
+            server = VisionNodeServer.start(host, port, new ImagePreprocessor(files.preprocessorConfig()), encoder,
+                    TransportOptions.DEFAULTS, VisionNodeServer.DEFAULT_MAX_BATCH);
             String id = nodeId != null ? nodeId : "vision-" + server.address();
             NodeRegistration registration = Membership.register(zk, layout,
                     NodeInfo.vision(id, host, server.port(), modelId, device));
