@@ -8,10 +8,10 @@ import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.NodeRegistration;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.model.ModelFiles;
-import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
-import io.convllava.llm.server.LlmNodeService;
+import io.convllava.llm.server.LlmNodeServer;
+import io.convllava.llm.server.LlmNodeSettings;
 import org.apache.curator.framework.CuratorFramework;
 
 import java.io.IOException;
@@ -19,7 +19,6 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -36,14 +35,14 @@ public final class LlmNode implements AutoCloseable {
     private static final Duration LOAD_REPORT_PERIOD = Duration.ofSeconds(1);
 
     private final LlamaShard shard;
-    private final GrpcServer server;
+    private final LlmNodeServer server;
     private final NodeRegistration registration;
     private final ClusterView view;
     private final AssignmentWatcher assignments;
     private final ScheduledExecutorService loadReporter;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private LlmNode(LlamaShard shard, GrpcServer server, NodeRegistration registration, ClusterView view,
+    private LlmNode(LlamaShard shard, LlmNodeServer server, NodeRegistration registration, ClusterView view,
                     AssignmentWatcher assignments) {
         this.shard = shard;
         this.server = server;
@@ -55,7 +54,7 @@ public final class LlmNode implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        loadReporter.scheduleWithFixedDelay(() -> registration.updateLoad(shard.activeSessions(), 0),
+        loadReporter.scheduleWithFixedDelay(() -> registration.updateLoad(server.activeSessions(), 0),
                 LOAD_REPORT_PERIOD.toMillis(), LOAD_REPORT_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -68,15 +67,16 @@ public final class LlmNode implements AutoCloseable {
                                 String nodeId, CuratorFramework zk, ZkLayout layout, Duration assignmentWait,
                                 PrintStream log) throws Exception {
         int numLayers = files.llmConfig().numHiddenLayers();
+        // the id names the port, and an auto node registers before it serves: take a free port now
+        int bound = port != 0 ? port : freePort(host);
+        String id = nodeId != null ? nodeId : "llm-" + host + ":" + bound;
         if (NodeInfo.AUTO.equals(layers)) {
-            return startAuto(files, modelId, numLayers, device, host, port, nodeId, zk, layout, assignmentWait, log);
+            return startAuto(files, modelId, numLayers, device, host, bound, id, zk, layout, assignmentWait, log);
         }
         LayerRange range = parseRange(layers, numLayers);
         LlamaShard shard = load(files, range, device, log);
-        GrpcServer server = serve(shard, host, port);
-        String id = nodeId != null ? nodeId : "llm-" + server.address();
-        NodeInfo info = NodeInfo.llm(id, host, server.port(), modelId, device, numLayers, range.toString())
-                .withLayers(range);
+        LlmNodeServer server = serve(files, shard, host, bound, id);
+        NodeInfo info = NodeInfo.llm(id, host, bound, modelId, device, numLayers, range.toString()).withLayers(range);
         try {
             return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -87,11 +87,8 @@ public final class LlmNode implements AutoCloseable {
 
     /** Registers without layers, waits for the plan's assignment, loads it, serves, republishes with the range. */
     private static LlmNode startAuto(ModelFiles files, String modelId, int numLayers, String device, String host,
-                                     int port, String nodeId, CuratorFramework zk, ZkLayout layout,
+                                     int bound, String id, CuratorFramework zk, ZkLayout layout,
                                      Duration assignmentWait, PrintStream log) throws Exception {
-        // the port goes into the registration before the server can start, so take a free one now
-        int bound = port != 0 ? port : freePort(host);
-        String id = nodeId != null ? nodeId : "llm-" + host + ":" + bound;
         NodeRegistration registration = Membership.register(zk, layout,
                 NodeInfo.llm(id, host, bound, modelId, device, numLayers, NodeInfo.AUTO));
         ClusterView view = new ClusterView(zk, layout);
@@ -112,7 +109,7 @@ public final class LlmNode implements AutoCloseable {
             log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers "
                     + assignment.layers());
             LlamaShard shard = load(files, assignment.layers(), device, log);
-            GrpcServer server = serve(shard, host, bound);
+            LlmNodeServer server = serve(files, shard, host, bound, id);
             registration.assignLayers(assignment.layers());
             return new LlmNode(shard, server, registration, view, watcher);
         } catch (Exception e) {
@@ -135,7 +132,7 @@ public final class LlmNode implements AutoCloseable {
 
     /** Sessions with a KV cache on this node. */
     public int activeSessions() {
-        return shard.activeSessions();
+        return server.activeSessions();
     }
 
     public void blockUntilShutdown() throws InterruptedException {
@@ -162,10 +159,11 @@ public final class LlmNode implements AutoCloseable {
         }
     }
 
-    private static GrpcServer serve(LlamaShard shard, String host, int port) throws IOException {
+    private static LlmNodeServer serve(ModelFiles files, LlamaShard shard, String host, int port, String id)
+            throws IOException {
         try {
-            return GrpcServer.start("llm node", host, port, TransportOptions.DEFAULTS,
-                    List.of(new LlmNodeService(shard)));
+            return LlmNodeServer.start(host, port, shard, files.llmConfig(), TransportOptions.DEFAULTS,
+                    LlmNodeSettings.of(id));
         } catch (IOException | RuntimeException e) {
             shard.close();
             throw e;

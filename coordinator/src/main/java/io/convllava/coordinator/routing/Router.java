@@ -8,6 +8,7 @@ import io.convllava.common.cluster.NodeRole;
 import io.convllava.common.cluster.Pipeline;
 import io.convllava.common.cluster.PipelineAssembler;
 import io.convllava.common.cluster.PipelineAssembly;
+import io.convllava.common.transport.ChannelPool;
 import io.convllava.common.transport.TransportOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -29,7 +30,7 @@ import java.util.stream.Collectors;
  */
 public final class Router implements ClusterView.Listener, AutoCloseable {
     private final int numLayers;
-    private final NodeChannels channels;
+    private final ChannelPool channels;
     private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger rotation = new AtomicInteger();
     private volatile Routes routes;
@@ -37,7 +38,7 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
     /** @param numLayers decoder layers of the served model: only pipelines over exactly these count */
     public Router(int numLayers, TransportOptions transport) {
         this.numLayers = numLayers;
-        this.channels = new NodeChannels(transport);
+        this.channels = new ChannelPool(transport);
         this.routes = Routes.of(ClusterSnapshot.EMPTY, numLayers);
     }
 
@@ -80,6 +81,11 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
         return channels.get(node.address());
     }
 
+    /** The channels to the nodes, one per address; those of nodes that left are shut down. */
+    public ChannelPool channels() {
+        return channels;
+    }
+
     /** The snapshot routing currently follows. */
     public ClusterSnapshot snapshot() {
         return routes.snapshot();
@@ -94,10 +100,6 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
     public int inFlight(String nodeId) {
         AtomicInteger n = inFlight.get(nodeId);
         return n == null ? 0 : n.get();
-    }
-
-    int openChannels() {
-        return channels.size();
     }
 
     @Override

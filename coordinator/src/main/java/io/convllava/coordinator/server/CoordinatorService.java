@@ -12,6 +12,7 @@ import io.convllava.coordinator.generate.Generator;
 import io.convllava.coordinator.generate.TokenListener;
 import io.convllava.coordinator.routing.Lease;
 import io.convllava.coordinator.routing.Router;
+import io.convllava.llm.server.RemotePipeline;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.Delta;
@@ -75,7 +76,8 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
                 double queueMs = ms(System.nanoTime() - received);
                 FirstToken first = new FirstToken();
                 GenerationResult result;
-                try (DecoderPipeline stages = RemotePipelines.over(pipeline.target(), router, transport)) {
+                // plan epoch 0: nodes serve the layers they loaded whatever later plans say, so nothing to check
+                try (DecoderPipeline stages = RemotePipeline.of(pipeline.target(), router.channels(), 0)) {
                     Generator generator = new Generator(model.tokenizer(),
                             new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId), stages,
                             model.llm().tokenizerModelMaxLength(), model.llm().maxPositionEmbeddings());

@@ -92,7 +92,7 @@ class RouterTest {
         NodeInfo a = llm("a", 9001, 0, 4);
         router.clusterChanged(snapshot(a));
         assertTrue(router.channel(a) == router.channel(a));
-        assertEquals(1, router.openChannels());
+        assertEquals(1, router.channels().size());
     }
 
     private static NodeInfo llm(String id, int port, int start, int end) {
