@@ -1,0 +1,179 @@
+package io.convllava.common.cluster;
+
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PlanLeaderTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final Duration SETTLE = Duration.ofMillis(100);
+    private static TestingServer server;
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final SnapshotWaiter observed = new SnapshotWaiter();
+    private ZkLayout layout;
+    private CuratorFramework nodeClient;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = new TestingServer();
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        server.close();
+    }
+
+    @BeforeEach
+    void observe(TestInfo test) throws Exception {
+        layout = new ZkLayout(test.getTestMethod().orElseThrow().getName());
+        nodeClient = open(Zk.newClient(server.getConnectString()));
+        ClusterView observer = view(nodeClient);
+        observer.addListener(observed);
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        while (!resources.isEmpty()) {
+            resources.pop().close();
+        }
+    }
+
+    @Test
+    void oneOfTwoCandidatesLeadsAndPlansAutoNodes() throws Exception {
+        // registered before any leader runs, so they are planned together however slow the machine
+        register(Members.auto("llm-1", 4));
+        register(Members.auto("llm-2", 4));
+        Coordinator a = coordinator("coord-a");
+        Coordinator b = coordinator("coord-b");
+        ClusterSnapshot planned = observed.await(s -> s.plan().assignments().size() == 2, WAIT, "a plan for 2 nodes");
+        assertEquals(Map.of("llm-1", new LayerRange(0, 2), "llm-2", new LayerRange(2, 4)),
+                planned.plan().assignments());
+        assertNotEquals(a.leader.hasLeadership(), b.leader.hasLeadership(), "exactly one leader");
+
+        register(Members.auto("llm-3", 4));
+        ClusterSnapshot replica = observed.await(s -> s.plan().assignments().size() == 3, WAIT, "llm-3 planned");
+        assertEquals(Map.of("llm-1", new LayerRange(0, 2), "llm-2", new LayerRange(2, 4),
+                "llm-3", new LayerRange(0, 4)), replica.plan().assignments(), "live nodes keep their ranges");
+        assertTrue(replica.plan().epoch() > planned.plan().epoch());
+        assertEpochsGrowWithEveryPlanChange();
+    }
+
+    @Test
+    void theOtherCandidateTakesOverWhenTheLeaderCloses() throws Exception {
+        Coordinator a = coordinator("coord-a");
+        Coordinator b = coordinator("coord-b");
+        register(Members.auto("llm-1", 4));
+        long first = observed.await(s -> s.plan().isPublished(), WAIT, "the first plan").plan().epoch();
+
+        Coordinator leader = a.leader.hasLeadership() ? a : b;
+        Coordinator follower = leader == a ? b : a;
+        leader.close();
+        assertTrue(follower.leader.awaitLeadership(WAIT), "the follower takes over");
+
+        register(Members.auto("llm-2", 4));
+        ClusterSnapshot next = observed.await(s -> s.plan().assignments().size() == 2, WAIT, "the new leader's plan");
+        assertTrue(next.plan().epoch() > first);
+        assertEpochsGrowWithEveryPlanChange();
+    }
+
+    @Test
+    void leadershipMovesWhenTheLeadersSessionExpires() throws Exception {
+        Coordinator a = coordinator("coord-a");
+        Coordinator b = coordinator("coord-b");
+        register(Members.auto("llm-1", 4));
+        observed.await(s -> s.plan().isPublished(), WAIT, "the first plan");
+        Coordinator leader = a.leader.hasLeadership() ? a : b;
+        Coordinator follower = leader == a ? b : a;
+
+        Sessions.expireOnServer(leader.client, server.getConnectString());
+        assertTrue(follower.leader.awaitLeadership(WAIT), "the follower takes over");
+        register(Members.auto("llm-2", 4));
+        observed.await(s -> s.plan().assignments().size() == 2, WAIT, "a plan for both nodes");
+        assertEpochsGrowWithEveryPlanChange();
+    }
+
+    @Test
+    void autoNodesLoadTheirAssignmentAndFormAPipeline() throws Exception {
+        for (String id : List.of("llm-1", "llm-2", "llm-3")) {
+            NodeRegistration registration = register(Members.auto(id, 32));
+            AssignmentWatcher watcher = open(new AssignmentWatcher(view(nodeClient), id,
+                    assignment -> registration.assignLayers(assignment.layers())));
+            watcher.start();
+        }
+        coordinator("coord-a");
+        ClusterSnapshot ready = observed.await(s -> PipelineAssembler.assemble(s).hasPipeline(), WAIT,
+                "a complete pipeline");
+        PipelineAssembly assembly = PipelineAssembler.assemble(ready);
+        assertEquals(List.of("llm-1", "llm-2", "llm-3"), assembly.pipelines().get(0).nodeIds());
+        assertEquals("0-32 x1", assembly.coverage().toString());
+    }
+
+    private void assertEpochsGrowWithEveryPlanChange() {
+        ShardPlan previous = ShardPlan.NONE;
+        for (ClusterSnapshot s : observed.seen()) {
+            ShardPlan plan = s.plan();
+            assertTrue(plan.epoch() >= previous.epoch(), "epoch went back: " + previous + " then " + plan);
+            if (!plan.sameLayout(previous)) {
+                assertTrue(plan.epoch() > previous.epoch(), "plan changed without a new epoch: " + plan);
+            }
+            previous = plan;
+        }
+    }
+
+    private Coordinator coordinator(String id) throws Exception {
+        CuratorFramework client = Zk.newClient(server.getConnectString());
+        ClusterView view = new ClusterView(client, layout);
+        view.start();
+        PlanLeader leader = new PlanLeader(client, layout, view, id, SETTLE);
+        leader.start();
+        return open(new Coordinator(client, view, leader));
+    }
+
+    private NodeRegistration register(NodeInfo info) throws InterruptedException {
+        NodeRegistration registration = open(new NodeRegistration(nodeClient, layout, info));
+        registration.start();
+        assertTrue(registration.waitForInitialCreate(WAIT));
+        return registration;
+    }
+
+    private ClusterView view(CuratorFramework client) throws Exception {
+        ClusterView view = open(new ClusterView(client, layout));
+        view.start();
+        return view;
+    }
+
+    private <T extends AutoCloseable> T open(T resource) {
+        resources.push(resource);
+        return resource;
+    }
+
+    /** One coordinator's coordination pieces; closing twice is harmless. */
+    private record Coordinator(CuratorFramework client, ClusterView view, PlanLeader leader) implements Closeable {
+        @Override
+        public void close() throws IOException {
+            if (client.getState() == CuratorFrameworkState.STARTED) {
+                leader.close();
+                view.close();
+                client.close();
+            }
+        }
+    }
+}

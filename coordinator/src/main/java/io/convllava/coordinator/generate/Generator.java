@@ -1,0 +1,128 @@
+package io.convllava.coordinator.generate;
+
+import io.convllava.common.pipeline.DecoderPipeline;
+import io.convllava.common.pipeline.StepResult;
+import io.convllava.common.tensor.HostTensor;
+import io.convllava.common.tensor.PromptSegment;
+import io.convllava.coordinator.grounding.BoundingBox;
+import io.convllava.coordinator.grounding.GroundingParser;
+import io.convllava.coordinator.text.PromptBuilder;
+import io.convllava.coordinator.text.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The generation loop: render and tokenize the conversation, encode its images, splice them in, prefill, then
+ * decode token by token until end-of-sequence, a stop string, max_new_tokens or the context length. The full
+ * token history stays here, so a session can be replayed elsewhere; the KV cache lives on the pipeline and is
+ * released whatever happens.
+ */
+public final class Generator {
+    private final Tokenizer tokenizer;
+    private final PromptBuilder promptBuilder;
+    private final ImageEncoder imageEncoder;
+    private final DecoderPipeline pipeline;
+    private final int maxPromptLength;
+    private final int maxPositions;
+
+    /**
+     * @param imageEncoder    null for a deployment without vision (requests with images are then refused)
+     * @param maxPromptLength the spliced prompt limit ({@code tokenizer_model_max_length})
+     * @param maxPositions    the decoder's context ({@code max_position_embeddings}): generation stops there
+     */
+    public Generator(Tokenizer tokenizer, ImageEncoder imageEncoder, DecoderPipeline pipeline, int maxPromptLength,
+                     int maxPositions) {
+        this.tokenizer = tokenizer;
+        this.promptBuilder = new PromptBuilder(tokenizer);
+        this.imageEncoder = imageEncoder;
+        this.pipeline = pipeline;
+        this.maxPromptLength = maxPromptLength;
+        this.maxPositions = maxPositions;
+    }
+
+    /** Prompt ids with -200 per image, checked against the context limit (before any image is encoded). */
+    public int[] promptIds(GenerationRequest request) {
+        String prompt = request.template().render(request.messages());
+        int[] ids = promptBuilder.tokenizeWithImages(prompt);
+        int placeholders = PromptBuilder.countImages(ids);
+        if (placeholders != request.images().size()) {
+            throw new IllegalArgumentException("the conversation has " + placeholders + " <image> placeholder(s) but "
+                    + request.images().size() + " image(s) were sent: send one image per placeholder");
+        }
+        if (placeholders > 0 && imageEncoder == null) {
+            throw new IllegalArgumentException("this deployment has no vision tower: send text-only requests");
+        }
+        PromptBuilder.checkLength(ids, placeholders > 0 ? imageEncoder.tokensPerImage() : 0, maxPromptLength);
+        return ids;
+    }
+
+    public GenerationResult generate(GenerationRequest request, TokenListener listener) {
+        long start = System.nanoTime();
+        int[] ids = promptIds(request);
+        List<EncodedImage> images = request.images().isEmpty() ? List.of()
+                : imageEncoder.encode(request.images(), request.keepImageIntermediates());
+        long encoded = System.nanoTime();
+        List<HostTensor> embeddings = new ArrayList<>();
+        int imageTokens = 0;
+        for (EncodedImage image : images) {
+            embeddings.add(image.embeddings());
+            imageTokens += (int) image.embeddings().dim(0);
+        }
+        List<PromptSegment> segments = PromptBuilder.splice(ids, embeddings);
+        int promptLength = segments.stream().mapToInt(PromptSegment::length).sum();
+
+        String session = UUID.randomUUID().toString();
+        StopStringFilter output = new StopStringFilter(tokenizer, request.stopStrings());
+        List<Integer> tokens = new ArrayList<>();
+        FinishReason finish = FinishReason.LENGTH;
+        float[] prefillLogits = null;
+        long prefilled;
+        long firstToken = 0;
+        try {
+            StepResult step = pipeline.prefill(session, segments, request.sampling(), 0, request.returnPrefillLogits());
+            prefilled = System.nanoTime();
+            prefillLogits = step.logits();
+            while (true) {
+                int token = step.token();
+                if (token == tokenizer.eosId()) {
+                    finish = FinishReason.STOP;
+                    break;
+                }
+                tokens.add(token);
+                if (firstToken == 0) {
+                    firstToken = System.nanoTime();
+                }
+                String delta = output.push(token);
+                listener.onToken(token, delta);
+                if (output.stopped()) {
+                    finish = FinishReason.STOP_STRING;
+                    break;
+                }
+                if (tokens.size() >= request.maxNewTokens() || promptLength + tokens.size() >= maxPositions) {
+                    break;
+                }
+                step = pipeline.decode(session, token, request.sampling(), tokens.size(), false);
+            }
+        } finally {
+            pipeline.release(session);
+        }
+        long end = System.nanoTime();
+        String text = output.text().strip();
+        List<BoundingBox> boxes = new ArrayList<>();
+        if (!images.isEmpty()) {
+            EncodedImage first = images.get(0);
+            GroundingParser.parse(text, first.width(), first.height(), 0).ifPresent(boxes::add);
+        }
+        int[] generated = tokens.stream().mapToInt(Integer::intValue).toArray();
+        Timings timings = new Timings(ms(encoded - start), ms(prefilled - encoded),
+                ms((firstToken == 0 ? end : firstToken) - start), ms(end - start));
+        return new GenerationResult(ids, generated, text, finish, ids.length - images.size(), imageTokens,
+                prefillLogits, images, boxes, timings);
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+}

@@ -1,0 +1,68 @@
+package io.convllava.coordinator.local;
+
+import io.convllava.common.checkpoint.TensorSource;
+import io.convllava.common.config.LlmConfig;
+import io.convllava.common.model.ModelFiles;
+import io.convllava.coordinator.generate.Generator;
+import io.convllava.coordinator.text.Tokenizer;
+import io.convllava.coordinator.text.Tokenizers;
+import io.convllava.llm.model.LlamaShard;
+import io.convllava.llm.pipeline.LocalPipeline;
+import io.convllava.vision.image.ImagePreprocessor;
+import io.convllava.vision.model.VisionEncoder;
+
+import java.util.List;
+
+/** The whole model in one process: tokenizer, vision tower + projector, every decoder layer. */
+public final class LocalEngine implements AutoCloseable {
+    private final ModelFiles files;
+    private final Tokenizer tokenizer;
+    private final VisionEncoder vision;
+    private final LocalPipeline pipeline;
+    private final Generator generator;
+
+    private LocalEngine(ModelFiles files, Tokenizer tokenizer, VisionEncoder vision, LocalPipeline pipeline) {
+        this.files = files;
+        this.tokenizer = tokenizer;
+        this.vision = vision;
+        this.pipeline = pipeline;
+        LlmConfig llm = files.llmConfig();
+        this.generator = new Generator(tokenizer, new LocalImageEncoder(new ImagePreprocessor(files.preprocessorConfig()), vision),
+                pipeline, llm.tokenizerModelMaxLength(), llm.maxPositionEmbeddings());
+    }
+
+    /**
+     * Loads everything; {@code shardBounds} splits the decoder inside the process (e.g. {0, 2, 4}), null for one shard.
+     */
+    public static LocalEngine load(ModelFiles files, String device, int[] shardBounds) {
+        Tokenizer tokenizer = Tokenizers.load(files.llmDir());
+        LlmConfig llm = files.llmConfig();
+        int[] bounds = shardBounds != null ? shardBounds : new int[] {0, llm.numHiddenLayers()};
+        VisionEncoder vision = VisionEncoder.load(files, device);
+        try (TensorSource weights = files.openLlmWeights()) {
+            List<LlamaShard> shards = new java.util.ArrayList<>();
+            for (int i = 0; i + 1 < bounds.length; i++) {
+                shards.add(LlamaShard.load(llm, weights, bounds[i], bounds[i + 1], device));
+            }
+            return new LocalEngine(files, tokenizer, vision, new LocalPipeline(shards));
+        }
+    }
+
+    public Generator generator() {
+        return generator;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ModelFiles files() {
+        return files;
+    }
+
+    @Override
+    public void close() {
+        pipeline.close();
+        vision.close();
+    }
+}

@@ -1,0 +1,22 @@
+package io.convllava.llm.model;
+
+/** Told after each decoder layer a {@link LlamaShard} has loaded. */
+@FunctionalInterface
+public interface LoadProgress {
+
+    /**
+     * @param loaded layers loaded so far (1-based count)
+     * @param total  layers this shard loads ({@code end - start})
+     */
+    void layerLoaded(int start, int end, int loaded, int total);
+
+    /** Prints {@code loading decoder layers 0-31: layer 5/32} lines to System.err. */
+    static LoadProgress toStderr() {
+        return (start, end, loaded, total) ->
+                System.err.println("loading decoder layers " + start + "-" + (end - 1) + ": layer " + loaded + "/" + total);
+    }
+
+    static LoadProgress silent() {
+        return (start, end, loaded, total) -> { };
+    }
+}
