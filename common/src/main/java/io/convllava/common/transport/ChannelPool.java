@@ -1,0 +1,46 @@
+package io.convllava.common.transport;
+
+import io.grpc.ManagedChannel;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** One long-lived channel per {@code host:port}, created on first use and shut down by {@link #close()}. */
+public final class ChannelPool implements AutoCloseable {
+    private final TransportOptions options;
+    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public ChannelPool(TransportOptions options) {
+        this.options = options;
+    }
+
+    public ManagedChannel get(String hostPort) {
+        if (closed) {
+            throw new IllegalStateException("channel pool is closed (asked for " + hostPort + ")");
+        }
+        return channels.computeIfAbsent(hostPort, address -> Channels.forAddress(address, options));
+    }
+
+    public TransportOptions options() {
+        return options;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        channels.values().forEach(ManagedChannel::shutdown);
+        for (ManagedChannel channel : channels.values()) {
+            try {
+                if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+                    channel.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                channel.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        channels.clear();
+    }
+}

@@ -1,0 +1,54 @@
+package io.convllava.common.transport;
+
+import java.time.Duration;
+
+/**
+ * gRPC settings shared by every server and channel of the cluster.
+ *
+ * @param maxMessageBytes  largest inbound message; gRPC's 4 MiB default is too small for image embeddings and
+ *                         prefill hidden states (a 2048-token float32 boundary is 32 MiB)
+ * @param keepAliveTime    idle time before a transport pings its peer
+ * @param keepAliveTimeout how long a ping may go unanswered before the connection is considered dead
+ * @param callDeadline     deadline put on every client call; an earlier deadline inherited from the caller's
+ *                         context still wins
+ * @param serverThreads    size of each server's fixed handler pool
+ */
+public record TransportOptions(int maxMessageBytes, Duration keepAliveTime, Duration keepAliveTimeout,
+                               Duration callDeadline, int serverThreads) {
+
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
+
+    public static final TransportOptions DEFAULTS = new TransportOptions(DEFAULT_MAX_MESSAGE_BYTES,
+            Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(120),
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+
+    public TransportOptions {
+        if (maxMessageBytes <= 0) {
+            throw new IllegalArgumentException("maxMessageBytes must be > 0, got " + maxMessageBytes);
+        }
+        requirePositive("keepAliveTime", keepAliveTime);
+        requirePositive("keepAliveTimeout", keepAliveTimeout);
+        requirePositive("callDeadline", callDeadline);
+        if (serverThreads <= 0) {
+            throw new IllegalArgumentException("serverThreads must be > 0, got " + serverThreads);
+        }
+    }
+
+    public TransportOptions withMaxMessageBytes(int bytes) {
+        return new TransportOptions(bytes, keepAliveTime, keepAliveTimeout, callDeadline, serverThreads);
+    }
+
+    public TransportOptions withCallDeadline(Duration deadline) {
+        return new TransportOptions(maxMessageBytes, keepAliveTime, keepAliveTimeout, deadline, serverThreads);
+    }
+
+    public TransportOptions withServerThreads(int threads) {
+        return new TransportOptions(maxMessageBytes, keepAliveTime, keepAliveTimeout, callDeadline, threads);
+    }
+
+    private static void requirePositive(String name, Duration d) {
+        if (d == null || d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.convllava.vision.server;
+
+import io.convllava.common.model.ModelFiles;
+import io.convllava.common.transport.GrpcServer;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.vision.image.ImagePreprocessor;
+import io.convllava.vision.model.VisionEncoder;
+
+import java.io.IOException;
+import java.util.List;
+
+/** A running vision node: {@link VisionNodeService} on a Netty server (plus gRPC health). */
+public final class VisionNodeServer implements AutoCloseable {
+    /** Images encoded together by default: enough to fill a GPU, small enough for CPU memory at 1536 px. */
+    public static final int DEFAULT_MAX_BATCH = 8;
+
+    private final GrpcServer server;
+    private final VisionEncoder ownedEncoder;
+
+    private VisionNodeServer(GrpcServer server, VisionEncoder ownedEncoder) {
+        this.server = server;
+        this.ownedEncoder = ownedEncoder;
+    }
+
+    /** Loads the model's vision tower and projector onto {@code device} and serves them; closing frees them. */
+    public static VisionNodeServer start(String host, int port, ModelFiles files, String device,
+                                         TransportOptions options, int maxBatch) throws IOException {
+        VisionEncoder encoder = VisionEncoder.load(files, device);
+        try {
+            ImagePreprocessor preprocessor = new ImagePreprocessor(files.preprocessorConfig());
+            return new VisionNodeServer(serve(host, port, preprocessor, encoder, options, maxBatch), encoder);
+        } catch (IOException | RuntimeException e) {
+            encoder.close();
+            throw e;
+        }
+    }
+
+    /** Serves an encoder the caller keeps owning (several nodes of a test can share one). */
+    public static VisionNodeServer start(String host, int port, ImagePreprocessor preprocessor, VisionEncoder encoder,
+                                         TransportOptions options, int maxBatch) throws IOException {
+        return new VisionNodeServer(serve(host, port, preprocessor, encoder, options, maxBatch), null);
+    }
+
+    private static GrpcServer serve(String host, int port, ImagePreprocessor preprocessor, VisionEncoder encoder,
+                                    TransportOptions options, int maxBatch) throws IOException {
+        VisionNodeService service = new VisionNodeService(preprocessor, encoder, maxBatch);
+        return GrpcServer.start("vision-node", host, port, options, List.of(service));
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** {@code host:port} to dial. */
+    public String address() {
+        return server.address();
+    }
+
+    public VisionNodeServer stopOnJvmShutdown() {
+        server.stopOnJvmShutdown();
+        return this;
+    }
+
+    public void blockUntilShutdown() throws InterruptedException {
+        server.blockUntilShutdown();
+    }
+
+    /** Stops serving, then frees the encoder if this server loaded it. */
+    @Override
+    public void close() {
+        server.close();
+        if (ownedEncoder != null) {
+            ownedEncoder.close();
+        }
+    }
+}
