@@ -3,6 +3,7 @@ package io.convllava.common.transport;
 import io.grpc.ManagedChannel;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -21,6 +22,25 @@ public final class ChannelPool implements AutoCloseable {
             throw new IllegalStateException("channel pool is closed (asked for " + hostPort + ")");
         }
         return channels.computeIfAbsent(hostPort, address -> Channels.forAddress(address, options));
+    }
+
+    /**
+     * Shuts down the channels to every address not in {@code live} (nodes that left the cluster); calls still running
+     * on them may finish.
+     */
+    public void retainOnly(Set<String> live) {
+        channels.entrySet().removeIf(e -> {
+            if (live.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().shutdown();
+            return true;
+        });
+    }
+
+    /** Channels currently open. */
+    public int size() {
+        return channels.size();
     }
 
     public TransportOptions options() {
