@@ -16,6 +16,7 @@ import io.convllava.llm.server.RemotePipeline;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.Delta;
+import io.convllava.proto.v1.Final;
 import io.convllava.proto.v1.GenerateRequest;
 import io.convllava.proto.v1.GenerateResponse;
 import io.convllava.proto.v1.GetClusterStatusRequest;
@@ -66,29 +67,13 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
         long received = System.nanoTime();
         ServerCallStreamObserver<GenerateResponse> call = (ServerCallStreamObserver<GenerateResponse>) observer;
-        // with a cancel handler, events sent after a cancel are dropped instead of failing the handler
-        call.setOnCancelHandler(() -> LOG.debug("request {} cancelled by the client", request.getRequestId()));
         String requestId = request.getRequestId().isEmpty() ? UUID.randomUUID().toString() : request.getRequestId();
+        // with a cancel handler, events sent after a cancel are dropped instead of failing the handler
+        call.setOnCancelHandler(() -> LOG.debug("request {} cancelled by the client", requestId));
         try {
-            GenerationRequest generation = reader.read(request);
-            try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
-                 Lease<Pipeline> pipeline = router.pickPipeline()) {
-                double queueMs = ms(System.nanoTime() - received);
-                FirstToken first = new FirstToken();
-                GenerationResult result;
-                // plan epoch 0: nodes serve the layers they loaded whatever later plans say, so nothing to check
-                try (DecoderPipeline stages = RemotePipeline.of(pipeline.target(), router.channels(), 0)) {
-                    Generator generator = new Generator(model.tokenizer(),
-                            new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId), stages,
-                            model.llm().tokenizerModelMaxLength(), model.llm().maxPositionEmbeddings());
-                    result = generator.generate(generation, streamTo(call, first));
-                }
-                long end = System.nanoTime();
-                double firstTokenMs = ms((first.at == 0 ? end : first.at) - received);
-                call.onNext(GenerateResponse.newBuilder()
-                        .setFinal(FinalMessages.toFinal(result, queueMs, firstTokenMs, ms(end - received))).build());
-                call.onCompleted();
-            }
+            Final last = run(reader.read(request), requestId, received, call);
+            call.onNext(GenerateResponse.newBuilder().setFinal(last).build());
+            call.onCompleted();
         } catch (StatusRuntimeException e) {
             fail(call, e, requestId);
         } catch (IllegalArgumentException e) {
@@ -100,6 +85,25 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
         } catch (RuntimeException e) {
             LOG.error("request {} failed", requestId, e);
             fail(call, Status.INTERNAL.withDescription(e.toString()).withCause(e).asRuntimeException(), requestId);
+        }
+    }
+
+    /** Admits, routes and runs one generation, streaming its tokens; returns the Final event. */
+    private Final run(GenerationRequest generation, String requestId, long received,
+                      ServerCallStreamObserver<GenerateResponse> call) throws InterruptedException {
+        try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
+             Lease<Pipeline> pipeline = router.pickPipeline();
+             // plan epoch 0: nodes serve the layers they loaded whatever later plans say, so nothing to check
+             DecoderPipeline stages = RemotePipeline.of(pipeline.target(), router.channels(), 0)) {
+            double queueMs = ms(System.nanoTime() - received);
+            Generator generator = new Generator(model.tokenizer(),
+                    new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId), stages,
+                    model.llm().tokenizerModelMaxLength(), model.llm().maxPositionEmbeddings());
+            FirstToken first = new FirstToken();
+            GenerationResult result = generator.generate(generation, streamTo(call, first));
+            long end = System.nanoTime();
+            double firstTokenMs = ms((first.at == 0 ? end : first.at) - received);
+            return FinalMessages.toFinal(result, queueMs, firstTokenMs, ms(end - received));
         }
     }
 
