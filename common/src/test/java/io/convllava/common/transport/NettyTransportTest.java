@@ -65,7 +65,8 @@ class NettyTransportTest {
 
     @Test
     void grpcDefaultLimitWouldRejectIt() throws IOException {
-        TransportOptions small = TransportOptions.DEFAULTS.withMaxMessageBytes(4 << 20).withCallDeadline(Duration.ofSeconds(5));
+        TransportOptions small = TransportOptions.DEFAULTS.withMaxMessageBytes(4 << 20)
+                .withCallDeadline(Duration.ofSeconds(5));
         start(small);
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> echo(TensorCodec.encode(ramp(2048, 1024)), small));
@@ -90,8 +91,8 @@ class NettyTransportTest {
     @Test
     void serverReportsServingThroughTheHealthService() throws IOException {
         start(TransportOptions.DEFAULTS);
-        HealthCheckResponse health = Channels.withDeadline(HealthGrpc.newBlockingStub(channel), TransportOptions.DEFAULTS)
-                .check(HealthCheckRequest.getDefaultInstance());
+        HealthCheckResponse health = Channels.withDeadline(HealthGrpc.newBlockingStub(channel),
+                TransportOptions.DEFAULTS).check(HealthCheckRequest.getDefaultInstance());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
     }
 

@@ -19,11 +19,11 @@ import java.util.List;
  * One prompt of a fixture's {@code <fixture>-reference.json}, spliced without tokenizer or vision code: the recorded
  * {@code input_ids} with the -200 placeholder replaced by {@code <fixture>-projected.npy}.
  */
-record ReferenceCase(String fixture, int index, List<PromptSegment> prompt, float[] prefillLogits, int[] greedyTokens,
-                     int stablePrefix) {
+public record ReferenceCase(String fixture, int index, List<PromptSegment> prompt, float[] prefillLogits,
+                            int[] greedyTokens, int stablePrefix) {
     static final int IMAGE_TOKEN = -200;
 
-    static List<ReferenceCase> load(String fixture) {
+    public static List<ReferenceCase> load(String fixture) {
         JsonObject reference;
         try {
             reference = JsonParser.parseString(Files.readString(Fixtures.file(fixture, "reference.json")))
@@ -69,11 +69,11 @@ record ReferenceCase(String fixture, int index, List<PromptSegment> prompt, floa
         return values;
     }
 
-    int sequenceLength() {
+    public int sequenceLength() {
         return prompt.stream().mapToInt(PromptSegment::length).sum();
     }
 
-    int[] stableTokens() {
+    public int[] stableTokens() {
         return Arrays.copyOf(greedyTokens, stablePrefix);
     }
 

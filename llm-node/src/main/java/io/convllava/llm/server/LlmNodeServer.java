@@ -1,0 +1,69 @@
+package io.convllava.llm.server;
+
+import io.convllava.common.config.LlmConfig;
+import io.convllava.common.transport.ChannelPool;
+import io.convllava.common.transport.GrpcServer;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.llm.model.LlamaShard;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * A running llm node: {@link LlmNodeService} over one shard on a Netty server (plus gRPC health), with the channels
+ * it uses to call later stages.
+ */
+public final class LlmNodeServer implements AutoCloseable {
+    private final GrpcServer server;
+    private final LlmNodeService service;
+    private final ChannelPool downstream;
+
+    private LlmNodeServer(GrpcServer server, LlmNodeService service, ChannelPool downstream) {
+        this.server = server;
+        this.service = service;
+        this.downstream = downstream;
+    }
+
+    /** Serves {@code shard}, which the caller keeps owning (close it after this server). */
+    public static LlmNodeServer start(String host, int port, LlamaShard shard, LlmConfig config,
+                                      TransportOptions options, LlmNodeSettings settings) throws IOException {
+        ChannelPool downstream = new ChannelPool(options);
+        LlmNodeService service = new LlmNodeService(shard, config, downstream, settings);
+        try {
+            return new LlmNodeServer(GrpcServer.start("llm-node-" + settings.nodeId(), host, port, options,
+                    List.of(service)), service, downstream);
+        } catch (IOException | RuntimeException e) {
+            downstream.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** {@code host:port} to dial. */
+    public String address() {
+        return server.address();
+    }
+
+    /** Sessions holding a KV cache on this node. */
+    public int activeSessions() {
+        return service.activeSessions();
+    }
+
+    public LlmNodeServer stopOnJvmShutdown() {
+        server.stopOnJvmShutdown();
+        return this;
+    }
+
+    public void blockUntilShutdown() throws InterruptedException {
+        server.blockUntilShutdown();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        downstream.close();
+    }
+}

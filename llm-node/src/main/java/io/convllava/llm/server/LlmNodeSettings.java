@@ -1,0 +1,41 @@
+package io.convllava.llm.server;
+
+import java.util.function.LongSupplier;
+
+/**
+ * How an llm node admits work.
+ *
+ * @param nodeId      this node's id, used in error messages
+ * @param maxSessions sessions (KV caches) held at once; a new session beyond that gets RESOURCE_EXHAUSTED
+ * @param planEpoch   the placement plan this node serves; requests routed by another (non-zero) epoch get
+ *                    FAILED_PRECONDITION. Returns 0 when the node is not under a plan (nothing is checked).
+ */
+public record LlmNodeSettings(String nodeId, int maxSessions, LongSupplier planEpoch) {
+
+    public static final int DEFAULT_MAX_SESSIONS = 64;
+
+    public LlmNodeSettings {
+        if (nodeId == null || nodeId.isBlank()) {
+            throw new IllegalArgumentException("nodeId must not be empty");
+        }
+        if (maxSessions <= 0) {
+            throw new IllegalArgumentException("maxSessions must be > 0, got " + maxSessions);
+        }
+        if (planEpoch == null) {
+            throw new IllegalArgumentException("planEpoch supplier must not be null");
+        }
+    }
+
+    /** No plan checks, {@link #DEFAULT_MAX_SESSIONS}. */
+    public static LlmNodeSettings of(String nodeId) {
+        return new LlmNodeSettings(nodeId, DEFAULT_MAX_SESSIONS, () -> 0L);
+    }
+
+    public LlmNodeSettings withMaxSessions(int max) {
+        return new LlmNodeSettings(nodeId, max, planEpoch);
+    }
+
+    public LlmNodeSettings withPlanEpoch(LongSupplier epoch) {
+        return new LlmNodeSettings(nodeId, maxSessions, epoch);
+    }
+}
