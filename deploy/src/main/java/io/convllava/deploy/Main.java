@@ -22,6 +22,7 @@ public final class Main {
               llm-node      --zk host:port --model M --layers a-b|auto [--port P] [--device cpu|gpu]
               coordinator   --zk host:port --model M [--port P]
               status        --zk host:port | --target host:port   nodes, layer coverage, replicas and load
+              bench         in-process speed on a mid-size random-weight model (see docs/benchmarks.md)
 
             Every flag can also be set as CONVLLAVA_<FLAG> in the environment or as flag=value in --config FILE.
             """;
@@ -42,6 +43,7 @@ public final class Main {
             }
             return switch (o.command()) {
                 case "generate" -> GenerateCommand.run(o, out);
+                case "bench" -> BenchCommand.run(o, out);
                 default -> throw new Options.UsageException("unknown command '" + o.command() + "'");
             };
         } catch (Options.UsageException e) {
