@@ -24,6 +24,7 @@ public final class Main {
               coordinator   --zk host:port --model M [--port 50051] [--max-concurrent 8] [--max-queued 32]
               status        --zk host:port | --target host:port   nodes, layer coverage, replicas and load
                             (exit code 3 when no complete pipeline exists)
+              bench         in-process speed on a mid-size random-weight model (see docs/benchmarks.md)
 
             Cluster roles also take [--cluster NAME] (default "default"), [--host H] (address to bind and advertise,
             default 127.0.0.1), [--node-id ID] and [--model-id ID]; --port 0 picks a free port. Each prints
@@ -53,6 +54,7 @@ public final class Main {
                 case "llm-node" -> LlmNodeCommand.run(o, out);
                 case "coordinator" -> CoordinatorCommand.run(o, out);
                 case "status" -> StatusCommand.run(o, out);
+                case "bench" -> BenchCommand.run(o, out);
                 default -> throw new Options.UsageException("unknown command '" + o.command() + "'");
             };
         } catch (Options.UsageException e) {

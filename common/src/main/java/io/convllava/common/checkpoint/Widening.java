@@ -5,7 +5,7 @@ import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 
 /** Converts stored elements of any {@link DType} to float32 (BF16 and F16 exactly, integers by value). */
-final class Widening {
+public final class Widening {
     private static final int CHUNK = 8192;
     private static final float[] HALF_TO_FLOAT = new float[1 << 16];
 
@@ -19,11 +19,12 @@ final class Widening {
     }
 
     /** bfloat16 is the top 16 bits of a float32. */
-    static float bf16ToFloat(short bits) {
+    public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat(bits << 16);
     }
 
-    static float halfToFloat(short bits) {
+    /** IEEE 754 binary16 to float32, exact (table-driven; Java 17 has no Float.float16ToFloat). */
+    public static float halfToFloat(short bits) {
         return HALF_TO_FLOAT[bits & 0xffff];
     }
 

@@ -2,6 +2,7 @@ package io.convllava.common.transport;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.convllava.common.checkpoint.Widening;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.proto.v1.DType;
 import io.convllava.proto.v1.Tensor;
@@ -117,7 +118,7 @@ public final class TensorCodec {
             int n = Math.min(chunk.length, dst.length - done);
             src.get(chunk, 0, n);
             for (int i = 0; i < n; i++) {
-                dst[done + i] = half ? HalfFloat.toFloat(chunk[i]) : Float.intBitsToFloat(chunk[i] << 16);
+                dst[done + i] = half ? Widening.halfToFloat(chunk[i]) : Widening.bf16ToFloat(chunk[i]);
             }
             done += n;
         }
