@@ -23,10 +23,10 @@ import java.util.concurrent.TimeUnit;
  * A whole cluster on this machine: an embedded ZooKeeper in this process, and every vision node, llm node and
  * the coordinator in a JVM of its own (the same launcher, another role). Closing it stops all of them.
  */
-final class LocalCluster implements AutoCloseable {
+public final class LocalCluster implements AutoCloseable {
 
     /** What to start. {@code layers}: one entry per llm node, "auto" or "a-b". */
-    record Spec(String model, String hfCache, String visionTower, String device, int visionNodes,
+    public record Spec(String model, String hfCache, String visionTower, String device, int visionNodes,
                 List<String> layers, int coordinatorPort, Path logDir, String nodeJavaOptions) {
     }
 
@@ -37,13 +37,13 @@ final class LocalCluster implements AutoCloseable {
     private EmbeddedZooKeeper zookeeper;
     private int coordinatorPort;
 
-    LocalCluster(Spec spec, PrintStream log) {
+    public LocalCluster(Spec spec, PrintStream log) {
         this.spec = spec;
         this.log = log;
     }
 
     /** Starts ZooKeeper and every node, and returns once the coordinator reports the model's layers covered. */
-    String start(Duration timeout) throws IOException, InterruptedException {
+    public String start(Duration timeout) throws IOException, InterruptedException {
         Files.createDirectories(spec.logDir());
         zookeeper = EmbeddedZooKeeper.start(0);
         String zk = zookeeper.connectString();

@@ -48,6 +48,8 @@ public final class Main {
                 return o.command() == null && !o.flag("help") ? 2 : 0;
             }
             return switch (o.command()) {
+                case "demo" -> DemoCommand.run(o, out);
+                case "local" -> LocalCommand.run(o, out);
                 case "generate" -> GenerateCommand.run(o, out);
                 case "zookeeper" -> ZooKeeperCommand.run(o, out);
                 case "vision-node" -> VisionNodeCommand.run(o, out);

@@ -15,14 +15,18 @@ import io.convllava.proto.v1.GenerateResponse;
 import io.convllava.proto.v1.Image;
 import io.convllava.proto.v1.Message;
 import io.convllava.proto.v1.SamplingOptions;
+import io.convllava.proto.v1.Delta;
+import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * {@code convllava generate --target host:port}: the same request as the in-process command, sent to a cluster's
@@ -40,33 +44,41 @@ final class RemoteGenerateCommand {
         boolean json = o.flag("json");
         ManagedChannel channel = Channels.forAddress(o.require("target"), TransportOptions.DEFAULTS);
         try {
-            Iterator<GenerateResponse> stream = ConvLlavaGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(o.getLong("timeout-s", 600), TimeUnit.SECONDS)
-                    .generate(request);
             List<Integer> tokens = new ArrayList<>();
-            Final last = null;
-            while (stream.hasNext()) {
-                GenerateResponse event = stream.next();
-                if (event.hasDelta()) {
-                    tokens.addAll(event.getDelta().getTokenIdsList());
-                    if (!json) {
-                        out.print(event.getDelta().getText());
-                        out.flush();
-                    }
-                } else if (event.hasFinal()) {
-                    last = event.getFinal();
+            Final last = stream(channel, request, Duration.ofSeconds(o.getLong("timeout-s", 600)), delta -> {
+                tokens.addAll(delta.getTokenIdsList());
+                if (!json) {
+                    out.print(delta.getText());
+                    out.flush();
                 }
-            }
-            if (last == null) {
-                throw new IllegalStateException("the coordinator at " + o.get("target") + " ended the stream without"
-                        + " a Final event");
-            }
+            });
             GenerationResult result = FinalMessages.fromFinal(last, tokens.stream().mapToInt(Integer::intValue).toArray());
             GenerateCommand.print(o, result, out);
         } finally {
             channel.shutdownNow();
         }
         return 0;
+    }
+
+    /** Sends one Generate call, hands every text delta to {@code onDelta} and returns the Final event. */
+    static Final stream(Channel channel, GenerateRequest request, Duration timeout, Consumer<Delta> onDelta) {
+        Iterator<GenerateResponse> stream = ConvLlavaGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .generate(request);
+        Final last = null;
+        while (stream.hasNext()) {
+            GenerateResponse event = stream.next();
+            if (event.hasDelta()) {
+                onDelta.accept(event.getDelta());
+            } else if (event.hasFinal()) {
+                last = event.getFinal();
+            }
+        }
+        if (last == null) {
+            throw new IllegalStateException("the coordinator at " + channel.authority()
+                    + " ended the stream without a Final event");
+        }
+        return last;
     }
 
     /** The public request for an in-process one; the images are distributed over the messages that carry them. */
