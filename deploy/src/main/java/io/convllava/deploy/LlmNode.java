@@ -19,9 +19,6 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -32,14 +29,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class LlmNode implements AutoCloseable {
     public static final int DEFAULT_PORT = 50071;
-    private static final Duration LOAD_REPORT_PERIOD = Duration.ofSeconds(1);
 
     private final LlamaShard shard;
     private final LlmNodeServer server;
     private final NodeRegistration registration;
     private final ClusterView view;
     private final AssignmentWatcher assignments;
-    private final ScheduledExecutorService loadReporter;
+    private final LoadReporter loadReporter;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private LlmNode(LlamaShard shard, LlmNodeServer server, NodeRegistration registration, ClusterView view,
@@ -49,13 +45,7 @@ public final class LlmNode implements AutoCloseable {
         this.registration = registration;
         this.view = view;
         this.assignments = assignments;
-        this.loadReporter = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "llm-load-" + registration.info().nodeId());
-            t.setDaemon(true);
-            return t;
-        });
-        loadReporter.scheduleWithFixedDelay(() -> registration.updateLoad(server.activeSessions(), 0),
-                LOAD_REPORT_PERIOD.toMillis(), LOAD_REPORT_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+        this.loadReporter = new LoadReporter(registration, server::activeSessions);
     }
 
     /**
@@ -143,7 +133,7 @@ public final class LlmNode implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            loadReporter.shutdownNow();
+            loadReporter.close();
             Closing.inOrder(registration, server, shard);
             if (assignments != null) {
                 Closing.inOrder(assignments, view);

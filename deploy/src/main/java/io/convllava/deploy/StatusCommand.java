@@ -16,9 +16,7 @@ import org.apache.curator.framework.CuratorFramework;
 
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code convllava status}: the nodes of a cluster, read from ZooKeeper ({@code --zk}) or asked of a coordinator
@@ -57,17 +55,12 @@ final class StatusCommand {
 
     private static ClusterStatus fromZooKeeper(Options o) throws Exception {
         try (CuratorFramework zk = NodeFlags.zk(o); ClusterView view = new ClusterView(zk, NodeFlags.layout(o))) {
-            // a listener gets the first complete snapshot, which view.snapshot() may not hold yet right after start
-            CompletableFuture<ClusterSnapshot> first = new CompletableFuture<>();
-            view.addListener(first::complete);
             view.start();
-            ClusterSnapshot snapshot;
-            try {
-                snapshot = first.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
+            if (!view.awaitInitialized(TIMEOUT)) {
                 throw new IllegalStateException("could not read cluster '" + o.get("cluster", NodeFlags.DEFAULT_CLUSTER)
                         + "' from ZooKeeper at " + o.get("zk") + " within " + TIMEOUT.toSeconds() + " s");
             }
+            ClusterSnapshot snapshot = view.snapshot();
             return CoordinatorService.clusterStatus(snapshot, PipelineAssembler.assemble(snapshot));
         }
     }

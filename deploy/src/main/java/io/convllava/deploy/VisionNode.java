@@ -21,12 +21,14 @@ public final class VisionNode implements AutoCloseable {
     private final VisionEncoder encoder;
     private final VisionNodeServer server;
     private final NodeRegistration registration;
+    private final LoadReporter loadReporter;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private VisionNode(VisionEncoder encoder, VisionNodeServer server, NodeRegistration registration) {
         this.encoder = encoder;
         this.server = server;
         this.registration = registration;
+        this.loadReporter = new LoadReporter(registration, server::inFlight);
     }
 
     /**
@@ -71,7 +73,7 @@ public final class VisionNode implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            Closing.inOrder(registration, server, encoder);
+            Closing.inOrder(loadReporter, registration, server, encoder);
         }
     }
 }

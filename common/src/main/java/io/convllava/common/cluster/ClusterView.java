@@ -53,6 +53,8 @@ public final class ClusterView implements Closeable {
     private final ExecutorService events;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final CountDownLatch initialized = new CountDownLatch(2);
+    /** Counted down after the first snapshot is published, so awaitInitialized() callers see it in snapshot(). */
+    private final CountDownLatch firstSnapshot = new CountDownLatch(1);
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final ConnectionStateListener connectionListener = (c, newState) -> submit(() -> onConnection(newState));
     private final Set<String> reportedBadData = new HashSet<>();
@@ -90,7 +92,7 @@ public final class ClusterView implements Closeable {
 
     /** Waits until members and plan have been loaded once; false on timeout. */
     public boolean awaitInitialized(Duration timeout) throws InterruptedException {
-        return initialized.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return firstSnapshot.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public ClusterSnapshot snapshot() {
@@ -143,6 +145,7 @@ public final class ClusterView implements Closeable {
         initialized.countDown();
         if (initialized.getCount() == 0) {
             publish(snapshot.next(connected, readMembers(), readPlan()), true);
+            firstSnapshot.countDown();
         }
     }
 

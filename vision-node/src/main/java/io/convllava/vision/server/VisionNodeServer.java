@@ -15,10 +15,13 @@ public final class VisionNodeServer implements AutoCloseable {
     public static final int DEFAULT_MAX_BATCH = 8;
 
     private final GrpcServer server;
+    private final VisionNodeService service;
     private final VisionEncoder ownedEncoder;
 
-    private VisionNodeServer(GrpcServer server, VisionEncoder ownedEncoder) {
-        this.server = server;
+    private VisionNodeServer(VisionNodeService service, String host, int port, TransportOptions options,
+                             VisionEncoder ownedEncoder) throws IOException {
+        this.service = service;
+        this.server = GrpcServer.start("vision-node", host, port, options, List.of(service));
         this.ownedEncoder = ownedEncoder;
     }
 
@@ -28,7 +31,8 @@ public final class VisionNodeServer implements AutoCloseable {
         VisionEncoder encoder = VisionEncoder.load(files, device);
         try {
             ImagePreprocessor preprocessor = new ImagePreprocessor(files.preprocessorConfig());
-            return new VisionNodeServer(serve(host, port, preprocessor, encoder, options, maxBatch), encoder);
+            return new VisionNodeServer(new VisionNodeService(preprocessor, encoder, maxBatch), host, port, options,
+                    encoder);
         } catch (IOException | RuntimeException e) {
             encoder.close();
             throw e;
@@ -38,13 +42,12 @@ public final class VisionNodeServer implements AutoCloseable {
     /** Serves an encoder the caller keeps owning (several nodes of a test can share one). */
     public static VisionNodeServer start(String host, int port, ImagePreprocessor preprocessor, VisionEncoder encoder,
                                          TransportOptions options, int maxBatch) throws IOException {
-        return new VisionNodeServer(serve(host, port, preprocessor, encoder, options, maxBatch), null);
+        return new VisionNodeServer(new VisionNodeService(preprocessor, encoder, maxBatch), host, port, options, null);
     }
 
-    private static GrpcServer serve(String host, int port, ImagePreprocessor preprocessor, VisionEncoder encoder,
-                                    TransportOptions options, int maxBatch) throws IOException {
-        VisionNodeService service = new VisionNodeService(preprocessor, encoder, maxBatch);
-        return GrpcServer.start("vision-node", host, port, options, List.of(service));
+    /** Encode calls being served right now. */
+    public int inFlight() {
+        return service.inFlight();
     }
 
     public int port() {

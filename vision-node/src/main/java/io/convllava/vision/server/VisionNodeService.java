@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The VisionNode service: decodes each image, preprocesses it and runs the tower and projector, in batches of at
@@ -32,6 +33,7 @@ public final class VisionNodeService extends VisionNodeGrpc.VisionNodeImplBase {
     private final ImagePreprocessor preprocessor;
     private final VisionEncoder encoder;
     private final int maxBatch;
+    private final AtomicInteger inFlight = new AtomicInteger();
 
     public VisionNodeService(ImagePreprocessor preprocessor, VisionEncoder encoder, int maxBatch) {
         if (preprocessor.resolution() != encoder.resolution()) {
@@ -48,6 +50,7 @@ public final class VisionNodeService extends VisionNodeGrpc.VisionNodeImplBase {
 
     @Override
     public void encode(EncodeRequest request, StreamObserver<EncodeResponse> response) {
+        inFlight.incrementAndGet();
         try {
             response.onNext(encode(request));
             response.onCompleted();
@@ -57,7 +60,14 @@ public final class VisionNodeService extends VisionNodeGrpc.VisionNodeImplBase {
             LOG.error("request {}: encoding failed", request.getRequestId(), e);
             response.onError(Status.INTERNAL.withDescription("encoding failed: " + e).withCause(e)
                     .asRuntimeException());
+        } finally {
+            inFlight.decrementAndGet();
         }
+    }
+
+    /** Encode calls being served right now: the load this node reports. */
+    public int inFlight() {
+        return inFlight.get();
     }
 
     private EncodeResponse encode(EncodeRequest request) {
