@@ -2,12 +2,10 @@ package io.convllava.common.cluster;
 
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInfo;
 
 import java.io.Closeable;
@@ -18,33 +16,25 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 
+import static io.convllava.common.cluster.TestZooKeeper.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PlanLeaderTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration SETTLE = Duration.ofMillis(100);
-    private static TestingServer server;
+    @RegisterExtension
+    static final TestZooKeeper zooKeeper = new TestZooKeeper();
+
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final SnapshotWaiter observed = new SnapshotWaiter();
     private ZkLayout layout;
     private CuratorFramework nodeClient;
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new TestingServer();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
-
     @BeforeEach
     void observe(TestInfo test) throws Exception {
         layout = new ZkLayout(test.getTestMethod().orElseThrow().getName());
-        nodeClient = open(Zk.newClient(server.getConnectString()));
+        nodeClient = open(zooKeeper.newClient());
         ClusterView observer = view(nodeClient);
         observer.addListener(observed);
     }
@@ -103,7 +93,7 @@ class PlanLeaderTest {
         Coordinator leader = a.leader.hasLeadership() ? a : b;
         Coordinator follower = leader == a ? b : a;
 
-        Sessions.expireOnServer(leader.client, server.getConnectString());
+        Sessions.expireOnServer(leader.client, zooKeeper.connectString());
         assertTrue(follower.leader.awaitLeadership(WAIT), "the follower takes over");
         register(Members.auto("llm-2", 4));
         observed.await(s -> s.plan().assignments().size() == 2, WAIT, "a plan for both nodes");
@@ -139,7 +129,7 @@ class PlanLeaderTest {
     }
 
     private Coordinator coordinator(String id) throws Exception {
-        CuratorFramework client = Zk.newClient(server.getConnectString());
+        CuratorFramework client = zooKeeper.newClient();
         ClusterView view = new ClusterView(client, layout);
         view.start();
         PlanLeader leader = new PlanLeader(client, layout, view, id, SETTLE);
