@@ -68,33 +68,21 @@ class PlanLeaderTest {
 
     @Test
     void theOtherCandidateTakesOverWhenTheLeaderCloses() throws Exception {
-        Coordinator a = coordinator("coord-a");
-        Coordinator b = coordinator("coord-b");
-        register(Members.auto("llm-1", 4));
-        long first = observed.await(s -> s.plan().isPublished(), WAIT, "the first plan").plan().epoch();
-
-        Coordinator leader = a.leader.hasLeadership() ? a : b;
-        Coordinator follower = leader == a ? b : a;
-        leader.close();
-        assertTrue(follower.leader.awaitLeadership(WAIT), "the follower takes over");
+        Election election = twoCandidatesPlanOneNode();
+        election.leader.close();
+        assertTrue(election.follower.leader.awaitLeadership(WAIT), "the follower takes over");
 
         register(Members.auto("llm-2", 4));
         ClusterSnapshot next = observed.await(s -> s.plan().assignments().size() == 2, WAIT, "the new leader's plan");
-        assertTrue(next.plan().epoch() > first);
+        assertTrue(next.plan().epoch() > election.firstEpoch);
         assertEpochsGrowWithEveryPlanChange();
     }
 
     @Test
     void leadershipMovesWhenTheLeadersSessionExpires() throws Exception {
-        Coordinator a = coordinator("coord-a");
-        Coordinator b = coordinator("coord-b");
-        register(Members.auto("llm-1", 4));
-        observed.await(s -> s.plan().isPublished(), WAIT, "the first plan");
-        Coordinator leader = a.leader.hasLeadership() ? a : b;
-        Coordinator follower = leader == a ? b : a;
-
-        Sessions.expireOnServer(leader.client, zooKeeper.connectString());
-        assertTrue(follower.leader.awaitLeadership(WAIT), "the follower takes over");
+        Election election = twoCandidatesPlanOneNode();
+        Sessions.expireOnServer(election.leader.client, zooKeeper.connectString());
+        assertTrue(election.follower.leader.awaitLeadership(WAIT), "the follower takes over");
         register(Members.auto("llm-2", 4));
         observed.await(s -> s.plan().assignments().size() == 2, WAIT, "a plan for both nodes");
         assertEpochsGrowWithEveryPlanChange();
@@ -128,6 +116,16 @@ class PlanLeaderTest {
         }
     }
 
+    /** Two candidates, and one auto node for them to plan: who leads once the first plan is out, and its epoch. */
+    private Election twoCandidatesPlanOneNode() throws Exception {
+        Coordinator a = coordinator("coord-a");
+        Coordinator b = coordinator("coord-b");
+        register(Members.auto("llm-1", 4));
+        long first = observed.await(s -> s.plan().isPublished(), WAIT, "the first plan").plan().epoch();
+        Coordinator leader = a.leader.hasLeadership() ? a : b;
+        return new Election(leader, leader == a ? b : a, first);
+    }
+
     private Coordinator coordinator(String id) throws Exception {
         CuratorFramework client = zooKeeper.newClient();
         ClusterView view = new ClusterView(client, layout);
@@ -153,6 +151,9 @@ class PlanLeaderTest {
     private <T extends AutoCloseable> T open(T resource) {
         resources.push(resource);
         return resource;
+    }
+
+    private record Election(Coordinator leader, Coordinator follower, long firstEpoch) {
     }
 
     /** One coordinator's coordination pieces; closing twice is harmless. */
