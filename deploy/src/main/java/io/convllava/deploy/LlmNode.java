@@ -19,7 +19,6 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A running llm node: a range of decoder layers behind the LlmNode service, registered in ZooKeeper. With a fixed
@@ -27,25 +26,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * leader to assign a range, loads only those layers, serves, and republishes itself with the range. While up it
  * republishes its number of active sessions every second, which coordinators route by.
  */
-public final class LlmNode implements AutoCloseable {
+public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     public static final int DEFAULT_PORT = 50071;
 
     private final LlamaShard shard;
-    private final LlmNodeServer server;
-    private final NodeRegistration registration;
     private final ClusterView view;
     private final AssignmentWatcher assignments;
-    private final LoadReporter loadReporter;
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     private LlmNode(LlamaShard shard, LlmNodeServer server, NodeRegistration registration, ClusterView view,
                     AssignmentWatcher assignments) {
+        super(server, registration, server::activeSessions);
         this.shard = shard;
-        this.server = server;
-        this.registration = registration;
         this.view = view;
         this.assignments = assignments;
-        this.loadReporter = new LoadReporter(registration, server::activeSessions);
     }
 
     /**
@@ -108,14 +101,6 @@ public final class LlmNode implements AutoCloseable {
         }
     }
 
-    public String nodeId() {
-        return registration.info().nodeId();
-    }
-
-    public String address() {
-        return server.address();
-    }
-
     public LayerRange layers() {
         return new LayerRange(shard.start(), shard.end());
     }
@@ -125,19 +110,12 @@ public final class LlmNode implements AutoCloseable {
         return server.activeSessions();
     }
 
-    public void blockUntilShutdown() throws InterruptedException {
-        server.blockUntilShutdown();
-    }
-
-    /** Leaves the cluster, then stops serving and frees the layers. */
+    /** Frees the layers, then stops following the plan. */
     @Override
-    public void close() {
-        if (closed.compareAndSet(false, true)) {
-            loadReporter.close();
-            Closing.inOrder(registration, server, shard);
-            if (assignments != null) {
-                Closing.inOrder(assignments, view);
-            }
+    protected void afterStop() {
+        Closing.inOrder(shard);
+        if (assignments != null) {
+            Closing.inOrder(assignments, view);
         }
     }
 

@@ -12,23 +12,16 @@ import org.apache.curator.framework.CuratorFramework;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A running vision node: the tower and projector behind the VisionNode service, registered in ZooKeeper. */
-public final class VisionNode implements AutoCloseable {
+public final class VisionNode extends RegisteredNode<VisionNodeServer> {
     public static final int DEFAULT_PORT = 50061;
 
     private final VisionEncoder encoder;
-    private final VisionNodeServer server;
-    private final NodeRegistration registration;
-    private final LoadReporter loadReporter;
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     private VisionNode(VisionEncoder encoder, VisionNodeServer server, NodeRegistration registration) {
+        super(server, registration, server::inFlight);
         this.encoder = encoder;
-        this.server = server;
-        this.registration = registration;
-        this.loadReporter = new LoadReporter(registration, server::inFlight);
     }
 
     /**
@@ -57,23 +50,9 @@ public final class VisionNode implements AutoCloseable {
         }
     }
 
-    public String nodeId() {
-        return registration.info().nodeId();
-    }
-
-    public String address() {
-        return server.address();
-    }
-
-    public void blockUntilShutdown() throws InterruptedException {
-        server.blockUntilShutdown();
-    }
-
-    /** Leaves the cluster, then stops serving. */
+    /** Frees the tower and projector. */
     @Override
-    public void close() {
-        if (closed.compareAndSet(false, true)) {
-            Closing.inOrder(loadReporter, registration, server, encoder);
-        }
+    protected void afterStop() {
+        Closing.inOrder(encoder);
     }
 }

@@ -21,11 +21,10 @@ import java.util.TreeMap;
  * ({@code name -> {dtype, shape, data_offsets}}), then the raw little-endian tensor bytes. Tensors are read lazily
  * through windowed memory maps.
  */
-public final class SafetensorsFile implements TensorSource {
+public final class SafetensorsFile extends MappedCheckpointFile {
     /** The safetensors format's own limit on the header size. */
     static final long MAX_HEADER_BYTES = 100_000_000L;
 
-    private final MappedFile file;
     private final Map<String, Entry> entries;
 
     private record Entry(TensorInfo info, long offset) {
@@ -36,7 +35,7 @@ public final class SafetensorsFile implements TensorSource {
     }
 
     SafetensorsFile(MappedFile file) {
-        this.file = file;
+        super(file);
         try {
             this.entries = readHeader();
         } catch (RuntimeException e) {
@@ -120,10 +119,6 @@ public final class SafetensorsFile implements TensorSource {
         };
     }
 
-    public Path path() {
-        return file.path();
-    }
-
     @Override
     public Set<String> names() {
         return entries.keySet();
@@ -142,20 +137,6 @@ public final class SafetensorsFile implements TensorSource {
     }
 
     private Entry entry(String name) {
-        Entry e = entries.get(name);
-        if (e == null) {
-            throw new CheckpointException("no tensor '" + name + "' in " + file.path());
-        }
-        return e;
-    }
-
-    @Override
-    public void close() {
-        file.close();
-    }
-
-    @Override
-    public String toString() {
-        return file.path().toString();
+        return lookup(entries, name);
     }
 }

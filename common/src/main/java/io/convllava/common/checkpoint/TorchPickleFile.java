@@ -19,11 +19,10 @@ import java.util.zip.Inflater;
  * {@code <archive>/data/<key>} (one uncompressed entry per storage) and optionally {@code <archive>/byteorder}.
  * Opening reads only the directory and the pickle; a tensor's storage is memory-mapped when it is asked for.
  */
-public final class TorchPickleFile implements TensorSource {
+public final class TorchPickleFile extends MappedCheckpointFile {
     /** data.pkl of even the largest checkpoints is a few MB; anything far bigger is not a state dict. */
     private static final long MAX_PICKLE_BYTES = 1L << 30;
 
-    private final MappedFile file;
     private final ZipDirectory zip;
     private final String archive;
     private final ByteOrder order;
@@ -31,7 +30,7 @@ public final class TorchPickleFile implements TensorSource {
     private final Map<String, TensorInfo> infos;
 
     public TorchPickleFile(Path path) {
-        this.file = new MappedFile(path);
+        super(new MappedFile(path));
         try {
             this.zip = new ZipDirectory(file);
             String pickleEntry = zip.entries().keySet().stream()
@@ -144,10 +143,6 @@ public final class TorchPickleFile implements TensorSource {
         return e;
     }
 
-    public Path path() {
-        return file.path();
-    }
-
     @Override
     public Set<String> names() {
         return infos.keySet();
@@ -155,11 +150,7 @@ public final class TorchPickleFile implements TensorSource {
 
     @Override
     public TensorInfo info(String name) {
-        TensorInfo info = infos.get(name);
-        if (info == null) {
-            throw new CheckpointException("no tensor '" + name + "' in " + file.path());
-        }
-        return info;
+        return lookup(infos, name);
     }
 
     @Override
@@ -200,15 +191,5 @@ public final class TorchPickleFile implements TensorSource {
             }
         }
         return dst.flip();
-    }
-
-    @Override
-    public void close() {
-        file.close();
-    }
-
-    @Override
-    public String toString() {
-        return file.path().toString();
     }
 }

@@ -58,8 +58,7 @@ class SafetensorsCheckpointTest {
 
     @Test
     void missingShardNamesTheShardAndTheIndex() throws Exception {
-        Files.copy(Fixtures.tinyModel().resolve(INDEX), tmp.resolve(INDEX));
-        Files.copy(Fixtures.tinyModel().resolve(SHARD1), tmp.resolve(SHARD1));
+        ShardedCopies.copy(Fixtures.tinyModel(), tmp, INDEX, SHARD1);
         CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoints.open(tmp));
         assertTrue(e.getMessage().contains("'" + SHARD2 + "'"), e.getMessage());
         assertTrue(e.getMessage().contains(tmp.resolve(INDEX).toString()), e.getMessage());
@@ -67,24 +66,15 @@ class SafetensorsCheckpointTest {
 
     @Test
     void shardsAreOpenedOnlyWhenOneOfTheirTensorsIsRead() throws Exception {
-        Files.copy(Fixtures.tinyModel().resolve(INDEX), tmp.resolve(INDEX));
-        Files.copy(Fixtures.tinyModel().resolve(SHARD1), tmp.resolve(SHARD1));
+        ShardedCopies.copy(Fixtures.tinyModel(), tmp, INDEX, SHARD1);
         Files.write(tmp.resolve(SHARD2), new byte[] {1, 2, 3}); // present but unreadable
-        try (TensorSource src = Checkpoints.open(tmp)) {
-            assertEquals(64, src.readFloat("model.layers.0.input_layernorm.weight", 64).remaining()); // shard 1
-            CheckpointException e = assertThrows(CheckpointException.class,
-                    () -> src.readFloat("model.mm_projector.0.weight"));
-            assertTrue(e.getMessage().contains(tmp.resolve(SHARD2).toString()), e.getMessage());
-        }
+        ShardedCopies.assertShardsOpenOnDemand(tmp, "model.layers.0.input_layernorm.weight",
+                "model.mm_projector.0.weight", tmp.resolve(SHARD2));
     }
 
     @Test
     void truncatedShardNamesTheFileAndATensorThatNoLongerFits() throws Exception {
-        Path cut = tmp.resolve(SHARD2);
-        Files.copy(Fixtures.tinyModel().resolve(SHARD2), cut);
-        try (RandomAccessFile f = new RandomAccessFile(cut.toFile(), "rw")) {
-            f.setLength(f.length() / 2);
-        }
+        Path cut = ShardedCopies.truncatedCopy(Fixtures.tinyModel(), tmp, SHARD2);
         CheckpointException e = assertThrows(CheckpointException.class, () -> new SafetensorsFile(cut));
         assertTrue(e.getMessage().contains(cut.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("truncated") && e.getMessage().contains("tensor '"), e.getMessage());

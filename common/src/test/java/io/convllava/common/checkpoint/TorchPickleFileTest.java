@@ -6,7 +6,6 @@ import io.convllava.common.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -50,15 +49,10 @@ class TorchPickleFileTest {
 
     @Test
     void onlyTheShardsOfRequestedTensorsAreRead() throws Exception {
-        Files.copy(HUBTINY_LLM.resolve(BIN_INDEX), tmp.resolve(BIN_INDEX));
-        Files.copy(HUBTINY_LLM.resolve(BIN_SHARD2), tmp.resolve(BIN_SHARD2));
+        ShardedCopies.copy(HUBTINY_LLM, tmp, BIN_INDEX, BIN_SHARD2);
         Files.write(tmp.resolve(BIN_SHARD1), new byte[] {'P', 'K', 3, 4}); // present but unreadable
-        try (TensorSource src = Checkpoints.open(tmp)) {
-            assertEquals(64, src.readFloat("model.norm.weight", 64).remaining()); // shard 2
-            CheckpointException e = assertThrows(CheckpointException.class,
-                    () -> src.readFloat("model.layers.0.input_layernorm.weight"));
-            assertTrue(e.getMessage().contains(tmp.resolve(BIN_SHARD1).toString()), e.getMessage());
-        }
+        ShardedCopies.assertShardsOpenOnDemand(tmp, "model.norm.weight", "model.layers.0.input_layernorm.weight",
+                tmp.resolve(BIN_SHARD1));
     }
 
     @Test
@@ -126,11 +120,7 @@ class TorchPickleFileTest {
 
     @Test
     void truncatedBinNamesTheFile() throws Exception {
-        Path cut = tmp.resolve(BIN_SHARD2);
-        Files.copy(HUBTINY_LLM.resolve(BIN_SHARD2), cut);
-        try (RandomAccessFile f = new RandomAccessFile(cut.toFile(), "rw")) {
-            f.setLength(f.length() / 2);
-        }
+        Path cut = ShardedCopies.truncatedCopy(HUBTINY_LLM, tmp, BIN_SHARD2);
         CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoints.open(cut));
         assertTrue(e.getMessage().contains(cut.toString()), e.getMessage());
     }

@@ -1,46 +1,35 @@
 package io.convllava.common.cluster;
 
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import static io.convllava.common.cluster.TestZooKeeper.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ClusterViewTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
-    private static TestingServer server;
+    @RegisterExtension
+    static final TestZooKeeper zooKeeper = new TestZooKeeper();
+
     private CuratorFramework viewClient;
     private CuratorFramework nodeClient;
     private ZkLayout layout;
     private ClusterView view;
     private final SnapshotWaiter waiter = new SnapshotWaiter();
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new TestingServer();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
-
     @BeforeEach
     void startView(org.junit.jupiter.api.TestInfo test) throws Exception {
         layout = new ZkLayout(test.getTestMethod().orElseThrow().getName());
-        viewClient = Zk.newClient(server.getConnectString());
-        nodeClient = Zk.newClient(server.getConnectString());
+        viewClient = zooKeeper.newClient();
+        nodeClient = zooKeeper.newClient();
         view = new ClusterView(viewClient, layout);
         view.addListener(waiter);
         view.start();
@@ -84,7 +73,7 @@ class ClusterViewTest {
     void aNodeWhoseSessionExpiresLeavesAtOnceAndComesBack() throws Exception {
         try (NodeRegistration llm = register(Members.auto("llm-1", 4))) {
             waiter.await(s -> s.member("llm-1").isPresent(), WAIT, "llm-1 to join");
-            Sessions.expireOnServer(nodeClient, server.getConnectString());
+            Sessions.expireOnServer(nodeClient, zooKeeper.connectString());
             waiter.await(s -> s.member("llm-1").isEmpty(), WAIT, "llm-1 to leave with its session");
             waiter.await(s -> s.member("llm-1").isPresent(), WAIT, "llm-1 to re-register");
         }

@@ -5,21 +5,19 @@ import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.test.KillSession;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.data.Stat;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static io.convllava.common.cluster.TestZooKeeper.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -27,26 +25,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NodeRegistrationTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
-    private static TestingServer server;
+    @RegisterExtension
+    static final TestZooKeeper zooKeeper = new TestZooKeeper();
+
     private CuratorFramework nodeClient;
     private CuratorFramework observer;
     private final ZkLayout layout = new ZkLayout("registration");
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new TestingServer();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
-
     @BeforeEach
     void connect() {
-        nodeClient = Zk.newClient(server.getConnectString());
-        observer = Zk.newClient(server.getConnectString());
+        nodeClient = zooKeeper.newClient();
+        observer = zooKeeper.newClient();
     }
 
     @AfterEach
@@ -93,7 +82,7 @@ class NodeRegistrationTest {
             long before = Sessions.sessionId(nodeClient);
             watch.await(d -> d != null, "creation");
 
-            Sessions.expireOnServer(nodeClient, server.getConnectString());
+            Sessions.expireOnServer(nodeClient, zooKeeper.connectString());
             watch.await(d -> d == null, "the znode to vanish with the session");
             ChildData back = watch.await(d -> d != null && d.getStat().getEphemeralOwner() != before,
                     "the znode to come back under a new session");
@@ -124,7 +113,7 @@ class NodeRegistrationTest {
     void aLeftoverOfAPreviousRunIsReplacedOnStart() throws Exception {
         NodeInfo info = NodeInfo.vision("vision-2", "127.0.0.1", 7201, "tower", "cpu");
         // a previous run of this node whose session has not expired yet
-        CuratorFramework previousRun = Zk.newClient(server.getConnectString());
+        CuratorFramework previousRun = zooKeeper.newClient();
         try {
             previousRun.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
                     .forPath(layout.member("vision-2"), info.toJson());

@@ -2,12 +2,10 @@ package io.convllava.common.cluster;
 
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInfo;
 
 import java.io.Closeable;
@@ -18,33 +16,25 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 
+import static io.convllava.common.cluster.TestZooKeeper.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PlanLeaderTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration SETTLE = Duration.ofMillis(100);
-    private static TestingServer server;
+    @RegisterExtension
+    static final TestZooKeeper zooKeeper = new TestZooKeeper();
+
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final SnapshotWaiter observed = new SnapshotWaiter();
     private ZkLayout layout;
     private CuratorFramework nodeClient;
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new TestingServer();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
-
     @BeforeEach
     void observe(TestInfo test) throws Exception {
         layout = new ZkLayout(test.getTestMethod().orElseThrow().getName());
-        nodeClient = open(Zk.newClient(server.getConnectString()));
+        nodeClient = open(zooKeeper.newClient());
         ClusterView observer = view(nodeClient);
         observer.addListener(observed);
     }
@@ -78,33 +68,21 @@ class PlanLeaderTest {
 
     @Test
     void theOtherCandidateTakesOverWhenTheLeaderCloses() throws Exception {
-        Coordinator a = coordinator("coord-a");
-        Coordinator b = coordinator("coord-b");
-        register(Members.auto("llm-1", 4));
-        long first = observed.await(s -> s.plan().isPublished(), WAIT, "the first plan").plan().epoch();
-
-        Coordinator leader = a.leader.hasLeadership() ? a : b;
-        Coordinator follower = leader == a ? b : a;
-        leader.close();
-        assertTrue(follower.leader.awaitLeadership(WAIT), "the follower takes over");
+        Election election = twoCandidatesPlanOneNode();
+        election.leader.close();
+        assertTrue(election.follower.leader.awaitLeadership(WAIT), "the follower takes over");
 
         register(Members.auto("llm-2", 4));
         ClusterSnapshot next = observed.await(s -> s.plan().assignments().size() == 2, WAIT, "the new leader's plan");
-        assertTrue(next.plan().epoch() > first);
+        assertTrue(next.plan().epoch() > election.firstEpoch);
         assertEpochsGrowWithEveryPlanChange();
     }
 
     @Test
     void leadershipMovesWhenTheLeadersSessionExpires() throws Exception {
-        Coordinator a = coordinator("coord-a");
-        Coordinator b = coordinator("coord-b");
-        register(Members.auto("llm-1", 4));
-        observed.await(s -> s.plan().isPublished(), WAIT, "the first plan");
-        Coordinator leader = a.leader.hasLeadership() ? a : b;
-        Coordinator follower = leader == a ? b : a;
-
-        Sessions.expireOnServer(leader.client, server.getConnectString());
-        assertTrue(follower.leader.awaitLeadership(WAIT), "the follower takes over");
+        Election election = twoCandidatesPlanOneNode();
+        Sessions.expireOnServer(election.leader.client, zooKeeper.connectString());
+        assertTrue(election.follower.leader.awaitLeadership(WAIT), "the follower takes over");
         register(Members.auto("llm-2", 4));
         observed.await(s -> s.plan().assignments().size() == 2, WAIT, "a plan for both nodes");
         assertEpochsGrowWithEveryPlanChange();
@@ -138,8 +116,18 @@ class PlanLeaderTest {
         }
     }
 
+    /** Two candidates, and one auto node for them to plan: who leads once the first plan is out, and its epoch. */
+    private Election twoCandidatesPlanOneNode() throws Exception {
+        Coordinator a = coordinator("coord-a");
+        Coordinator b = coordinator("coord-b");
+        register(Members.auto("llm-1", 4));
+        long first = observed.await(s -> s.plan().isPublished(), WAIT, "the first plan").plan().epoch();
+        Coordinator leader = a.leader.hasLeadership() ? a : b;
+        return new Election(leader, leader == a ? b : a, first);
+    }
+
     private Coordinator coordinator(String id) throws Exception {
-        CuratorFramework client = Zk.newClient(server.getConnectString());
+        CuratorFramework client = zooKeeper.newClient();
         ClusterView view = new ClusterView(client, layout);
         view.start();
         PlanLeader leader = new PlanLeader(client, layout, view, id, SETTLE);
@@ -163,6 +151,9 @@ class PlanLeaderTest {
     private <T extends AutoCloseable> T open(T resource) {
         resources.push(resource);
         return resource;
+    }
+
+    private record Election(Coordinator leader, Coordinator follower, long firstEpoch) {
     }
 
     /** One coordinator's coordination pieces; closing twice is harmless. */

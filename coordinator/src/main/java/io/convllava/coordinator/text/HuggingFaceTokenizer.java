@@ -23,10 +23,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     public static final String TOKENIZER_JSON = "tokenizer.json";
 
     private final ai.djl.huggingface.tokenizers.HuggingFaceTokenizer delegate;
-    private final int bosId;
-    private final int eosId;
-    private final boolean addBosToken;
-    private final boolean addEosToken;
+    private final SpecialTokenPolicy special;
     private final int vocabSize;
 
     /** Loads {@code tokenizerJson}; {@code config} supplies the BOS/EOS tokens and policy. */
@@ -46,16 +43,13 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         } catch (IOException | RuntimeException e) {
             throw new TokenizerLoadException("cannot load " + tokenizerJson + " with HF tokenizers: " + e.getMessage(), e);
         }
-        return new HuggingFaceTokenizer(djl, bos, eos, config.addBosToken(), config.addEosToken(), vocab);
+        return new HuggingFaceTokenizer(djl, new SpecialTokenPolicy(bos, eos, config), vocab);
     }
 
-    private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer delegate, int bosId, int eosId,
-            boolean addBosToken, boolean addEosToken, int vocabSize) {
+    private HuggingFaceTokenizer(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer delegate,
+            SpecialTokenPolicy special, int vocabSize) {
         this.delegate = delegate;
-        this.bosId = bosId;
-        this.eosId = eosId;
-        this.addBosToken = addBosToken;
-        this.addEosToken = addEosToken;
+        this.special = special;
         this.vocabSize = vocabSize;
     }
 
@@ -101,17 +95,11 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     @Override
     public int[] encode(String text, boolean addBos) {
         long[] raw = delegate.encode(text, false, false).getIds();
-        IntList out = new IntList(raw.length + 2);
-        if (addBos && addBosToken) {
-            out.add(bosId);
-        }
-        for (long id : raw) {
-            out.add((int) id);
-        }
-        if (addBos && addEosToken) {
-            out.add(eosId);
-        }
-        return out.toArray();
+        return special.encode(addBos, raw.length + 2, out -> {
+            for (long id : raw) {
+                out.add((int) id);
+            }
+        });
     }
 
     @Override
@@ -129,12 +117,12 @@ public final class HuggingFaceTokenizer implements Tokenizer {
 
     @Override
     public int bosId() {
-        return bosId;
+        return special.bosId();
     }
 
     @Override
     public int eosId() {
-        return eosId;
+        return special.eosId();
     }
 
     @Override

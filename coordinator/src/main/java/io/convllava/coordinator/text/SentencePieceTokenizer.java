@@ -28,10 +28,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final AddedTokenSplitter splitter;
     private final String[] addedTokenText; // by id, for added tokens beyond the model's pieces
     private final boolean[] skipOnDecode;  // by id
-    private final int bosId;
-    private final int eosId;
-    private final boolean addBosToken;
-    private final boolean addEosToken;
+    private final SpecialTokenPolicy special;
 
     /** Reads {@code modelFile}; {@code config} supplies the added tokens and BOS/EOS policy. */
     public static SentencePieceTokenizer load(Path modelFile, SpecialTokensConfig config) {
@@ -71,10 +68,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
             skipOnDecode[addedIds[i]] |= t.special();
         }
         this.splitter = new AddedTokenSplitter(entries);
-        this.bosId = tokenId(config.bosToken(), model.bosId(), entries, source);
-        this.eosId = tokenId(config.eosToken(), model.eosId(), entries, source);
-        this.addBosToken = config.addBosToken();
-        this.addEosToken = config.addEosToken();
+        this.special = new SpecialTokenPolicy(tokenId(config.bosToken(), model.bosId(), entries, source),
+                tokenId(config.eosToken(), model.eosId(), entries, source), config);
     }
 
     private int tokenId(String text, int modelDefault, List<AddedTokenSplitter.Entry> entries, Path source) {
@@ -95,21 +90,15 @@ public final class SentencePieceTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text, boolean addBos) {
-        IntList out = new IntList(text.length() / 3 + 4);
-        if (addBos && addBosToken) {
-            out.add(bosId);
-        }
-        for (AddedTokenSplitter.Part part : splitter.split(text)) {
-            if (part instanceof AddedTokenSplitter.Token t) {
-                out.add(t.id());
-            } else if (part instanceof AddedTokenSplitter.Text t) {
-                bpe.encode(normalize(t.text()), out);
+        return special.encode(addBos, text.length() / 3 + 4, out -> {
+            for (AddedTokenSplitter.Part part : splitter.split(text)) {
+                if (part instanceof AddedTokenSplitter.Token t) {
+                    out.add(t.id());
+                } else if (part instanceof AddedTokenSplitter.Text t) {
+                    bpe.encode(normalize(t.text()), out);
+                }
             }
-        }
-        if (addBos && addEosToken) {
-            out.add(eosId);
-        }
-        return out.toArray();
+        });
     }
 
     /** SentencePiece's identity normalizer: optional whitespace cleanup, dummy prefix, spaces to U+2581. */
@@ -194,12 +183,12 @@ public final class SentencePieceTokenizer implements Tokenizer {
 
     @Override
     public int bosId() {
-        return bosId;
+        return special.bosId();
     }
 
     @Override
     public int eosId() {
-        return eosId;
+        return special.eosId();
     }
 
     @Override

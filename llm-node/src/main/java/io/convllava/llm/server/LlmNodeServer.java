@@ -3,6 +3,7 @@ package io.convllava.llm.server;
 import io.convllava.common.config.LlmConfig;
 import io.convllava.common.transport.ChannelPool;
 import io.convllava.common.transport.GrpcServer;
+import io.convllava.common.transport.NodeServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
 
@@ -13,13 +14,12 @@ import java.util.List;
  * A running llm node: {@link LlmNodeService} over one shard on a Netty server (plus gRPC health), with the channels
  * it uses to call later stages.
  */
-public final class LlmNodeServer implements AutoCloseable {
-    private final GrpcServer server;
+public final class LlmNodeServer extends NodeServer {
     private final LlmNodeService service;
     private final ChannelPool downstream;
 
     private LlmNodeServer(GrpcServer server, LlmNodeService service, ChannelPool downstream) {
-        this.server = server;
+        super(server);
         this.service = service;
         this.downstream = downstream;
     }
@@ -38,32 +38,13 @@ public final class LlmNodeServer implements AutoCloseable {
         }
     }
 
-    public int port() {
-        return server.port();
-    }
-
-    /** {@code host:port} to dial. */
-    public String address() {
-        return server.address();
-    }
-
     /** Sessions holding a KV cache on this node. */
     public int activeSessions() {
         return service.activeSessions();
     }
 
-    public LlmNodeServer stopOnJvmShutdown() {
-        server.stopOnJvmShutdown();
-        return this;
-    }
-
-    public void blockUntilShutdown() throws InterruptedException {
-        server.blockUntilShutdown();
-    }
-
     @Override
-    public void close() {
-        server.close();
+    protected void afterStop() {
         downstream.close();
     }
 }

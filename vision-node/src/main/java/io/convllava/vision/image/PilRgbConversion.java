@@ -46,8 +46,6 @@ final class PilRgbConversion {
     }
 
     private static RgbImage fromPalette(Raster raster, IndexColorModel icm) {
-        int w = raster.getWidth();
-        int h = raster.getHeight();
         int size = icm.getMapSize();
         byte[] reds = new byte[size];
         byte[] greens = new byte[size];
@@ -55,38 +53,42 @@ final class PilRgbConversion {
         icm.getReds(reds);
         icm.getGreens(greens);
         icm.getBlues(blues);
-        byte[] rgb = new byte[w * h * 3];
-        int[] row = new int[w];
-        for (int y = 0; y < h; y++) {
-            raster.getSamples(raster.getMinX(), raster.getMinY() + y, w, 1, 0, row);
-            int o = y * w * 3;
-            for (int x = 0; x < w; x++, o += 3) {
-                int index = row[x];
-                if (index < size) {
-                    rgb[o] = reds[index];
-                    rgb[o + 1] = greens[index];
-                    rgb[o + 2] = blues[index];
-                }
+        return fromFirstBand(raster, (index, rgb, o) -> {
+            if (index < size) {
+                rgb[o] = reds[index];
+                rgb[o + 1] = greens[index];
+                rgb[o + 2] = blues[index];
             }
-        }
-        return new RgbImage(w, h, rgb);
+        });
     }
 
     private static RgbImage fromGrey(Raster raster, ColorModel cm) {
-        int w = raster.getWidth();
-        int h = raster.getHeight();
         int bits = cm.getComponentSize(0);
         boolean saturate = bits == 16 && !cm.hasAlpha(); // PIL "I;16" -> "RGB"
-        byte[] rgb = new byte[w * h * 3];
+        return fromFirstBand(raster, (sample, rgb, o) -> {
+            byte v = (byte) (saturate ? Math.min(sample, 255) : to8Bit(sample, bits));
+            rgb[o] = v;
+            rgb[o + 1] = v;
+            rgb[o + 2] = v;
+        });
+    }
+
+    /** Writes the RGB bytes of one pixel, given its band-0 sample, at {@code rgb[o .. o + 2]}. */
+    private interface PixelFromSample {
+        void write(int sample, byte[] rgb, int o);
+    }
+
+    /** An image whose every pixel's colour follows from its band-0 sample alone (palette index, grey value). */
+    private static RgbImage fromFirstBand(Raster raster, PixelFromSample pixel) {
+        int w = raster.getWidth();
+        int h = raster.getHeight();
+        byte[] rgb = new byte[w * h * 3]; // black where the pixel writes nothing
         int[] row = new int[w];
         for (int y = 0; y < h; y++) {
             raster.getSamples(raster.getMinX(), raster.getMinY() + y, w, 1, 0, row);
             int o = y * w * 3;
             for (int x = 0; x < w; x++, o += 3) {
-                byte v = (byte) (saturate ? Math.min(row[x], 255) : to8Bit(row[x], bits));
-                rgb[o] = v;
-                rgb[o + 1] = v;
-                rgb[o + 2] = v;
+                pixel.write(row[x], rgb, o);
             }
         }
         return new RgbImage(w, h, rgb);

@@ -2,6 +2,7 @@ package io.convllava.vision.server;
 
 import io.convllava.common.model.ModelFiles;
 import io.convllava.common.transport.GrpcServer;
+import io.convllava.common.transport.NodeServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.model.VisionEncoder;
@@ -10,18 +11,17 @@ import java.io.IOException;
 import java.util.List;
 
 /** A running vision node: {@link VisionNodeService} on a Netty server (plus gRPC health). */
-public final class VisionNodeServer implements AutoCloseable {
+public final class VisionNodeServer extends NodeServer {
     /** Images encoded together by default: enough to fill a GPU, small enough for CPU memory at 1536 px. */
     public static final int DEFAULT_MAX_BATCH = 8;
 
-    private final GrpcServer server;
     private final VisionNodeService service;
     private final VisionEncoder ownedEncoder;
 
     private VisionNodeServer(VisionNodeService service, String host, int port, TransportOptions options,
                              VisionEncoder ownedEncoder) throws IOException {
+        super(GrpcServer.start("vision-node", host, port, options, List.of(service)));
         this.service = service;
-        this.server = GrpcServer.start("vision-node", host, port, options, List.of(service));
         this.ownedEncoder = ownedEncoder;
     }
 
@@ -50,28 +50,9 @@ public final class VisionNodeServer implements AutoCloseable {
         return service.inFlight();
     }
 
-    public int port() {
-        return server.port();
-    }
-
-    /** {@code host:port} to dial. */
-    public String address() {
-        return server.address();
-    }
-
-    public VisionNodeServer stopOnJvmShutdown() {
-        server.stopOnJvmShutdown();
-        return this;
-    }
-
-    public void blockUntilShutdown() throws InterruptedException {
-        server.blockUntilShutdown();
-    }
-
-    /** Stops serving, then frees the encoder if this server loaded it. */
+    /** Frees the encoder if this server loaded it. */
     @Override
-    public void close() {
-        server.close();
+    protected void afterStop() {
         if (ownedEncoder != null) {
             ownedEncoder.close();
         }
