@@ -1,6 +1,5 @@
 package io.convllava.vision.server;
 
-import io.convllava.common.model.ModelFiles;
 import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.NodeServer;
 import io.convllava.common.transport.TransportOptions;
@@ -16,33 +15,17 @@ public final class VisionNodeServer extends NodeServer {
     public static final int DEFAULT_MAX_BATCH = 8;
 
     private final VisionNodeService service;
-    private final VisionEncoder ownedEncoder;
 
-    private VisionNodeServer(VisionNodeService service, String host, int port, TransportOptions options,
-                             VisionEncoder ownedEncoder) throws IOException {
+    private VisionNodeServer(VisionNodeService service, String host, int port, TransportOptions options)
+            throws IOException {
         super(GrpcServer.start("vision-node", host, port, options, List.of(service)));
         this.service = service;
-        this.ownedEncoder = ownedEncoder;
     }
 
-    /** Loads the model's vision tower and projector onto {@code device} and serves them; closing frees them. */
-    public static VisionNodeServer start(String host, int port, ModelFiles files, String device,
-                                         TransportOptions options, int maxBatch) throws IOException {
-        VisionEncoder encoder = VisionEncoder.load(files, device);
-        try {
-            ImagePreprocessor preprocessor = new ImagePreprocessor(files.preprocessorConfig());
-            return new VisionNodeServer(new VisionNodeService(preprocessor, encoder, maxBatch), host, port, options,
-                    encoder);
-        } catch (IOException | RuntimeException e) {
-            encoder.close();
-            throw e;
-        }
-    }
-
-    /** Serves an encoder the caller keeps owning (several nodes of a test can share one). */
+    /** Serves an encoder the caller owns (and closes); several nodes of a test can share one. */
     public static VisionNodeServer start(String host, int port, ImagePreprocessor preprocessor, VisionEncoder encoder,
                                          TransportOptions options, int maxBatch) throws IOException {
-        return new VisionNodeServer(new VisionNodeService(preprocessor, encoder, maxBatch), host, port, options, null);
+        return new VisionNodeServer(new VisionNodeService(preprocessor, encoder, maxBatch), host, port, options);
     }
 
     /** Encode calls being served right now. */
@@ -50,11 +33,8 @@ public final class VisionNodeServer extends NodeServer {
         return service.inFlight();
     }
 
-    /** Frees the encoder if this server loaded it. */
+    /** Nothing to free: the caller owns the encoder. */
     @Override
     protected void afterStop() {
-        if (ownedEncoder != null) {
-            ownedEncoder.close();
-        }
     }
 }
