@@ -42,10 +42,19 @@ final class Attention {
     /** x: normalised [T, H]; writes this layer's K/V for the new positions; returns [T, H]. */
     NDArray forward(NDArray x, int layer, RotaryEmbedding rope, ForwardStep step) {
         int t = step.length();
+        NDArray projected = x.matMul(qkv).reshape(t, heads + 2 * kvHeads, headDim);  // [T, heads + 2kv, d]
+        boolean smallCore = t == 1 && !x.getDevice().isGpu(); // a CPU decode step
+        NDArray merged = smallCore ? SingleThreaded.run(() -> core(projected, layer, rope, step))
+                : core(projected, layer, rope, step);                                  // [T, heads*d]
+        return merged.matMul(out);                                                    // [T, H]
+    }
+
+    /** RoPE, cache write, softmax(q k^T / sqrt(d) + mask) v: [T, heads + 2kv, d] -> [T, heads*d]. */
+    private NDArray core(NDArray projected, int layer, RotaryEmbedding rope, ForwardStep step) {
+        int t = step.length();
         int context = step.contextLength();
         int group = heads / kvHeads;
 
-        NDArray projected = x.matMul(qkv).reshape(t, heads + 2 * kvHeads, headDim);  // [T, heads + 2kv, d]
         NDList qkAndV = projected.split(new long[] {heads + kvHeads}, 1);
         NDArray qk = rope.apply(qkAndV.get(0), step.angles()).transpose(1, 0, 2);   // [heads + kv, T, d]
         NDList qAndK = qk.split(new long[] {heads}, 0);
@@ -61,10 +70,9 @@ final class Attention {
         if (step.mask() != null) {
             scores.reshape(kvHeads, group, t, context).addi(step.mask());              // mask [T, L] broadcast
         }
-        NDArray probs = scores.softmax(2).toType(x.getDataType(), false);
+        NDArray probs = scores.softmax(2).toType(projected.getDataType(), false);
         NDArray context3 = probs.matMul(values);                                      // [kv, group*T, d]
-        NDArray merged = context3.reshape(heads, t, headDim).transpose(1, 0, 2)
+        return context3.reshape(heads, t, headDim).transpose(1, 0, 2)
                 .reshape(t, (long) heads * headDim);                                   // [T, heads*d]
-        return merged.matMul(out);                                                    // [T, H]
     }
 }
