@@ -12,14 +12,14 @@ import io.convllava.common.config.LlmConfig;
  * never repeated or copied.
  */
 final class Attention {
-    private final NDArray qkv; // [H, (heads + 2 kvHeads) * headDim]
-    private final NDArray out; // [heads * headDim, H]
+    private final SplitWeight qkv; // [H, (heads + 2 kvHeads) * headDim]
+    private final SplitWeight out; // [heads * headDim, H]
     private final int heads;
     private final int kvHeads;
     private final int headDim;
     private final float scale;
 
-    private Attention(NDArray qkv, NDArray out, int heads, int kvHeads, int headDim) {
+    private Attention(SplitWeight qkv, SplitWeight out, int heads, int kvHeads, int headDim) {
         this.qkv = qkv;
         this.out = out;
         this.heads = heads;
@@ -36,16 +36,27 @@ final class Attention {
                 new String[] {prefix + "q_proj.weight", prefix + "k_proj.weight", prefix + "v_proj.weight"},
                 new long[] {qSize, kvSize, kvSize});
         NDArray out = loader.fusedTransposed(qSize, new String[] {prefix + "o_proj.weight"}, new long[] {hidden});
-        return new Attention(qkv, out, cfg.numAttentionHeads(), cfg.numKeyValueHeads(), cfg.headDim());
+        return new Attention(SplitWeight.halves(qkv), SplitWeight.halves(out), cfg.numAttentionHeads(),
+                cfg.numKeyValueHeads(), cfg.headDim());
     }
 
     /** x: normalised [T, H]; writes this layer's K/V for the new positions; returns [T, H]. */
     NDArray forward(NDArray x, int layer, RotaryEmbedding rope, ForwardStep step) {
         int t = step.length();
+        NDArray projected = step.products().product(x, qkv)
+                .reshape(t, heads + 2 * kvHeads, headDim);                                // [T, heads + 2kv, d]
+        boolean smallCore = t == 1 && !x.getDevice().isGpu(); // a CPU decode step
+        NDArray merged = smallCore ? SingleThreaded.run(() -> core(projected, layer, rope, step))
+                : core(projected, layer, rope, step);                                  // [T, heads*d]
+        return step.products().product(merged, out);                                  // [T, H]
+    }
+
+    /** RoPE, cache write, softmax(q k^T / sqrt(d) + mask) v: [T, heads + 2kv, d] -> [T, heads*d]. */
+    private NDArray core(NDArray projected, int layer, RotaryEmbedding rope, ForwardStep step) {
+        int t = step.length();
         int context = step.contextLength();
         int group = heads / kvHeads;
 
-        NDArray projected = x.matMul(qkv).reshape(t, heads + 2 * kvHeads, headDim);  // [T, heads + 2kv, d]
         NDList qkAndV = projected.split(new long[] {heads + kvHeads}, 1);
         NDArray qk = rope.apply(qkAndV.get(0), step.angles()).transpose(1, 0, 2);   // [heads + kv, T, d]
         NDList qAndK = qk.split(new long[] {heads}, 0);
@@ -61,10 +72,9 @@ final class Attention {
         if (step.mask() != null) {
             scores.reshape(kvHeads, group, t, context).addi(step.mask());              // mask [T, L] broadcast
         }
-        NDArray probs = scores.softmax(2).toType(x.getDataType(), false);
+        NDArray probs = scores.softmax(2).toType(projected.getDataType(), false);
         NDArray context3 = probs.matMul(values);                                      // [kv, group*T, d]
-        NDArray merged = context3.reshape(heads, t, headDim).transpose(1, 0, 2)
+        return context3.reshape(heads, t, headDim).transpose(1, 0, 2)
                 .reshape(t, (long) heads * headDim);                                   // [T, heads*d]
-        return merged.matMul(out);                                                    // [T, H]
     }
 }

@@ -5,16 +5,14 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
 import io.convllava.common.config.LlmConfig;
 
-/** SwiGLU MLP {@code down(silu(gate(x)) * up(x))}, with gate and up fused into one product. */
+/** SwiGLU MLP {@code down(silu(gate(x)) * up(x))}, with gate and up stored as one weight [gate | up]. */
 final class FeedForward {
-    private final NDArray gateUp; // [H, 2F]
-    private final NDArray down;   // [F, H]
-    private final int intermediate;
+    private final SplitWeight gateUp; // [H, 2F], split into gate | up
+    private final SplitWeight down;   // [F, H]
 
-    private FeedForward(NDArray gateUp, NDArray down, int intermediate) {
+    private FeedForward(SplitWeight gateUp, SplitWeight down) {
         this.gateUp = gateUp;
         this.down = down;
-        this.intermediate = intermediate;
     }
 
     static FeedForward load(WeightLoader loader, LlmConfig cfg, String prefix) {
@@ -23,14 +21,14 @@ final class FeedForward {
         NDArray gateUp = loader.fusedTransposed(hidden,
                 new String[] {prefix + "gate_proj.weight", prefix + "up_proj.weight"}, new long[] {ffn, ffn});
         NDArray down = loader.fusedTransposed(ffn, new String[] {prefix + "down_proj.weight"}, new long[] {hidden});
-        return new FeedForward(gateUp, down, ffn);
+        return new FeedForward(SplitWeight.of(gateUp, ffn), SplitWeight.halves(down));
     }
 
     /** x: normalised [T, H] -> [T, H]. */
-    NDArray forward(NDArray x) {
-        NDList gateAndUp = x.matMul(gateUp).split(new long[] {intermediate}, 1); // [T, F] each
+    NDArray forward(NDArray x, ProductSplitter products) {
+        NDList gateAndUp = products.halves(x, gateUp); // [T, F] each
         NDArray gate = gateAndUp.get(0);
         NDArray activated = gate.mul(Activation.sigmoid(gate)).muli(gateAndUp.get(1)); // silu(gate) * up
-        return activated.matMul(down);
+        return products.product(activated, down);
     }
 }
