@@ -12,14 +12,14 @@ import io.convllava.common.config.LlmConfig;
  * never repeated or copied.
  */
 final class Attention {
-    private final SplitWeight qkv; // [H, (heads + 2 kvHeads) * headDim]
-    private final SplitWeight out; // [heads * headDim, H]
+    private final NDArray qkv; // [H, (heads + 2 kvHeads) * headDim]
+    private final NDArray out; // [heads * headDim, H]
     private final int heads;
     private final int kvHeads;
     private final int headDim;
     private final float scale;
 
-    private Attention(SplitWeight qkv, SplitWeight out, int heads, int kvHeads, int headDim) {
+    private Attention(NDArray qkv, NDArray out, int heads, int kvHeads, int headDim) {
         this.qkv = qkv;
         this.out = out;
         this.heads = heads;
@@ -36,19 +36,17 @@ final class Attention {
                 new String[] {prefix + "q_proj.weight", prefix + "k_proj.weight", prefix + "v_proj.weight"},
                 new long[] {qSize, kvSize, kvSize});
         NDArray out = loader.fusedTransposed(qSize, new String[] {prefix + "o_proj.weight"}, new long[] {hidden});
-        return new Attention(SplitWeight.halves(qkv), SplitWeight.halves(out), cfg.numAttentionHeads(),
-                cfg.numKeyValueHeads(), cfg.headDim());
+        return new Attention(qkv, out, cfg.numAttentionHeads(), cfg.numKeyValueHeads(), cfg.headDim());
     }
 
     /** x: normalised [T, H]; writes this layer's K/V for the new positions; returns [T, H]. */
     NDArray forward(NDArray x, int layer, RotaryEmbedding rope, ForwardStep step) {
         int t = step.length();
-        NDArray projected = step.products().product(x, qkv)
-                .reshape(t, heads + 2 * kvHeads, headDim);                                // [T, heads + 2kv, d]
+        NDArray projected = x.matMul(qkv).reshape(t, heads + 2 * kvHeads, headDim);  // [T, heads + 2kv, d]
         boolean smallCore = t == 1 && !x.getDevice().isGpu(); // a CPU decode step
         NDArray merged = smallCore ? SingleThreaded.run(() -> core(projected, layer, rope, step))
                 : core(projected, layer, rope, step);                                  // [T, heads*d]
-        return step.products().product(merged, out);                                  // [T, H]
+        return merged.matMul(out);                                                    // [T, H]
     }
 
     /** RoPE, cache write, softmax(q k^T / sqrt(d) + mask) v: [T, heads + 2kv, d] -> [T, heads*d]. */

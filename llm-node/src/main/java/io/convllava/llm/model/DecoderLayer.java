@@ -32,6 +32,6 @@ final class DecoderLayer {
      */
     NDArray forward(NDArray x, int layer, RotaryEmbedding rope, ForwardStep step) {
         x.addi(attention.forward(inputNorm.forward(x), layer, rope, step));
-        return x.addi(mlp.forward(postAttentionNorm.forward(x), step.products()));
+        return x.addi(mlp.forward(postAttentionNorm.forward(x)));
     }
 }

@@ -5,14 +5,16 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
 import io.convllava.common.config.LlmConfig;
 
-/** SwiGLU MLP {@code down(silu(gate(x)) * up(x))}, with gate and up stored as one weight [gate | up]. */
+/** SwiGLU MLP {@code down(silu(gate(x)) * up(x))}, with gate and up fused into one product. */
 final class FeedForward {
-    private final SplitWeight gateUp; // [H, 2F], split into gate | up
-    private final SplitWeight down;   // [F, H]
+    private final NDArray gateUp; // [H, 2F]
+    private final NDArray down;   // [F, H]
+    private final int intermediate;
 
-    private FeedForward(SplitWeight gateUp, SplitWeight down) {
+    private FeedForward(NDArray gateUp, NDArray down, int intermediate) {
         this.gateUp = gateUp;
         this.down = down;
+        this.intermediate = intermediate;
     }
 
     static FeedForward load(WeightLoader loader, LlmConfig cfg, String prefix) {
@@ -21,14 +23,14 @@ final class FeedForward {
         NDArray gateUp = loader.fusedTransposed(hidden,
                 new String[] {prefix + "gate_proj.weight", prefix + "up_proj.weight"}, new long[] {ffn, ffn});
         NDArray down = loader.fusedTransposed(ffn, new String[] {prefix + "down_proj.weight"}, new long[] {hidden});
-        return new FeedForward(SplitWeight.of(gateUp, ffn), SplitWeight.halves(down));
+        return new FeedForward(gateUp, down, ffn);
     }
 
     /** x: normalised [T, H] -> [T, H]. */
-    NDArray forward(NDArray x, ProductSplitter products) {
-        NDList gateAndUp = products.halves(x, gateUp); // [T, F] each
+    NDArray forward(NDArray x) {
+        NDList gateAndUp = x.matMul(gateUp).split(new long[] {intermediate}, 1); // [T, F] each
         NDArray gate = gateAndUp.get(0);
         NDArray activated = gate.mul(Activation.sigmoid(gate)).muli(gateAndUp.get(1)); // silu(gate) * up
-        return products.product(activated, down);
+        return activated.matMul(down);
     }
 }

@@ -38,7 +38,6 @@ public final class LlamaShard implements AutoCloseable {
     private final List<DecoderLayer> layers;  // layers start..end-1
     private final OutputHead head;            // last shard only
     private final RotaryEmbedding rope;
-    private final ProductSplitter products;
     private final Map<String, KvCache> sessions = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private boolean closed;
@@ -54,7 +53,6 @@ public final class LlamaShard implements AutoCloseable {
         this.layers = layers;
         this.head = head;
         this.rope = rope;
-        this.products = ProductSplitter.forTarget(target);
     }
 
     /** Loads layers [start, end) onto {@code device} ("cpu" or "gpu"), printing progress to System.err. */
@@ -175,7 +173,7 @@ public final class LlamaShard implements AutoCloseable {
             int past = cache.length();
             cache.reserve(length);
             ForwardStep step = new ForwardStep(call, cache, past, length, rope.angles(call, past, length),
-                    length > 1 ? CausalMask.create(call, past, length) : null, products);
+                    length > 1 ? CausalMask.create(call, past, length) : null);
             for (int i = 0; i < layers.size(); i++) {
                 try (NDScope scope = new NDScope()) { // frees each layer's intermediates before the next layer
                     scope.suppressNotUsedWarning();
@@ -185,7 +183,7 @@ public final class LlamaShard implements AutoCloseable {
             }
             cache.advance(length);
             if (head != null) {
-                return new ShardOutput(null, HostTensor.of(head.logits(x, products), config.vocabSize()));
+                return new ShardOutput(null, HostTensor.of(head.logits(x), config.vocabSize()));
             }
             float[] hidden = x.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
             return new ShardOutput(HostTensor.of(hidden, length, config.hiddenSize()), null);
@@ -283,7 +281,6 @@ public final class LlamaShard implements AutoCloseable {
                 sessions.values().forEach(KvCache::close);
                 sessions.clear();
                 root.close();
-                products.close();
             }
         } finally {
             lock.unlock();

@@ -12,9 +12,9 @@ final class OutputHead {
     static final String LM_HEAD = "lm_head.weight";
 
     private final RmsNorm norm;
-    private final SplitWeight lmHead; // [H, vocab]
+    private final NDArray lmHead; // [H, vocab]
 
-    private OutputHead(RmsNorm norm, SplitWeight lmHead) {
+    private OutputHead(RmsNorm norm, NDArray lmHead) {
         this.norm = norm;
         this.lmHead = lmHead;
     }
@@ -23,15 +23,14 @@ final class OutputHead {
     static OutputHead load(WeightLoader loader, LlmConfig cfg) {
         String head = !loader.contains(LM_HEAD) && cfg.tieWordEmbeddings() ? TokenEmbedding.WEIGHT : LM_HEAD;
         return new OutputHead(RmsNorm.load(loader, NORM, cfg.hiddenSize(), cfg.rmsNormEps()),
-                SplitWeight.halves(loader.fusedTransposed(cfg.hiddenSize(), new String[] {head},
-                        new long[] {cfg.vocabSize()})));
+                loader.fusedTransposed(cfg.hiddenSize(), new String[] {head}, new long[] {cfg.vocabSize()}));
     }
 
     /** x: [T, H] -> float32 logits [vocab] of the last row. */
-    float[] logits(NDArray x, ProductSplitter products) {
+    float[] logits(NDArray x) {
         long last = x.getShape().get(0) - 1;
         NDArray lastRow = x.get(x.getManager(), new NDIndex("{}:", last)); // [1, H]
-        NDArray logits = products.product(norm.forward(lastRow), lmHead); // [1, vocab]
+        NDArray logits = norm.forward(lastRow).matMul(lmHead); // [1, vocab]
         return logits.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
     }
 }
