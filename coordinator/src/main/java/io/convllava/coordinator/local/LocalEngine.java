@@ -11,24 +11,22 @@ import io.convllava.llm.pipeline.LocalPipeline;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.model.VisionEncoder;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** The whole model in one process: tokenizer, vision tower + projector, every decoder layer. */
 public final class LocalEngine implements AutoCloseable {
-    private final ModelFiles files;
-    private final Tokenizer tokenizer;
     private final VisionEncoder vision;
     private final LocalPipeline pipeline;
     private final Generator generator;
 
     private LocalEngine(ModelFiles files, Tokenizer tokenizer, VisionEncoder vision, LocalPipeline pipeline) {
-        this.files = files;
-        this.tokenizer = tokenizer;
         this.vision = vision;
         this.pipeline = pipeline;
         LlmConfig llm = files.llmConfig();
-        this.generator = new Generator(tokenizer, new LocalImageEncoder(new ImagePreprocessor(files.preprocessorConfig()), vision),
-                pipeline, llm.tokenizerModelMaxLength(), llm.maxPositionEmbeddings());
+        LocalImageEncoder images = new LocalImageEncoder(new ImagePreprocessor(files.preprocessorConfig()), vision);
+        this.generator = new Generator(tokenizer, images, pipeline, llm.tokenizerModelMaxLength(),
+                llm.maxPositionEmbeddings());
     }
 
     /**
@@ -39,25 +37,21 @@ public final class LocalEngine implements AutoCloseable {
         LlmConfig llm = files.llmConfig();
         int[] bounds = shardBounds != null ? shardBounds : new int[] {0, llm.numHiddenLayers()};
         VisionEncoder vision = VisionEncoder.load(files, device);
+        List<LlamaShard> shards = new ArrayList<>();
         try (TensorSource weights = files.openLlmWeights()) {
-            List<LlamaShard> shards = new java.util.ArrayList<>();
             for (int i = 0; i + 1 < bounds.length; i++) {
                 shards.add(LlamaShard.load(llm, weights, bounds[i], bounds[i + 1], device));
             }
             return new LocalEngine(files, tokenizer, vision, new LocalPipeline(shards));
+        } catch (RuntimeException e) {
+            shards.forEach(LlamaShard::close);
+            vision.close();
+            throw e;
         }
     }
 
     public Generator generator() {
         return generator;
-    }
-
-    public Tokenizer tokenizer() {
-        return tokenizer;
-    }
-
-    public ModelFiles files() {
-        return files;
     }
 
     @Override
