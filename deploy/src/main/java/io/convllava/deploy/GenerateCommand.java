@@ -107,7 +107,12 @@ public final class GenerateCommand {
         usage.put("image_tokens", r.imageTokens());
         usage.put("completion_tokens", r.tokens().length);
         json.put("usage", usage);
-        json.put("timings_ms", r.timings());
+        Map<String, Object> timings = new LinkedHashMap<>();
+        timings.put("encode", r.timings().encodeMs());
+        timings.put("prefill", r.timings().prefillMs());
+        timings.put("first_token", r.timings().firstTokenMs());
+        timings.put("total", r.timings().totalMs());
+        json.put("timings_ms", timings);
         return new GsonBuilder().disableHtmlEscaping().create().toJson(json);
     }
 
