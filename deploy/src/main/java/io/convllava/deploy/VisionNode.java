@@ -35,7 +35,7 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
         VisionEncoder encoder = VisionEncoder.load(files, device, message -> log.println("vision node: " + message));
         VisionNodeServer server = null;
         try {
-            server = VisionNodeServer.start(host, port, new ImagePreprocessor(files.preprocessorConfig()), encoder,
+            server = VisionNodeServer.start(host, port, ImagePreprocessor.forModel(files), encoder,
                     TransportOptions.DEFAULTS, VisionNodeServer.DEFAULT_MAX_BATCH);
             String id = nodeId != null ? nodeId : "vision-" + server.address();
             NodeRegistration registration = Membership.register(zk, layout,

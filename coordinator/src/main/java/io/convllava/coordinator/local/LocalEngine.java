@@ -24,7 +24,7 @@ public final class LocalEngine implements AutoCloseable {
         this.vision = vision;
         this.pipeline = pipeline;
         LlmConfig llm = files.llmConfig();
-        LocalImageEncoder images = new LocalImageEncoder(new ImagePreprocessor(files.preprocessorConfig()), vision);
+        LocalImageEncoder images = new LocalImageEncoder(ImagePreprocessor.forModel(files), vision);
         this.generator = new Generator(tokenizer, images, pipeline, llm.tokenizerModelMaxLength(),
                 llm.maxPositionEmbeddings());
     }

@@ -17,7 +17,7 @@ import io.convllava.vision.image.ImagePreprocessor;
 public record ServedModel(String id, LlmConfig llm, Tokenizer tokenizer, int resolution, int tokensPerImage) {
 
     public static ServedModel load(String id, ModelFiles files) {
-        int resolution = new ImagePreprocessor(files.preprocessorConfig()).resolution();
+        int resolution = ImagePreprocessor.forModel(files).resolution();
         int side = resolution / files.visionConfig().downsampleFactor();
         return new ServedModel(id, files.llmConfig(), Tokenizers.load(files.llmDir()), resolution, side * side);
     }

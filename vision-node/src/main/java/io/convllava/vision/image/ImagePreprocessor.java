@@ -1,26 +1,46 @@
 package io.convllava.vision.image;
 
 import io.convllava.common.config.PreprocessorConfig;
+import io.convllava.common.model.ModelFiles;
 import io.convllava.common.tensor.HostTensor;
+
 import java.util.List;
 
 /**
- * LLaVA's {@code process_images} with {@code image_aspect_ratio = "pad"}: {@code expand2square} onto the mean
- * colour, then Hugging Face's {@code CLIPImageProcessor}: resize the shortest edge (Pillow bicubic), centre crop,
- * rescale, normalise, channels first. Thread-safe.
+ * LLaVA's {@code process_images}: with {@code image_aspect_ratio = "pad"} (every ConvLLaVA release)
+ * {@code expand2square} onto the mean colour first, then Hugging Face's {@code CLIPImageProcessor}: resize the
+ * shortest edge (Pillow bicubic), centre crop, rescale, normalise, channels first. Thread-safe.
  */
 public final class ImagePreprocessor {
     /** PIL's resample code for BICUBIC, the only filter implemented. */
     private static final int PIL_BICUBIC = 3;
 
     private final PreprocessorConfig config;
+    private final boolean padToSquare;
     private final int resolution;
     private final int[] padColour;
     /** [3][256]: the float32 model input for each channel value, rescaled and normalised. */
     private final float[][] channelValues;
 
+    /** The preprocessing a model's configs ask for: the tower's preprocessor and the LLM's image_aspect_ratio. */
+    public static ImagePreprocessor forModel(ModelFiles files) {
+        String aspect = files.llmConfig().imageAspectRatio();
+        if (aspect != null && aspect.startsWith("anyres")) {
+            throw new IllegalArgumentException("config.json in " + files.llmDir() + ": image_aspect_ratio '" + aspect
+                    + "' is not supported; ConvLLaVA uses 'pad'");
+        }
+        return new ImagePreprocessor(files.preprocessorConfig(), "pad".equals(aspect));
+    }
+
+    /** LLaVA's "pad" aspect handling (what ConvLLaVA uses). */
     public ImagePreprocessor(PreprocessorConfig config) {
+        this(config, true);
+    }
+
+    /** @param padToSquare LLaVA's {@code image_aspect_ratio == "pad"}; otherwise the processor alone (crop) */
+    public ImagePreprocessor(PreprocessorConfig config, boolean padToSquare) {
         this.config = config;
+        this.padToSquare = padToSquare;
         if (config.doResize() && config.resample() != PIL_BICUBIC) {
             throw new IllegalArgumentException("preprocessor config: resample " + config.resample()
                     + " is not supported, only 3 (PIL BICUBIC)");
@@ -92,9 +112,9 @@ public final class ImagePreprocessor {
         return square;
     }
 
-    /** Pad, resize and crop: an R x R 8-bit image. */
+    /** Pad (unless configured otherwise), resize and crop: an R x R 8-bit image. */
     private RgbImage toModelGeometry(RgbImage image) {
-        RgbImage current = padToSquare(image);
+        RgbImage current = padToSquare ? padToSquare(image) : image;
         if (config.doResize()) {
             int[] size = ClipImageTransforms.shortestEdgeSize(current.height(), current.width(), config.shortestEdge());
             current = PilResize.bicubic(current, size[1], size[0]);

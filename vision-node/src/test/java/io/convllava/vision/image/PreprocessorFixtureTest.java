@@ -8,6 +8,7 @@ import io.convllava.common.config.ConfigLoader;
 import io.convllava.common.config.PreprocessorConfig;
 import io.convllava.common.io.Npy;
 import io.convllava.common.tensor.HostTensor;
+import io.convllava.common.model.ModelFiles;
 import io.convllava.common.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -125,5 +126,24 @@ class PreprocessorFixtureTest {
             sum += d;
         }
         return new double[] {max, sum / a.length};
+    }
+
+    @Test
+    void withoutPadAspectTheProcessorAloneResizesAndCentreCrops() throws IOException {
+        RgbImage image = ImageDecoder.decode(Files.readAllBytes(Fixtures.file("tiny-convllava", "image.png")));
+        HostTensor cropped = new ImagePreprocessor(clip(256), false).preprocess(image); // 320x200 -> 409x256 -> crop
+        RgbImage resized = PilResize.bicubic(image, 409, 256);
+        RgbImage expected = ClipImageTransforms.centerCrop(resized, 256, 256);
+        HostTensor reference = new ImagePreprocessor(clip(256), true).preprocess(expected); // square: no padding
+        assertArrayEquals(reference.data(), cropped.data());
+    }
+
+    @Test
+    void theModelsAspectSettingChoosesThePadding() {
+        ModelFiles tiny = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
+        assertEquals("pad", tiny.llmConfig().imageAspectRatio());
+        RgbImage wide = RgbImage.filled(40, 20, 255, 0, 0);
+        assertArrayEquals(new ImagePreprocessor(tiny.preprocessorConfig(), true).preprocess(wide).data(),
+                ImagePreprocessor.forModel(tiny).preprocess(wide).data());
     }
 }
