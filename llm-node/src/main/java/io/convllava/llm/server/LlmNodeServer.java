@@ -8,7 +8,11 @@ import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A running llm node: {@link LlmNodeService} over one shard on a Netty server (plus gRPC health), with the channels
@@ -17,11 +21,21 @@ import java.util.List;
 public final class LlmNodeServer extends NodeServer {
     private final LlmNodeService service;
     private final ChannelPool downstream;
+    private final ScheduledExecutorService idleSweeper;
 
-    private LlmNodeServer(GrpcServer server, LlmNodeService service, ChannelPool downstream) {
+    private LlmNodeServer(GrpcServer server, LlmNodeService service, ChannelPool downstream, String nodeId,
+                          Duration sessionIdle) {
         super(server);
         this.service = service;
         this.downstream = downstream;
+        this.idleSweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "idle-sessions-" + nodeId);
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(1, Math.min(sessionIdle.toMillis() / 4, 30_000));
+        idleSweeper.scheduleWithFixedDelay(() -> service.releaseIdle(sessionIdle), period, period,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Serves {@code shard}, which the caller keeps owning (close it after this server). */
@@ -31,7 +45,7 @@ public final class LlmNodeServer extends NodeServer {
         LlmNodeService service = new LlmNodeService(shard, config, downstream, settings);
         try {
             return new LlmNodeServer(GrpcServer.start("llm-node-" + settings.nodeId(), host, port, options,
-                    List.of(service)), service, downstream);
+                    List.of(service)), service, downstream, settings.nodeId(), settings.sessionIdle());
         } catch (IOException | RuntimeException e) {
             downstream.close();
             throw e;
@@ -45,6 +59,7 @@ public final class LlmNodeServer extends NodeServer {
 
     @Override
     protected void afterStop() {
+        idleSweeper.shutdownNow();
         downstream.close();
     }
 }

@@ -26,8 +26,9 @@ import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -45,7 +46,8 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
     private final ChannelPool downstream;
     private final LlmNodeSettings settings;
     private final String stage;
-    private final Set<String> admitted = ConcurrentHashMap.newKeySet();
+    /** Sessions admitted on this stage, with the System.nanoTime() of their latest step. */
+    private final Map<String, Long> admitted = new ConcurrentHashMap<>();
 
     /** @param downstream channels to later stages; the caller owns and closes it */
     public LlmNodeService(LlamaShard shard, LlmConfig config, ChannelPool downstream, LlmNodeSettings settings) {
@@ -203,19 +205,31 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
         }
     }
 
-    /** A session new to this stage takes one of {@code maxSessions} places. */
+    /** A session new to this stage takes one of {@code maxSessions} places; every step marks it as in use. */
     private void admit(String session) {
         synchronized (admitted) {
-            if (admitted.contains(session)) {
-                return;
-            }
-            if (admitted.size() >= settings.maxSessions()) {
+            if (!admitted.containsKey(session) && admitted.size() >= settings.maxSessions()) {
                 throw Status.RESOURCE_EXHAUSTED.withDescription(stage + ": " + admitted.size()
                         + " sessions already held (max " + settings.maxSessions() + "); retry later")
                         .asRuntimeException();
             }
-            admitted.add(session);
+            admitted.put(session, System.nanoTime());
         }
+    }
+
+    /** Releases the sessions whose latest step is older than {@code idle}; returns how many. */
+    public int releaseIdle(Duration idle) {
+        long now = System.nanoTime();
+        int released = 0;
+        for (Map.Entry<String, Long> e : admitted.entrySet()) {
+            if (now - e.getValue() > idle.toNanos()) {
+                LOG.warn("{}: session {} had no step for over {} s; releasing its KV cache", stage, e.getKey(),
+                        idle.toSeconds());
+                release(e.getKey());
+                released++;
+            }
+        }
+        return released;
     }
 
     private StatusRuntimeException invalid(String message) {

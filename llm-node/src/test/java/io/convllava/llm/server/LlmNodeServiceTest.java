@@ -185,6 +185,24 @@ class LlmNodeServiceTest {
     }
 
     @Test
+    void aSessionNobodyReleasesIsFreedOnceIdle() throws IOException, InterruptedException {
+        // a stage whose sweeper releases sessions after 200 ms without a step
+        try (LlmNodeServer sweeping = LlmNodeServer.start("127.0.0.1", 0, last, config, TransportOptions.DEFAULTS,
+                LlmNodeSettings.of("c").withSessionIdle(Duration.ofMillis(200)))) {
+            RemotePipeline pipeline = new RemotePipeline(List.of(RemotePipeline.stage("a", firstNode.address(), 0, 2),
+                    RemotePipeline.stage("c", sweeping.address(), 2, 4)), channels, 0);
+            pipeline.prefill("s-abandoned", PROMPT, SamplingParams.GREEDY, 0, false);
+            assertEquals(1, sweeping.activeSessions());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (sweeping.activeSessions() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(0, sweeping.activeSessions(), "the idle session should have been released");
+            pipeline.release("s-abandoned"); // the first stage's default sweeper waits 10 minutes
+        }
+    }
+
+    @Test
     void releaseCountsTheStagesThatHeldTheSession() {
         RemotePipeline pipeline = new RemotePipeline(chain(), channels, EPOCH);
         pipeline.prefill("s-count", PROMPT, SamplingParams.GREEDY, 0, false);
