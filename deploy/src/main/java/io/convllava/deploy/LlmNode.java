@@ -19,26 +19,46 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A running llm node: a range of decoder layers behind the LlmNode service, registered in ZooKeeper. With a fixed
  * range it loads, serves and registers with the range; with {@code auto} it registers first, waits for the plan
- * leader to assign a range, loads only those layers, serves, and republishes itself with the range. While up it
+ * leader to assign a range, loads only those layers, serves, and republishes itself with the range; when a later
+ * plan moves it (a node left and the leader closes the gap), it loads the new range and swaps it in. While up it
  * republishes its number of active sessions every second, which coordinators route by.
  */
 public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     public static final int DEFAULT_PORT = 50071;
 
-    private final LlamaShard shard;
+    private final NodeRegistration registration;
     private final ClusterView view;
     private final AssignmentWatcher assignments;
+    /** Loads a newly assigned range off the ZooKeeper event thread; null for a fixed range. */
+    private final ExecutorService reloader;
+    private final Reload reload;
+    private volatile LlamaShard shard;
+
+    /** What loading another range needs. */
+    private record Reload(ModelFiles files, String device, PrintStream log) {
+    }
 
     private LlmNode(LlamaShard shard, LlmNodeServer server, NodeRegistration registration, ClusterView view,
-                    AssignmentWatcher assignments) {
+                    AssignmentWatcher assignments, Reload reload) {
         super(server, registration, server::activeSessions);
         this.shard = shard;
+        this.registration = registration;
         this.view = view;
         this.assignments = assignments;
+        this.reload = reload;
+        this.reloader = reload == null ? null : Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "llm-reload-" + registration.info().nodeId());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -61,7 +81,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         LlmNodeServer server = serve(files, shard, host, bound, id);
         NodeInfo info = NodeInfo.llm(id, host, bound, modelId, device, numLayers, range.toString()).withLayers(range);
         try {
-            return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null);
+            return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null, null);
         } catch (IOException | InterruptedException | RuntimeException e) {
             Closing.inOrder(server, shard);
             throw e;
@@ -75,11 +95,11 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         NodeRegistration registration = Membership.register(zk, layout,
                 NodeInfo.llm(id, host, bound, modelId, device, numLayers, NodeInfo.AUTO));
         ClusterView view = new ClusterView(zk, layout);
+        AtomicReference<LlmNode> serving = new AtomicReference<>();
         AssignmentWatcher watcher = new AssignmentWatcher(view, id, a -> {
-            if (registration.info().layers().filter(l -> !l.equals(a.layers())).isPresent()) {
-                log.println("llm node " + id + ": plan epoch " + a.epoch() + " moves this node to layers "
-                        + a.layers() + "; it keeps serving " + registration.info().layers().get()
-                        + " until restarted");
+            LlmNode node = serving.get();
+            if (node != null) {
+                node.follow(a);
             }
         });
         try {
@@ -94,7 +114,10 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             LlamaShard shard = load(files, assignment.layers(), device, log);
             LlmNodeServer server = serve(files, shard, host, bound, id);
             registration.assignLayers(assignment.layers());
-            return new LlmNode(shard, server, registration, view, watcher);
+            LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log));
+            serving.set(node);
+            watcher.current().ifPresent(node::follow); // a newer plan may have come while the layers loaded
+            return node;
         } catch (Exception e) {
             Closing.inOrder(registration, watcher, view);
             throw e;
@@ -110,9 +133,46 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         return server.activeSessions();
     }
 
-    /** Frees the layers, then stops following the plan. */
+    /** Moves to the assigned range if it differs from the one served (loading happens on the reload thread). */
+    private void follow(AssignmentWatcher.Assignment assignment) {
+        if (!assignment.layers().equals(layers()) && !reloader.isShutdown()) {
+            reloader.execute(() -> moveTo(assignment));
+        }
+    }
+
+    private void moveTo(AssignmentWatcher.Assignment assignment) {
+        LayerRange from = layers();
+        LayerRange to = assignment.layers();
+        if (to.equals(from)) {
+            return;
+        }
+        String id = registration.info().nodeId();
+        reload.log().println("llm node " + id + ": plan epoch " + assignment.epoch() + " moves this node from layers "
+                + from + " to " + to);
+        try {
+            LlamaShard next = load(reload.files(), to, reload.device(), reload.log());
+            LlamaShard old = server.replaceShard(next);
+            shard = next;
+            registration.assignLayers(to);
+            old.close();
+            reload.log().println("llm node " + id + ": now serving layers " + to);
+        } catch (RuntimeException e) {
+            reload.log().println("llm node " + id + ": could not load layers " + to + ", still serving " + from
+                    + ": " + e.getMessage());
+        }
+    }
+
+    /** Stops reloading, frees the layers, then stops following the plan. */
     @Override
     protected void afterStop() {
+        if (reloader != null) {
+            reloader.shutdownNow();
+            try {
+                reloader.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Closing.inOrder(shard);
         if (assignments != null) {
             Closing.inOrder(assignments, view);

@@ -127,6 +127,19 @@ class ClusterMembershipTest {
     }
 
     @Test
+    void anAutoNodeMovesToCloseTheGapALeavingNodeLeft() throws Exception {
+        List<LlmNode> nodes = startAutoNodes(3);
+        cluster.awaitPipelines(1);
+        LlmNode middle = nodes.stream().filter(n -> n.layers().toString().equals("2-3")).findFirst().orElseThrow();
+        middle.close();
+        cluster.awaitPipelines(0);
+        // the leader re-plans; one of the two others loads the missing layer along with its own and swaps it in
+        cluster.awaitPipelines(1);
+        assertEquals(2, llmRanges().size());
+        TINY.assertGreedyPrefix(1, askTextCase());
+    }
+
+    @Test
     void overTheConcurrencyLimitIsResourceExhaustedWithARetryHint() throws Exception {
         cluster.close();
         cluster = new TestCluster(zookeeper);
@@ -143,14 +156,15 @@ class ClusterMembershipTest {
     }
 
     /** Auto nodes wait for their assignment, so they start together, as a deployment would start them. */
-    private void startAutoNodes(int count) throws Exception {
+    private List<LlmNode> startAutoNodes(int count) throws Exception {
         Thread[] starters = new Thread[count];
         Exception[] failures = new Exception[count];
+        LlmNode[] nodes = new LlmNode[count];
         for (int i = 0; i < count; i++) {
             int index = i;
             starters[i] = new Thread(() -> {
                 try {
-                    cluster.llm("auto");
+                    nodes[index] = cluster.llm("auto");
                 } catch (Exception e) {
                     failures[index] = e;
                 }
@@ -163,6 +177,7 @@ class ClusterMembershipTest {
                 throw failures[i];
             }
         }
+        return List.of(nodes);
     }
 
     private int[] askTextCase() {

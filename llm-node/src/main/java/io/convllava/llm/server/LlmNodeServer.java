@@ -52,6 +52,11 @@ public final class LlmNodeServer extends NodeServer {
         }
     }
 
+    /** Serves other layers from now on (see {@link LlmNodeService#replaceShard}); returns the old shard to close. */
+    public LlamaShard replaceShard(LlamaShard next) {
+        return service.replaceShard(next);
+    }
+
     /** Sessions holding a KV cache on this node. */
     public int activeSessions() {
         return service.activeSessions();

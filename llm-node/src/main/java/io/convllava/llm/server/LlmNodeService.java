@@ -30,6 +30,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The LlmNode service around one {@link LlamaShard}. A Forward runs this stage's layers, then either calls the next
@@ -41,11 +43,13 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(LlmNodeService.class);
 
-    private final LlamaShard shard;
     private final LlmConfig config;
     private final ChannelPool downstream;
     private final LlmNodeSettings settings;
-    private final String stage;
+    /** Steps run under the read lock; replacing the shard takes the write lock, so it waits for them. */
+    private final ReadWriteLock shardLock = new ReentrantReadWriteLock();
+    private volatile LlamaShard shard;
+    private volatile String stage;
     /** Sessions admitted on this stage, with the System.nanoTime() of their latest step. */
     private final Map<String, Long> admitted = new ConcurrentHashMap<>();
 
@@ -55,7 +59,32 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
         this.config = config;
         this.downstream = downstream;
         this.settings = settings;
-        this.stage = "llm node " + settings.nodeId() + " [" + shard.start() + ", " + shard.end() + ")";
+        this.stage = stageName(settings, shard);
+    }
+
+    private static String stageName(LlmNodeSettings settings, LlamaShard shard) {
+        return "llm node " + settings.nodeId() + " [" + shard.start() + ", " + shard.end() + ")";
+    }
+
+    /**
+     * Serves {@code next} (other layers, after a new shard plan) from now on, once the steps in progress are done.
+     * The sessions of the old shard are dropped: their next step fails and the caller starts over. Returns the old
+     * shard for the caller to close.
+     */
+    public LlamaShard replaceShard(LlamaShard next) {
+        shardLock.writeLock().lock();
+        try {
+            LlamaShard old = shard;
+            for (String session : admitted.keySet()) {
+                old.release(session);
+            }
+            admitted.clear();
+            shard = next;
+            stage = stageName(settings, next);
+            return old;
+        } finally {
+            shardLock.writeLock().unlock();
+        }
     }
 
     @Override
@@ -63,6 +92,7 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
         // with a cancel handler, answering a call the caller gave up on is a no-op instead of an exception
         ((ServerCallStreamObserver<ForwardResponse>) response).setOnCancelHandler(() -> { });
         String session = request.getSessionId();
+        shardLock.readLock().lock();
         try {
             ForwardResponse answer = forward(request);
             response.onNext(answer);
@@ -77,6 +107,8 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
                 ReleaseChain.release(downstream, session, request.getRouteList());
             }
             response.onError(status.asRuntimeException());
+        } finally {
+            shardLock.readLock().unlock();
         }
     }
 
@@ -126,7 +158,13 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
 
     @Override
     public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> response) {
-        boolean held = release(request.getSessionId());
+        boolean held;
+        shardLock.readLock().lock();
+        try {
+            held = release(request.getSessionId());
+        } finally {
+            shardLock.readLock().unlock();
+        }
         int later = ReleaseChain.release(downstream, request.getSessionId(), request.getRouteList());
         response.onNext(ReleaseResponse.newBuilder().setReleasedStages(later + (held ? 1 : 0)).build());
         response.onCompleted();
@@ -221,13 +259,18 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
     public int releaseIdle(Duration idle) {
         long now = System.nanoTime();
         int released = 0;
-        for (Map.Entry<String, Long> e : admitted.entrySet()) {
-            if (now - e.getValue() > idle.toNanos()) {
-                LOG.warn("{}: session {} had no step for over {} s; releasing its KV cache", stage, e.getKey(),
-                        idle.toSeconds());
-                release(e.getKey());
-                released++;
+        shardLock.readLock().lock();
+        try {
+            for (Map.Entry<String, Long> e : admitted.entrySet()) {
+                if (now - e.getValue() > idle.toNanos()) {
+                    LOG.warn("{}: session {} had no step for over {} s; releasing its KV cache", stage, e.getKey(),
+                            idle.toSeconds());
+                    release(e.getKey());
+                    released++;
+                }
             }
+        } finally {
+            shardLock.readLock().unlock();
         }
         return released;
     }
