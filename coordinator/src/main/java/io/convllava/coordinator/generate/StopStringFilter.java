@@ -1,49 +1,47 @@
 package io.convllava.coordinator.generate;
 
+import io.convllava.coordinator.text.IncrementalDecoder;
 import io.convllava.coordinator.text.Tokenizer;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns the growing token list into text deltas for streaming. Holds back what could still become a stop string
- * and incomplete UTF-8 (a byte-fallback character split over tokens), and cuts the text at the first stop string.
- * Decoding the whole history each step keeps the deltas exactly consistent with a one-shot decode.
+ * Turns generated tokens into text deltas for streaming. Holds back what could still become a stop string, and
+ * cuts the text at the first stop string. Incomplete UTF-8 (a character split over byte tokens) is held back by
+ * the {@link IncrementalDecoder}, which decodes a small window per token rather than the whole history.
  */
 final class StopStringFilter {
-    private final Tokenizer tokenizer;
+    private final IncrementalDecoder decoder;
     private final List<String> stopStrings;
-    private final List<Integer> tokens = new ArrayList<>();
-    private String text = "";
+    private final StringBuilder text = new StringBuilder();
     private int emitted;
     private boolean stopped;
 
     StopStringFilter(Tokenizer tokenizer, List<String> stopStrings) {
-        this.tokenizer = tokenizer;
+        this.decoder = new IncrementalDecoder(tokenizer);
         this.stopStrings = stopStrings.stream().filter(s -> !s.isEmpty()).toList();
     }
 
     /** Adds a token and returns the text that can now be shown (possibly empty). */
     String push(int token) {
-        tokens.add(token);
-        String full = tokenizer.decode(tokens.stream().mapToInt(Integer::intValue).toArray());
+        text.append(decoder.push(token));
         int cut = -1;
         for (String stop : stopStrings) {
-            int at = full.indexOf(stop);
+            // a match ending inside the emitted text would have been found earlier
+            int at = text.indexOf(stop, Math.max(0, emitted - stop.length() + 1));
             if (at >= 0 && (cut < 0 || at < cut)) {
                 cut = at;
             }
         }
         if (cut >= 0) {
-            full = full.substring(0, cut);
+            text.setLength(cut);
             stopped = true;
         }
-        text = full;
-        int safe = stopped ? full.length() : safeLength(full);
+        int safe = stopped ? text.length() : safeLength();
         if (safe <= emitted) {
             return "";
         }
-        String delta = full.substring(emitted, safe);
+        String delta = text.substring(emitted, safe);
         emitted = safe;
         return delta;
     }
@@ -52,20 +50,21 @@ final class StopStringFilter {
         return stopped;
     }
 
+    /** The whole text: what was shown, plus anything held back (an unfinished character ends as U+FFFD). */
     String text() {
-        return text;
+        if (!stopped) {
+            text.append(decoder.flush());
+        }
+        return text.toString();
     }
 
-    /** Length of the prefix that no later token can change into a stop string or complete differently. */
-    private int safeLength(String full) {
-        int end = full.length();
-        while (end > 0 && full.charAt(end - 1) == '\uFFFD') {
-            end--;
-        }
+    /** Length of the prefix no later token can turn into a stop string. */
+    private int safeLength() {
+        int end = text.length();
         int hold = 0;
         for (String stop : stopStrings) {
             for (int k = Math.min(stop.length() - 1, end); k > hold; k--) {
-                if (full.regionMatches(end - k, stop, 0, k)) {
+                if (text.substring(end - k).equals(stop.substring(0, k))) {
                     hold = k;
                     break;
                 }

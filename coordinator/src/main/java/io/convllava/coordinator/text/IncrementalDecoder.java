@@ -31,11 +31,6 @@ public final class IncrementalDecoder {
         return delta(true);
     }
 
-    /** Number of tokens pushed so far. */
-    public int tokenCount() {
-        return ids.size();
-    }
-
     private String delta(boolean force) {
         String prefix = tokenizer.decode(ids.slice(prefixOffset, readOffset));
         String text = tokenizer.decode(ids.slice(prefixOffset, ids.size()));
