@@ -2,7 +2,7 @@ package io.convllava.tests;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.convllava.deploy.Main;
+import io.convllava.cli.Main;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

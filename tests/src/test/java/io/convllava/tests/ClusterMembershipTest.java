@@ -2,7 +2,7 @@ package io.convllava.tests;
 
 import io.convllava.coordinator.server.AdmissionControl;
 import io.convllava.coordinator.server.ServedModel;
-import io.convllava.deploy.LlmNode;
+import io.convllava.llm.node.LlmNode;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.GenerateResponse;
 import io.convllava.proto.v1.GetClusterStatusRequest;

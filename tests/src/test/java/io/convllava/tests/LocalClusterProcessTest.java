@@ -2,7 +2,7 @@ package io.convllava.tests;
 
 import com.google.gson.JsonObject;
 import io.convllava.common.testing.Fixtures;
-import io.convllava.deploy.LocalCluster;
+import io.convllava.cli.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,7 +1,7 @@
 package io.convllava.tests;
 
 import io.convllava.coordinator.server.ServedModel;
-import io.convllava.deploy.LlmNode;
+import io.convllava.llm.node.LlmNode;
 import io.convllava.proto.v1.GenerateRequest;
 import io.convllava.proto.v1.GenerateResponse;
 import io.convllava.proto.v1.SamplingOptions;

@@ -11,7 +11,7 @@ import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.generate.TokenListener;
-import io.convllava.coordinator.local.LocalEngine;
+import io.convllava.cli.local.LocalEngine;
 import io.convllava.coordinator.server.ServedModel;
 import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;

@@ -7,4 +7,9 @@ package io.convllava.common.config;
 public record PreprocessorConfig(int shortestEdge, int cropHeight, int cropWidth, int resample, double rescaleFactor,
                                  float[] imageMean, float[] imageStd, boolean doResize, boolean doCenterCrop,
                                  boolean doRescale, boolean doNormalize, boolean doConvertRgb) {
+
+    /** Side of the square model input: the crop when cropping, else the resized shortest edge. */
+    public int outputResolution() {
+        return doCenterCrop ? cropHeight : shortestEdge;
+    }
 }

@@ -12,7 +12,7 @@ import io.convllava.coordinator.generate.Generator;
 import io.convllava.coordinator.generate.TokenListener;
 import io.convllava.coordinator.routing.Lease;
 import io.convllava.coordinator.routing.Router;
-import io.convllava.llm.server.RemotePipeline;
+import io.convllava.common.client.RemotePipeline;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.Delta;

@@ -5,7 +5,6 @@ import io.convllava.common.model.ModelFiles;
 import io.convllava.coordinator.text.Tokenizer;
 import io.convllava.coordinator.text.Tokenizers;
 import io.convllava.proto.v1.ModelInfo;
-import io.convllava.vision.image.ImagePreprocessor;
 
 /**
  * What a coordinator needs of the model it serves: no weights, only the tokenizer and the shapes.
@@ -17,7 +16,7 @@ import io.convllava.vision.image.ImagePreprocessor;
 public record ServedModel(String id, LlmConfig llm, Tokenizer tokenizer, int resolution, int tokensPerImage) {
 
     public static ServedModel load(String id, ModelFiles files) {
-        int resolution = ImagePreprocessor.forModel(files).resolution();
+        int resolution = files.preprocessorConfig().outputResolution();
         int side = resolution / files.visionConfig().downsampleFactor();
         return new ServedModel(id, files.llmConfig(), Tokenizers.load(files.llmDir()), resolution, side * side);
     }

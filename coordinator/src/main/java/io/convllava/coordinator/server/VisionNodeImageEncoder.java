@@ -7,8 +7,8 @@ import io.convllava.coordinator.generate.ImageEncoder;
 import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.routing.Lease;
 import io.convllava.coordinator.routing.Router;
-import io.convllava.vision.server.EncodedBatch;
-import io.convllava.vision.server.RemoteImageEncoder;
+import io.convllava.common.client.EncodedBatch;
+import io.convllava.common.client.RemoteImageEncoder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 

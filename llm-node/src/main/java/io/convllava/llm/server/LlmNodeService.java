@@ -1,5 +1,9 @@
 package io.convllava.llm.server;
 
+import io.convllava.common.transport.SegmentCodec;
+
+import io.convllava.common.client.ReleaseChain;
+
 import io.convllava.common.config.LlmConfig;
 import io.convllava.common.sampling.Sampler;
 import io.convllava.common.sampling.SamplingParams;

@@ -1,5 +1,7 @@
 package io.convllava.llm.server;
 
+import io.convllava.common.client.RemotePipeline;
+
 import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.config.LlmConfig;
 import io.convllava.common.model.ModelFiles;

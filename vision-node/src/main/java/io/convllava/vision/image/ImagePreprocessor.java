@@ -55,7 +55,7 @@ public final class ImagePreprocessor {
         }
         checkPerChannel("image_mean", config.imageMean());
         checkPerChannel("image_std", config.imageStd());
-        this.resolution = config.doCenterCrop() ? config.cropHeight() : config.shortestEdge();
+        this.resolution = config.outputResolution();
         if (resolution <= 0) {
             throw new IllegalArgumentException("preprocessor config: the output size must be positive, got " + resolution
                     + (config.doCenterCrop() ? " (crop_size)" : " (size.shortest_edge)"));

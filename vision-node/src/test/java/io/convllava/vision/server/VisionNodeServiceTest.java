@@ -1,5 +1,9 @@
 package io.convllava.vision.server;
 
+import io.convllava.common.client.RemoteImageEncoder;
+
+import io.convllava.common.client.EncodedBatch;
+
 import io.convllava.common.model.ModelFiles;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.testing.Fixtures;

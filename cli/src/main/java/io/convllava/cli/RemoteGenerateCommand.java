@@ -1,0 +1,109 @@
+package io.convllava.cli;
+
+import com.google.protobuf.ByteString;
+import io.convllava.common.transport.Channels;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.generate.GenerationRequest;
+import io.convllava.coordinator.generate.GenerationResult;
+import io.convllava.coordinator.generate.ImageInput;
+import io.convllava.coordinator.server.FinalMessages;
+import io.convllava.coordinator.text.ChatMessage;
+import io.convllava.proto.v1.ConvLlavaGrpc;
+import io.convllava.proto.v1.Final;
+import io.convllava.proto.v1.GenerateRequest;
+import io.convllava.proto.v1.GenerateResponse;
+import io.convllava.proto.v1.Image;
+import io.convllava.proto.v1.Message;
+import io.convllava.proto.v1.SamplingOptions;
+import io.convllava.proto.v1.Delta;
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * {@code convllava generate --target host:port}: the same request as the in-process command, sent to a cluster's
+ * coordinator and streamed back; prints exactly what the in-process command prints.
+ */
+final class RemoteGenerateCommand {
+    private RemoteGenerateCommand() {
+    }
+
+    static int run(Options o, PrintStream out) throws IOException {
+        if (o.has("pixels-npy")) {
+            throw new Options.UsageException("--pixels-npy works in process only; send --image to a cluster");
+        }
+        GenerateRequest request = toProto(GenerateCommand.request(o), o.get("template", "vicuna_v1"));
+        boolean json = o.flag("json");
+        ManagedChannel channel = Channels.forAddress(o.require("target"), TransportOptions.DEFAULTS);
+        try {
+            List<Integer> tokens = new ArrayList<>();
+            Final last = stream(channel, request, Duration.ofSeconds(o.getLong("timeout-s", 600)), delta -> {
+                tokens.addAll(delta.getTokenIdsList());
+                if (!json) {
+                    out.print(delta.getText());
+                    out.flush();
+                }
+            });
+            GenerationResult result = FinalMessages.fromFinal(last, tokens.stream().mapToInt(Integer::intValue).toArray());
+            GenerateCommand.print(o, result, out);
+        } finally {
+            channel.shutdownNow();
+        }
+        return 0;
+    }
+
+    /** Sends one Generate call, hands every text delta to {@code onDelta} and returns the Final event. */
+    static Final stream(Channel channel, GenerateRequest request, Duration timeout, Consumer<Delta> onDelta) {
+        Iterator<GenerateResponse> stream = ConvLlavaGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .generate(request);
+        Final last = null;
+        while (stream.hasNext()) {
+            GenerateResponse event = stream.next();
+            if (event.hasDelta()) {
+                onDelta.accept(event.getDelta());
+            } else if (event.hasFinal()) {
+                last = event.getFinal();
+            }
+        }
+        if (last == null) {
+            throw new IllegalStateException("the coordinator at " + channel.authority()
+                    + " ended the stream without a Final event");
+        }
+        return last;
+    }
+
+    /** The public request for an in-process one; the images are distributed over the messages that carry them. */
+    static GenerateRequest toProto(GenerationRequest r, String template) {
+        GenerateRequest.Builder b = GenerateRequest.newBuilder()
+                .setTemplate(template)
+                .setSampling(SamplingOptions.newBuilder()
+                        .setTemperature(r.sampling().temperature())
+                        .setTopP(r.sampling().topP())
+                        .setTopK(r.sampling().topK())
+                        .setSeed(r.sampling().seed()))
+                .setMaxNewTokens(r.maxNewTokens())
+                .addAllStop(r.stopStrings())
+                .setReturnPrefillLogits(r.returnPrefillLogits());
+        int nextImage = 0;
+        for (ChatMessage m : r.messages()) {
+            Message.Builder message = Message.newBuilder()
+                    .setRole(m.role() == ChatMessage.Role.USER ? Message.Role.USER : Message.Role.ASSISTANT)
+                    .setText(m.text());
+            for (int i = 0; i < m.images(); i++) {
+                ImageInput image = r.images().get(nextImage++);
+                message.addImages(Image.newBuilder().setData(ByteString.copyFrom(image.bytes())));
+            }
+            b.addMessages(message);
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,150 @@
+package io.convllava.common.client;
+
+import io.convllava.common.transport.SegmentCodec;
+
+import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.cluster.Pipeline;
+import io.convllava.common.pipeline.DecoderPipeline;
+import io.convllava.common.pipeline.StepResult;
+import io.convllava.common.sampling.SamplingParams;
+import io.convllava.common.tensor.PromptSegment;
+import io.convllava.common.transport.ChannelPool;
+import io.convllava.common.transport.Channels;
+import io.convllava.common.transport.SamplingCodec;
+import io.convllava.common.transport.TensorCodec;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.proto.v1.ForwardRequest;
+import io.convllava.proto.v1.ForwardResponse;
+import io.convllava.proto.v1.LayerRange;
+import io.convllava.proto.v1.LlmNodeGrpc;
+import io.convllava.proto.v1.Segments;
+import io.convllava.proto.v1.StageAddress;
+import io.grpc.StatusRuntimeException;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A pipeline of llm nodes seen as one {@link DecoderPipeline}: each step is one Forward to the first stage, which
+ * passes it down the chain; the last stage samples and the token comes back. Failures surface as
+ * {@link StatusRuntimeException} with the failing stage's status, after the session was released on every stage
+ * that can be reached. The pipeline checks that the stages' caches hold as many positions as it has sent.
+ */
+public final class RemotePipeline implements DecoderPipeline {
+    private final List<StageAddress> stages;
+    private final ChannelPool channels;
+    private final boolean ownsChannels;
+    private final long planEpoch;
+    private final Map<String, Integer> sessionLengths = new ConcurrentHashMap<>();
+
+    /**
+     * @param stages    the chain, first stage (layer 0) first; where layer ranges are given they must be contiguous
+     * @param channels  where channels to the stages come from; not closed by {@link #close()}
+     * @param planEpoch the plan the chain was taken from, checked by the nodes; 0 = unchecked
+     */
+    public RemotePipeline(List<StageAddress> stages, ChannelPool channels, long planEpoch) {
+        this(stages, channels, false, planEpoch);
+    }
+
+    private RemotePipeline(List<StageAddress> stages, ChannelPool channels, boolean ownsChannels, long planEpoch) {
+        if (stages.isEmpty()) {
+            throw new IllegalArgumentException("a pipeline needs at least one stage");
+        }
+        for (int i = 1; i < stages.size(); i++) {
+            LayerRange previous = stages.get(i - 1).getLayers();
+            LayerRange current = stages.get(i).getLayers();
+            if (stages.get(i - 1).hasLayers() && stages.get(i).hasLayers() && current.getStart() != previous.getEnd()) {
+                throw new IllegalArgumentException("stage " + stages.get(i).getNodeId() + " starts at layer "
+                        + current.getStart() + " but " + stages.get(i - 1).getNodeId() + " ends at "
+                        + previous.getEnd());
+            }
+        }
+        this.stages = List.copyOf(stages);
+        this.channels = channels;
+        this.ownsChannels = ownsChannels;
+        this.planEpoch = planEpoch;
+    }
+
+    /** A pipeline with channels of its own, shut down by {@link #close()}. */
+    public static RemotePipeline connect(List<StageAddress> stages, TransportOptions options) {
+        return new RemotePipeline(stages, new ChannelPool(options), true, 0);
+    }
+
+    /** The chain of a cluster plan. */
+    public static RemotePipeline of(Pipeline pipeline, ChannelPool channels, long planEpoch) {
+        return new RemotePipeline(pipeline.stages().stream().map(RemotePipeline::stageOf).toList(), channels,
+                planEpoch);
+    }
+
+    /** A stage address with the layers the node is expected to hold. */
+    public static StageAddress stage(String nodeId, String address, int start, int end) {
+        return StageAddress.newBuilder().setNodeId(nodeId).setAddress(address)
+                .setLayers(LayerRange.newBuilder().setStart(start).setEnd(end)).build();
+    }
+
+    private static StageAddress stageOf(NodeInfo node) {
+        if (node.layers().isEmpty()) {
+            throw new IllegalArgumentException("node " + node.nodeId() + " has no layers loaded");
+        }
+        return stage(node.nodeId(), node.address(), node.layerStart(), node.layerEnd());
+    }
+
+    public List<StageAddress> stages() {
+        return stages;
+    }
+
+    @Override
+    public StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
+                              boolean returnLogits) {
+        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits);
+    }
+
+    @Override
+    public StepResult decode(String sessionId, int token, SamplingParams params, int step, boolean returnLogits) {
+        return forward(sessionId, SegmentCodec.encode(List.of(new PromptSegment.Tokens(new int[]{token}))), params,
+                step, returnLogits);
+    }
+
+    private StepResult forward(String sessionId, Segments segments, SamplingParams params, int step,
+                               boolean returnLogits) {
+        StageAddress first = stages.get(0);
+        ForwardRequest.Builder request = ForwardRequest.newBuilder()
+                .setSessionId(sessionId)
+                .setStep(step)
+                .setSegments(segments)
+                .addAllRoute(stages.subList(1, stages.size()))
+                .setSampling(SamplingCodec.encode(params))
+                .setReturnLogits(returnLogits)
+                .setPlanEpoch(planEpoch)
+                .setPastLength(sessionLengths.getOrDefault(sessionId, 0));
+        if (first.hasLayers()) {
+            request.setExpectedLayers(first.getLayers());
+        }
+        ForwardResponse response;
+        try {
+            response = Channels.withDeadline(LlmNodeGrpc.newBlockingStub(channels.get(first.getAddress())),
+                    channels.options()).forward(request.build());
+        } catch (StatusRuntimeException e) {
+            release(sessionId); // the stages released what they saw; this reaches the ones the step never did
+            throw e;
+        }
+        sessionLengths.put(sessionId, response.getSessionLength());
+        float[] logits = response.hasLogits()
+                ? TensorCodec.decode(response.getLogits(), "ForwardResponse.logits").data() : null;
+        return new StepResult(response.getToken(), logits);
+    }
+
+    @Override
+    public void release(String sessionId) {
+        sessionLengths.remove(sessionId);
+        ReleaseChain.release(channels, sessionId, stages);
+    }
+
+    @Override
+    public void close() {
+        if (ownsChannels) {
+            channels.close();
+        }
+    }
+}

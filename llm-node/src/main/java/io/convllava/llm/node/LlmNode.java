@@ -1,0 +1,227 @@
+package io.convllava.llm.node;
+
+import io.convllava.common.node.Closing;
+
+import io.convllava.common.node.Membership;
+
+import io.convllava.common.node.RegisteredNode;
+
+import io.convllava.common.checkpoint.TensorSource;
+import io.convllava.common.cluster.AssignmentWatcher;
+import io.convllava.common.cluster.ClusterView;
+import io.convllava.common.cluster.LayerRange;
+import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.cluster.NodeRegistration;
+import io.convllava.common.cluster.ZkLayout;
+import io.convllava.common.model.ModelFiles;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.llm.model.LlamaShard;
+import io.convllava.llm.server.LlmNodeServer;
+import io.convllava.llm.server.LlmNodeSettings;
+import org.apache.curator.framework.CuratorFramework;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A running llm node: a range of decoder layers behind the LlmNode service, registered in ZooKeeper. With a fixed
+ * range it loads, serves and registers with the range; with {@code auto} it registers first, waits for the plan
+ * leader to assign a range, loads only those layers, serves, and republishes itself with the range; when a later
+ * plan moves it (a node left and the leader closes the gap), it loads the new range and swaps it in. While up it
+ * republishes its number of active sessions every second, which coordinators route by.
+ */
+public final class LlmNode extends RegisteredNode<LlmNodeServer> {
+    public static final int DEFAULT_PORT = 50071;
+
+    private final NodeRegistration registration;
+    private final ClusterView view;
+    private final AssignmentWatcher assignments;
+    /** Loads a newly assigned range off the ZooKeeper event thread; null for a fixed range. */
+    private final ExecutorService reloader;
+    private final Reload reload;
+    private volatile LlamaShard shard;
+
+    /** What loading another range needs. */
+    private record Reload(ModelFiles files, String device, PrintStream log) {
+    }
+
+    private LlmNode(LlamaShard shard, LlmNodeServer server, NodeRegistration registration, ClusterView view,
+                    AssignmentWatcher assignments, Reload reload) {
+        super(server, registration, server::activeSessions);
+        this.shard = shard;
+        this.registration = registration;
+        this.view = view;
+        this.assignments = assignments;
+        this.reload = reload;
+        this.reloader = reload == null ? null : Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "llm-reload-" + registration.info().nodeId());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * @param layers          {@code "start-end"} (half-open) or {@code "auto"}
+     * @param nodeId          null = {@code llm-<host>:<port>}
+     * @param assignmentWait  how long an {@code auto} node waits for the plan to give it layers
+     */
+    public static LlmNode start(ModelFiles files, String modelId, String layers, String device, String host, int port,
+                                String nodeId, CuratorFramework zk, ZkLayout layout, Duration assignmentWait,
+                                PrintStream log) throws Exception {
+        int numLayers = files.llmConfig().numHiddenLayers();
+        // the id names the port, and an auto node registers before it serves: take a free port now
+        int bound = port != 0 ? port : freePort(host);
+        String id = nodeId != null ? nodeId : "llm-" + host + ":" + bound;
+        if (NodeInfo.AUTO.equals(layers)) {
+            return startAuto(files, modelId, numLayers, device, host, bound, id, zk, layout, assignmentWait, log);
+        }
+        LayerRange range = parseRange(layers, numLayers);
+        LlamaShard shard = load(files, range, device, log);
+        LlmNodeServer server = serve(files, shard, host, bound, id);
+        NodeInfo info = NodeInfo.llm(id, host, bound, modelId, device, numLayers, range.toString()).withLayers(range);
+        try {
+            return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null, null);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            Closing.inOrder(server, shard);
+            throw e;
+        }
+    }
+
+    /** Registers without layers, waits for the plan's assignment, loads it, serves, republishes with the range. */
+    private static LlmNode startAuto(ModelFiles files, String modelId, int numLayers, String device, String host,
+                                     int bound, String id, CuratorFramework zk, ZkLayout layout,
+                                     Duration assignmentWait, PrintStream log) throws Exception {
+        NodeRegistration registration = Membership.register(zk, layout,
+                NodeInfo.llm(id, host, bound, modelId, device, numLayers, NodeInfo.AUTO));
+        ClusterView view = new ClusterView(zk, layout);
+        AtomicReference<LlmNode> serving = new AtomicReference<>();
+        AssignmentWatcher watcher = new AssignmentWatcher(view, id, a -> {
+            LlmNode node = serving.get();
+            if (node != null) {
+                node.follow(a);
+            }
+        });
+        try {
+            view.start();
+            watcher.start();
+            log.println("llm node " + id + ": registered, waiting for the plan to assign layers");
+            AssignmentWatcher.Assignment assignment = watcher.awaitAssignment(assignmentWait).orElseThrow(() ->
+                    new IOException("llm node " + id + ": no layers assigned within " + assignmentWait.toSeconds()
+                            + " s: is a coordinator (the plan leader) running?"));
+            log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers "
+                    + assignment.layers());
+            LlamaShard shard = load(files, assignment.layers(), device, log);
+            LlmNodeServer server = serve(files, shard, host, bound, id);
+            registration.assignLayers(assignment.layers());
+            LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log));
+            serving.set(node);
+            watcher.current().ifPresent(node::follow); // a newer plan may have come while the layers loaded
+            return node;
+        } catch (Exception e) {
+            Closing.inOrder(registration, watcher, view);
+            throw e;
+        }
+    }
+
+    public LayerRange layers() {
+        return new LayerRange(shard.start(), shard.end());
+    }
+
+    /** Sessions with a KV cache on this node. */
+    public int activeSessions() {
+        return server.activeSessions();
+    }
+
+    /** Moves to the assigned range if it differs from the one served (loading happens on the reload thread). */
+    private void follow(AssignmentWatcher.Assignment assignment) {
+        if (!assignment.layers().equals(layers()) && !reloader.isShutdown()) {
+            reloader.execute(() -> moveTo(assignment));
+        }
+    }
+
+    private void moveTo(AssignmentWatcher.Assignment assignment) {
+        LayerRange from = layers();
+        LayerRange to = assignment.layers();
+        if (to.equals(from)) {
+            return;
+        }
+        String id = registration.info().nodeId();
+        reload.log().println("llm node " + id + ": plan epoch " + assignment.epoch() + " moves this node from layers "
+                + from + " to " + to);
+        try {
+            LlamaShard next = load(reload.files(), to, reload.device(), reload.log());
+            LlamaShard old = server.replaceShard(next);
+            shard = next;
+            registration.assignLayers(to);
+            old.close();
+            reload.log().println("llm node " + id + ": now serving layers " + to);
+        } catch (RuntimeException e) {
+            reload.log().println("llm node " + id + ": could not load layers " + to + ", still serving " + from
+                    + ": " + e.getMessage());
+        }
+    }
+
+    /** Stops reloading, frees the layers, then stops following the plan. */
+    @Override
+    protected void afterStop() {
+        if (reloader != null) {
+            reloader.shutdownNow();
+            try {
+                reloader.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Closing.inOrder(shard);
+        if (assignments != null) {
+            Closing.inOrder(assignments, view);
+        }
+    }
+
+    private static LlamaShard load(ModelFiles files, LayerRange range, String device, PrintStream log) {
+        try (TensorSource weights = files.openLlmWeights()) {
+            return LlamaShard.load(files.llmConfig(), weights, range.start(), range.end(), device,
+                    (start, end, loaded, total) -> log.println("loading decoder layers " + range + ": layer "
+                            + loaded + "/" + total));
+        }
+    }
+
+    private static LlmNodeServer serve(ModelFiles files, LlamaShard shard, String host, int port, String id)
+            throws IOException {
+        try {
+            return LlmNodeServer.start(host, port, shard, files.llmConfig(), TransportOptions.DEFAULTS,
+                    LlmNodeSettings.of(id));
+        } catch (IOException | RuntimeException e) {
+            shard.close();
+            throw e;
+        }
+    }
+
+    /** {@code start-end} checked against the model; the message says what is wrong. */
+    public static LayerRange parseRange(String layers, int numLayers) {
+        LayerRange range;
+        try {
+            range = LayerRange.parse(layers);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + ", or 'auto'", e);
+        }
+        if (range.end() > numLayers) {
+            throw new IllegalArgumentException(layers + " goes past the model's " + numLayers + " layers");
+        }
+        return range;
+    }
+
+    private static int freePort(String host) throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(host, 0));
+            return socket.getLocalPort();
+        }
+    }
+}

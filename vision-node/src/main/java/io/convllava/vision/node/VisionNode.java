@@ -1,0 +1,64 @@
+package io.convllava.vision.node;
+
+import io.convllava.common.node.Closing;
+
+import io.convllava.common.node.Membership;
+
+import io.convllava.common.node.RegisteredNode;
+
+import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.cluster.NodeRegistration;
+import io.convllava.common.cluster.ZkLayout;
+import io.convllava.common.model.ModelFiles;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.vision.image.ImagePreprocessor;
+import io.convllava.vision.model.VisionEncoder;
+import io.convllava.vision.server.VisionNodeServer;
+import org.apache.curator.framework.CuratorFramework;
+
+import java.io.IOException;
+import java.io.PrintStream;
+
+/** A running vision node: the tower and projector behind the VisionNode service, registered in ZooKeeper. */
+public final class VisionNode extends RegisteredNode<VisionNodeServer> {
+    public static final int DEFAULT_PORT = 50061;
+
+    private final VisionEncoder encoder;
+
+    private VisionNode(VisionEncoder encoder, VisionNodeServer server, NodeRegistration registration) {
+        super(server, registration, server::inFlight);
+        this.encoder = encoder;
+    }
+
+    /**
+     * Loads the tower, serves it on {@code host:port} (0 = any free port) and registers.
+     *
+     * @param nodeId null = {@code vision-<host>:<port>}
+     */
+    public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
+                                   String nodeId, CuratorFramework zk, ZkLayout layout, PrintStream log)
+            throws IOException, InterruptedException {
+        VisionEncoder encoder = VisionEncoder.load(files, device, message -> log.println("vision node: " + message));
+        VisionNodeServer server = null;
+        try {
+            server = VisionNodeServer.start(host, port, ImagePreprocessor.forModel(files), encoder,
+                    TransportOptions.DEFAULTS, VisionNodeServer.DEFAULT_MAX_BATCH);
+            String id = nodeId != null ? nodeId : "vision-" + server.address();
+            NodeRegistration registration = Membership.register(zk, layout,
+                    NodeInfo.vision(id, host, server.port(), modelId, device));
+            return new VisionNode(encoder, server, registration);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (server != null) {
+                server.close();
+            }
+            encoder.close();
+            throw e;
+        }
+    }
+
+    /** Frees the tower and projector. */
+    @Override
+    protected void afterStop() {
+        Closing.inOrder(encoder);
+    }
+}
