@@ -17,6 +17,11 @@ import io.convllava.cli.local.LocalEngine;
 import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
 import javax.imageio.ImageIO;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -30,6 +35,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 
 /**
  * {@code convllava bench}: the in-process engine on a realistic mid-size random-weight ConvLLaVA (default: a
@@ -37,9 +43,58 @@ import java.util.List;
  * written once as a bf16 safetensors checkpoint in the released layout and then loaded by the real loading path.
  * Prints load, encode, prefill and decode times next to this machine's memory-bandwidth bound for decode.
  */
-final class BenchCommand {
-    private BenchCommand() {
-    }
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"In-process speed on a mid-size random-weight ConvLLaVA (default: a TinyLlama-1.1B-shaped"
+                + " decoder and the ConvNeXt-L tower + 5th stage at 768 px), written once as bf16 safetensors and"
+                + " loaded by the real path: load, encode, prefill and decode times beside this machine's"
+                + " memory-bandwidth bound. See docs/benchmarks.md."})
+final class BenchCommand implements Callable<Integer> {
+    @ParentCommand
+    private Main main;
+
+    @Option(names = "--hidden", defaultValue = "2048", description = "Decoder hidden size (default: ${DEFAULT-VALUE}).")
+    int hidden;
+
+    @Option(names = "--layers", defaultValue = "22", description = "Decoder layers (default: ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "32", description = "Attention heads (default: ${DEFAULT-VALUE}).")
+    int heads;
+
+    @Option(names = "--kv-heads", defaultValue = "4", description = "Key/value heads (default: ${DEFAULT-VALUE}).")
+    int kvHeads;
+
+    @Option(names = "--ffn", defaultValue = "5632", description = "Feed-forward size (default: ${DEFAULT-VALUE}).")
+    int ffn;
+
+    @Option(names = "--vocab", defaultValue = "32000", description = "Vocabulary size (default: ${DEFAULT-VALUE}).")
+    int vocab;
+
+    @Option(names = "--tower-depths", defaultValue = "3,3,27,3,6", paramLabel = "D1,D2,...",
+            description = "ConvNeXt blocks per stage (default: ${DEFAULT-VALUE}).")
+    String towerDepths;
+
+    @Option(names = "--tower-widths", defaultValue = "192,384,768,1536,3072", paramLabel = "W1,W2,...",
+            description = "ConvNeXt channels per stage (default: ${DEFAULT-VALUE}).")
+    String towerWidths;
+
+    @Option(names = "--resolution", defaultValue = "768", description = "Image side in pixels (default:"
+            + " ${DEFAULT-VALUE}).")
+    int resolution;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--tokens", defaultValue = "32", description = "Tokens to decode (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "Where the random checkpoint is written once and"
+            + " reused (default: a folder in the temporary directory named after the shape).")
+    Path dir;
+
+    @Option(names = "--bandwidth-mib", defaultValue = "2048", paramLabel = "MIB",
+            description = "Size of the array summed to measure memory bandwidth (default: ${DEFAULT-VALUE}).")
+    int bandwidthMib;
 
     /** Decoder and tower sizes of the benchmark model. */
     record Shape5(int hidden, int layers, int heads, int kvHeads, int ffn, int vocab, int[] towerDepths,
@@ -52,28 +107,28 @@ final class BenchCommand {
         }
     }
 
-    static int run(Options o, PrintStream out) throws IOException {
-        Shape5 s = new Shape5(o.getInt("hidden", 2048), o.getInt("layers", 22), o.getInt("heads", 32),
-                o.getInt("kv-heads", 4), o.getInt("ffn", 5632), o.getInt("vocab", 32000),
-                ints(o.get("tower-depths", "3,3,27,3,6")), ints(o.get("tower-widths", "192,384,768,1536,3072")),
-                o.getInt("resolution", 768));
-        String device = o.get("device", "cpu");
-        int tokens = o.getInt("tokens", 32);
-        Path dir = Path.of(o.get("dir", Path.of(System.getProperty("java.io.tmpdir"), "convllava-bench-" + s.hidden()
-                + "x" + s.layers() + "-" + s.resolution()).toString()));
+    @Override
+    public Integer call() throws IOException {
+        PrintStream out = main.out();
+        Shape5 s = new Shape5(hidden, layers, heads, kvHeads, ffn, vocab, ints(towerDepths), ints(towerWidths),
+                resolution);
+        String device = this.device.device;
+        Path dir = this.dir != null ? this.dir : Path.of(System.getProperty("java.io.tmpdir"), "convllava-bench-"
+                + s.hidden() + "x" + s.layers() + "-" + s.resolution());
         out.printf("bench: decoder hidden %d, %d layers, %d heads / %d KV heads, FFN %d, vocab %d; tower depths %s "
                         + "widths %s at %d px; device %s, %s threads%n", s.hidden(), s.layers(), s.heads(), s.kvHeads(),
-                s.ffn(), s.vocab(), o.get("tower-depths", "3,3,27,3,6"), o.get("tower-widths", "192,384,768,1536,3072"),
-                s.resolution(), device, System.getProperty("ai.djl.pytorch.num_threads", "default"));
+                s.ffn(), s.vocab(), towerDepths, towerWidths, s.resolution(), device,
+                System.getProperty("ai.djl.pytorch.num_threads", "default"));
         if (!Files.exists(dir.resolve("model.safetensors"))) {
             long t0 = System.nanoTime();
             writeCheckpoint(dir, s, out);
             out.printf("bench: wrote the random bf16 checkpoint to %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
         }
-        double bandwidth = streamingReadBandwidth(device, o.getInt("bandwidth-mib", 2048));
+        double bandwidth = streamingReadBandwidth(device, bandwidthMib);
 
         long t0 = System.nanoTime();
-        try (LocalEngine engine = LocalEngine.load(ModelFiles.resolve(dir.toString(), null, null), device, null)) {
+        try (LocalEngine engine = LocalEngine.load(ModelFiles.resolve(dir.toString(), null, null), device, null,
+                line -> out.println("bench: " + line))) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             GenerationRequest request = new GenerationRequest(List.of(ChatMessage.user("Describe the image.", 1)),
                     List.of(ImageInput.ofBytes(syntheticImage(1024, 768))), ConversationTemplate.VICUNA_V1,
@@ -145,7 +200,7 @@ final class BenchCommand {
                  "image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.26862954, 0.26130258, 0.27577711],
                  "resample": 3, "size": {"shortest_edge": %1$d}}
                 """.formatted(s.resolution()));
-        Path tokenizerSource = LocalCommand.defaultModel();
+        Path tokenizerSource = ModelOptions.bundled();
         for (String f : new String[] {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"}) {
             Files.copy(tokenizerSource.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }

@@ -4,29 +4,54 @@ import io.convllava.coordinator.server.CoordinatorConfig;
 import io.convllava.coordinator.server.CoordinatorServer;
 import io.convllava.coordinator.server.ServedModel;
 import org.apache.curator.framework.CuratorFramework;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
-import java.io.PrintStream;
+import java.util.concurrent.Callable;
 
 /** {@code convllava coordinator}: the public API of a cluster, until SIGINT or SIGTERM. */
-final class CoordinatorCommand {
-    private CoordinatorCommand() {
-    }
+@Command(name = "coordinator", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Serve the public ConvLlava API: tokenize, route to vision and llm nodes, stream answers."
+                + " The coordinators also elect the plan leader, which assigns layers to --layers auto nodes.")
+final class CoordinatorCommand implements Callable<Integer> {
+    @ParentCommand
+    private Main main;
 
-    static int run(Options o, PrintStream out) throws Exception {
-        ServedModel model = ServedModel.load(NodeFlags.modelId(o), NodeFlags.modelFiles(o));
-        String host = NodeFlags.host(o);
-        int port = o.getInt("port", CoordinatorConfig.DEFAULT_PORT);
-        CoordinatorConfig defaults = CoordinatorConfig.defaults(o.get("node-id"), host, port);
-        CoordinatorConfig config = defaults.withLimits(o.getInt("max-concurrent", defaults.maxConcurrent()),
-                o.getInt("max-queued", defaults.maxQueued()));
-        CuratorFramework zk = NodeFlags.zk(o);
-        try (CoordinatorServer server = CoordinatorServer.start(model, config, zk, NodeFlags.layout(o))) {
+    @Mixin
+    NodeOptions node;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--port", defaultValue = "" + CoordinatorConfig.DEFAULT_PORT, paramLabel = "PORT",
+            description = "Public gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--max-concurrent", defaultValue = "8", paramLabel = "N",
+            description = "Requests generating at once (default: ${DEFAULT-VALUE}).")
+    int maxConcurrent;
+
+    @Option(names = "--max-queued", defaultValue = "32", paramLabel = "N",
+            description = "Requests waiting beyond those; more get RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+    int maxQueued;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxConcurrent < 1 || maxQueued < 0) {
+            throw new UsageException("--max-concurrent must be >= 1 and --max-queued >= 0, got " + maxConcurrent
+                    + " and " + maxQueued);
+        }
+        ServedModel served = ServedModel.load(model.id(node.modelId), model.files());
+        CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
+                .withLimits(maxConcurrent, maxQueued);
+        try (CuratorFramework zk = node.connect();
+             CoordinatorServer server = CoordinatorServer.start(served, config, zk, node.layout())) {
             server.stopOnJvmShutdown();
-            out.println("coordinator ready at " + server.address() + " (model " + model.id() + ")");
-            out.flush();
+            main.out().println("coordinator ready at " + server.address() + " (model " + served.id() + ")");
+            main.out().flush();
             server.blockUntilShutdown();
-        } finally {
-            zk.close();
         }
         return 0;
     }

@@ -11,6 +11,11 @@ import io.convllava.proto.v1.GetClusterStatusRequest;
 import io.convllava.proto.v1.Image;
 import io.convllava.proto.v1.Message;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -18,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,28 +31,58 @@ import java.util.concurrent.TimeUnit;
  * automatically, a coordinator) on the bundled convllava-shapes model; streams the answers to a counting and a
  * grounding question, draws the predicted box, prints the status table and stops everything.
  */
-final class DemoCommand {
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Start a local cluster on the bundled convllava-shapes model, ask it a counting and a grounding"
+                + " question, draw the box, print the cluster status, stop everything.")
+final class DemoCommand implements Callable<Integer> {
     static final String COUNT_QUESTION = "How many shapes are in the image?";
     static final String GROUND_QUESTION =
             "Please provide the bounding box coordinate of the region this sentence describes: the red circle.";
 
-    private DemoCommand() {
-    }
+    @ParentCommand
+    private Main main;
 
-    static int run(Options o, PrintStream out) throws Exception {
-        Path model = Path.of(o.get("model", LocalCommand.defaultModel().toString()));
-        Path samples = model.resolve("samples");
+    @Option(names = "--model", paramLabel = "DIR", description = "The demo model with its samples/ (default: the"
+            + " bundled models/convllava-shapes).")
+    Path model;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--out", defaultValue = "demo-output", paramLabel = "DIR",
+            description = "Where the image with the drawn box and the node logs go (default: ${DEFAULT-VALUE}).")
+    Path outDir;
+
+    @Option(names = "--port", defaultValue = "0", paramLabel = "PORT",
+            description = "The coordinator's port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--log-dir", paramLabel = "DIR", description = "Node logs (default: OUT/logs).")
+    Path logDir;
+
+    @Option(names = "--node-java-opts", defaultValue = "-Xmx1g", paramLabel = "OPTS",
+            description = "JVM options of every node (default: ${DEFAULT-VALUE}).")
+    String nodeJavaOptions;
+
+    @Option(names = "--ready-timeout", defaultValue = "300", paramLabel = "SECONDS",
+            description = "How long to wait for the cluster to serve (default: ${DEFAULT-VALUE}).")
+    int readyTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = main.out();
+        Path chosen = model != null ? model : ModelOptions.bundled();
+        Path samples = chosen.resolve("samples");
         if (!Files.isDirectory(samples)) {
-            throw new Options.UsageException("the demo needs the bundled model with its samples/ at " + model);
+            throw new UsageException("the demo needs the bundled model with its samples/ at " + chosen
+                    + " (give --model DIR)");
         }
-        Path outDir = Path.of(o.get("out", "demo-output"));
-        LocalCluster.Spec spec = new LocalCluster.Spec(model.toString(), null, null, o.get("device", "cpu"), 1,
-                List.of("auto", "auto"), o.getInt("port", 0),
-                Path.of(o.get("log-dir", outDir.resolve("logs").toString())), o.get("node-java-opts", "-Xmx1g"));
+        LocalCluster.Spec spec = new LocalCluster.Spec(chosen.toString(), null, null, device.device, 1,
+                List.of("auto", "auto"), port, logDir != null ? logDir : outDir.resolve("logs"), nodeJavaOptions);
         out.println("demo: starting ZooKeeper, 1 vision node, 2 llm nodes (--layers auto) and a coordinator on "
-                + model.getFileName() + " ...");
+                + chosen.getFileName() + " ...");
         try (LocalCluster cluster = new LocalCluster(spec, out)) {
-            String endpoint = cluster.start(Duration.ofSeconds(o.getInt("ready-timeout", 300)));
+            String endpoint = cluster.start(Duration.ofSeconds(readyTimeout));
             out.println("demo: cluster ready, coordinator at " + endpoint);
             ManagedChannel channel = Channels.forAddress(endpoint, TransportOptions.DEFAULTS);
             try {
@@ -64,6 +100,8 @@ final class DemoCommand {
                 out.println();
                 StatusCommand.print(status, out);
                 out.println();
+            } catch (StatusRuntimeException e) {
+                throw new CommandFailedException(RemoteCallErrors.describe(e, "the demo's coordinator", endpoint));
             } finally {
                 channel.shutdownNow();
             }
@@ -81,7 +119,7 @@ final class DemoCommand {
                         .addImages(Image.newBuilder().setData(ByteString.copyFrom(Files.readAllBytes(image)))))
                 .setMaxNewTokens(40)
                 .build();
-        Final result = RemoteGenerateCommand.stream(channel, request, Duration.ofMinutes(5), delta -> {
+        Final result = RemoteGenerate.stream(channel, request, Duration.ofMinutes(5), delta -> {
             out.print(delta.getText());
             out.flush();
         });

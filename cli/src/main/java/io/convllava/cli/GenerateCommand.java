@@ -15,6 +15,14 @@ import io.convllava.cli.local.LocalEngine;
 import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -23,59 +31,141 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
  * {@code convllava generate}: one answer in this process (no cluster), streamed to stdout or printed as JSON.
  * With {@code --target host:port} the same request goes to a running cluster instead.
  */
-public final class GenerateCommand {
-    private GenerateCommand() {
-    }
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Answer one prompt: in this process (--model) or through a cluster (--target).",
+                "With an image, <image>\\n goes before the prompt unless the prompt contains <image>."})
+final class GenerateCommand implements Callable<Integer> {
+    @ParentCommand
+    private Main main;
 
-    /** The request described by the shared generate flags. */
-    static GenerationRequest request(Options o) throws IOException {
+    @Option(names = "--target", paramLabel = "HOST:PORT", description = "A cluster's coordinator; without it the"
+            + " model is loaded in this process.")
+    String target;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--image", paramLabel = "FILE", description = "Image file (PNG, JPEG, BMP, GIF).")
+    Path image;
+
+    @Option(names = "--pixels-npy", paramLabel = "FILE",
+            description = "Preprocessed pixels [1,3,R,R] float32 instead of an image (in process only).")
+    Path pixelsNpy;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The question.")
+    String prompt;
+
+    @Option(names = "--template", defaultValue = "vicuna_v1", paramLabel = "vicuna_v1|llava_v1",
+            completionCandidates = TemplateNames.class,
+            description = "Conversation template (default: ${DEFAULT-VALUE}).")
+    String template;
+
+    @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N",
+            description = "Most tokens to generate, >= 1 (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
+            description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "1", paramLabel = "P",
+            description = "Nucleus sampling, in (0, 1] (default: ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K",
+            description = "Sample among the K most likely tokens, 0 = all (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Sampling seed (default:"
+            + " ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--stop", paramLabel = "S1|S2", description = "Stop strings, separated by |.")
+    String stop;
+
+    @Option(names = "--json", description = "Print one JSON object (input_ids, tokens, text, finish_reason, usage,"
+            + " timings_ms, boxes) instead of streaming text.")
+    boolean json;
+
+    @Option(names = "--dump-dir", paramLabel = "DIR", description = "Write pixels.npy, vision_features.npy,"
+            + " image_embeddings.npy and prefill_logits.npy there (in process only).")
+    Path dumpDir;
+
+    @Option(names = "--timeout-s", defaultValue = "600", paramLabel = "SECONDS",
+            description = "Deadline of a --target request (default: ${DEFAULT-VALUE}).")
+    long timeoutSeconds;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The request described by the flags, checked the same way for both paths. */
+    GenerationRequest request() throws IOException {
+        if (maxNewTokens < 1) {
+            throw new ParameterException(spec.commandLine(), "Invalid value for option '--max-new-tokens': must be"
+                    + " >= 1, got " + maxNewTokens);
+        }
+        if (prompt.isBlank()) {
+            throw new ParameterException(spec.commandLine(), "Invalid value for option '--prompt': it is blank; ask"
+                    + " a question (e.g. --prompt \"What is in the image?\")");
+        }
         List<ImageInput> images = new ArrayList<>();
-        if (o.has("pixels-npy")) {
-            images.add(ImageInput.ofPixels(Npy.read(Path.of(o.get("pixels-npy")))));
-        } else if (o.has("image")) {
-            Path image = Path.of(o.get("image"));
-            if (!Files.isRegularFile(image)) {
-                throw new Options.UsageException("--image " + image + ": no such file");
-            }
-            images.add(ImageInput.ofBytes(Files.readAllBytes(image)));
+        if (pixelsNpy != null) {
+            images.add(ImageInput.ofPixels(Npy.read(existing(pixelsNpy, "--pixels-npy"))));
+        } else if (image != null) {
+            images.add(ImageInput.ofBytes(Files.readAllBytes(existing(image, "--image"))));
         }
-        String prompt = o.require("prompt");
-        ChatMessage user = ChatMessage.user(prompt, images.size());
-        SamplingParams sampling = new SamplingParams(o.getFloat("temperature", 0f), o.getFloat("top-p", 1f),
-                o.getInt("top-k", 0), o.getLong("seed", 0L));
-        List<String> stops = o.has("stop") ? List.of(o.get("stop").split("\\|")) : List.of();
-        return new GenerationRequest(List.of(user), images, ConversationTemplate.byName(o.get("template", "vicuna_v1")),
-                sampling, o.getInt("max-new-tokens", 512), stops, o.has("dump-dir"), o.has("dump-dir"));
+        ConversationTemplate chosen;
+        try {
+            chosen = ConversationTemplate.byName(template);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "Invalid value for option '--template': " + e.getMessage());
+        }
+        SamplingParams sampling = new SamplingParams(temperature, topP, topK, seed);
+        List<String> stops = stop != null ? List.of(stop.split("\\|")) : List.of();
+        return new GenerationRequest(List.of(ChatMessage.user(prompt, images.size())), images, chosen, sampling,
+                maxNewTokens, stops, dumpDir != null, dumpDir != null);
     }
 
-    static int run(Options o, PrintStream out) throws IOException {
-        if (o.has("target")) {
-            return RemoteGenerateCommand.run(o, out);
+    private static Path existing(Path file, String flag) {
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException(flag + " " + file + ": no such file");
         }
-        GenerationRequest request = request(o);
-        ModelFiles files = NodeFlags.modelFiles(o);
-        boolean json = o.flag("json");
-        try (LocalEngine engine = LocalEngine.load(files, o.get("device", "cpu"), null)) {
+        return file;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintStream out = main.out();
+        if (target != null) {
+            return new RemoteGenerate(this).run(out);
+        }
+        GenerationRequest request = request();
+        ModelFiles files = model.files();
+        try (LocalEngine engine = LocalEngine.load(files, device.device, null, System.err::println)) {
             TokenListener stream = json ? TokenListener.NONE : (id, delta) -> {
                 out.print(delta);
                 out.flush();
             };
-            print(o, engine.generator().generate(request, stream), out);
+            print(engine.generator().generate(request, stream), out);
         }
         return 0;
     }
 
     /** What follows the streamed text: the dump, then the JSON (with --json) or the boxes. */
-    static void print(Options o, GenerationResult result, PrintStream out) throws IOException {
-        if (o.has("dump-dir")) {
-            dump(Path.of(o.get("dump-dir")), result);
+    void print(GenerationResult result, PrintStream out) throws IOException {
+        if (dumpDir != null) {
+            dump(dumpDir, result);
         }
-        if (o.flag("json")) {
+        if (json) {
             out.println(toJson(result));
         } else {
             out.println();

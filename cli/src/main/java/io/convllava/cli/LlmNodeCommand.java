@@ -1,36 +1,64 @@
 package io.convllava.cli;
 
-import io.convllava.llm.node.LlmNode;
-
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.model.ModelFiles;
+import io.convllava.llm.node.LlmNode;
 import org.apache.curator.framework.CuratorFramework;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
-import java.io.PrintStream;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 
 /** {@code convllava llm-node}: serves a range of decoder layers for a cluster until SIGINT or SIGTERM. */
-final class LlmNodeCommand {
-    private LlmNodeCommand() {
-    }
+@Command(name = "llm-node", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Serve a contiguous range of decoder layers (with their KV cache) to a cluster.")
+final class LlmNodeCommand implements Callable<Integer> {
+    @ParentCommand
+    private Main main;
 
-    static int run(Options o, PrintStream out) throws Exception {
-        String layers = o.require("layers");
-        ModelFiles files = NodeFlags.modelFiles(o);
+    @Option(names = "--layers", required = true, paramLabel = "a-b|auto",
+            description = "Half-open layer range (0-16 holds layers 0..15), or auto: the plan leader assigns one and"
+                    + " may move it later.")
+    String layers;
+
+    @Mixin
+    NodeOptions node;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--port", defaultValue = "" + LlmNode.DEFAULT_PORT, paramLabel = "PORT",
+            description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--assignment-wait-s", defaultValue = "600", paramLabel = "SECONDS",
+            description = "How long an auto node waits for the plan to assign layers (default: ${DEFAULT-VALUE}).")
+    long assignmentWaitSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelFiles files = model.files();
         if (!NodeInfo.AUTO.equals(layers)) {
-            LlmNode.parseRange(layers, files.llmConfig().numHiddenLayers()); // a typo fails before connecting
+            try {
+                LlmNode.parseRange(layers, files.llmConfig().numHiddenLayers()); // a typo fails before connecting
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--layers " + e.getMessage());
+            }
         }
-        CuratorFramework zk = NodeFlags.zk(o);
-        try (LlmNode node = LlmNode.start(files, NodeFlags.modelId(o), layers,
-                o.get("device", "cpu"), NodeFlags.host(o), o.getInt("port", LlmNode.DEFAULT_PORT), o.get("node-id"),
-                zk, NodeFlags.layout(o), Duration.ofSeconds(o.getLong("assignment-wait-s", 600)), System.err)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(node::close, "llm-node-shutdown"));
-            out.println("llm-node ready at " + node.address() + " (" + node.nodeId() + ", layers " + node.layers()
+        try (CuratorFramework zk = node.connect();
+             LlmNode llm = LlmNode.start(files, model.id(node.modelId), layers, device.device, node.host, port,
+                     node.nodeId, zk, node.layout(), Duration.ofSeconds(assignmentWaitSeconds), System.err)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(llm::close, "llm-node-shutdown"));
+            main.out().println("llm-node ready at " + llm.address() + " (" + llm.nodeId() + ", layers " + llm.layers()
                     + ")");
-            out.flush();
-            node.blockUntilShutdown();
-        } finally {
-            zk.close();
+            main.out().flush();
+            llm.blockUntilShutdown();
         }
         return 0;
     }

@@ -1,51 +1,102 @@
 package io.convllava.cli;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code convllava local}: embedded ZooKeeper + N vision nodes + M llm nodes + a coordinator on loopback, each
  * node in its own JVM; prints the endpoint once ready and runs until interrupted, then stops everything.
  */
-final class LocalCommand {
-    private LocalCommand() {
-    }
+@Command(name = "local", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run a whole cluster on this machine: an embedded ZooKeeper, vision nodes, llm nodes and a"
+                + " coordinator, each in its own JVM, until Ctrl-C.")
+final class LocalCommand implements Callable<Integer> {
+    @ParentCommand
+    private Main main;
 
-    static LocalCluster.Spec spec(Options o) {
-        List<String> layers;
-        String layerFlag = o.get("layers", "auto");
-        if (layerFlag.equals("auto")) {
-            int n = o.getInt("llm-nodes", 2);
-            if (n < 1) {
-                throw new Options.UsageException("--llm-nodes must be >= 1, got " + n);
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--vision-nodes", defaultValue = "1", paramLabel = "N",
+            description = "Vision nodes to start (default: ${DEFAULT-VALUE}).")
+    int visionNodes;
+
+    @Option(names = "--llm-nodes", defaultValue = "2", paramLabel = "M",
+            description = "llm nodes to start with --layers auto (default: ${DEFAULT-VALUE}).")
+    int llmNodes;
+
+    @Option(names = "--layers", defaultValue = "auto", paramLabel = "auto|a-b,c-d,...",
+            description = "auto: the plan leader splits the layers; or one half-open range per llm node, e.g."
+                    + " 0-2,2-4 (default: ${DEFAULT-VALUE}).")
+    String layers;
+
+    @Option(names = "--port", defaultValue = "50051", paramLabel = "PORT",
+            description = "The coordinator's port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--log-dir", paramLabel = "DIR", description = "Where each node's log goes (default: a new"
+            + " temporary folder).")
+    Path logDir;
+
+    @Option(names = "--node-java-opts", defaultValue = "-Xmx2g", paramLabel = "OPTS",
+            description = "JVM options of every node (default: ${DEFAULT-VALUE}).")
+    String nodeJavaOptions;
+
+    @Option(names = "--ready-timeout", defaultValue = "300", paramLabel = "SECONDS",
+            description = "How long to wait for the cluster to serve (default: ${DEFAULT-VALUE}).")
+    int readyTimeout;
+
+    LocalCluster.Spec spec() {
+        if (visionNodes < 0) {
+            throw new UsageException("--vision-nodes must be >= 0, got " + visionNodes);
+        }
+        List<String> ranges;
+        if (layers.equals("auto")) {
+            if (llmNodes < 1) {
+                throw new UsageException("--llm-nodes must be >= 1, got " + llmNodes);
             }
-            layers = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                layers.add("auto");
+            ranges = new ArrayList<>();
+            for (int i = 0; i < llmNodes; i++) {
+                ranges.add("auto");
             }
         } else {
-            layers = Arrays.asList(layerFlag.split(","));
+            ranges = Arrays.asList(layers.split(","));
+            for (String r : ranges) {
+                if (!r.matches("\\d+-\\d+")) {
+                    throw new UsageException("--layers " + layers + ": '" + r + "' is not a range like 0-16;"
+                            + " give auto or comma-separated half-open ranges");
+                }
+            }
         }
-        String logDir = o.get("log-dir", Path.of(System.getProperty("java.io.tmpdir"),
-                "convllava-local-" + ProcessHandle.current().pid()).toString());
-        return new LocalCluster.Spec(o.get("model", defaultModel().toString()), o.get("hf-cache"),
-                o.get("vision-tower"), o.get("device", "cpu"), o.getInt("vision-nodes", 1), layers,
-                o.getInt("port", 50051), Path.of(logDir), o.get("node-java-opts", "-Xmx2g"));
+        Path logs = logDir != null ? logDir : Path.of(System.getProperty("java.io.tmpdir"),
+                "convllava-local-" + ProcessHandle.current().pid());
+        String chosen = model.model != null ? model.model : ModelOptions.bundled().toString();
+        return new LocalCluster.Spec(chosen, str(model.hfCache), str(model.visionTower), device.device, visionNodes,
+                ranges, port, logs, nodeJavaOptions);
     }
 
-    /** The bundled demo model, {@code models/convllava-shapes} of the distribution. */
-    static Path defaultModel() {
-        String home = System.getenv("CONVLLAVA_HOME");
-        return Path.of(home != null ? home : ".").resolve("models/convllava-shapes");
+    private static String str(Path p) {
+        return p == null ? null : p.toString();
     }
 
-    static int run(Options o, PrintStream out) throws Exception {
-        LocalCluster cluster = new LocalCluster(spec(o), System.err);
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = main.out();
+        LocalCluster cluster = new LocalCluster(spec(), System.err);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             cluster.close();
@@ -53,9 +104,9 @@ final class LocalCommand {
         }, "local-cluster-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            String endpoint = cluster.start(Duration.ofSeconds(o.getInt("ready-timeout", 300)));
+            String endpoint = cluster.start(Duration.ofSeconds(readyTimeout));
             out.println("cluster ready: coordinator at " + endpoint);
-            out.println("try: ./convllava generate --target " + endpoint + " --prompt \"How many shapes are in the image?\""
+            out.println("try: convllava generate --target " + endpoint + " --prompt \"How many shapes are in the image?\""
                     + " --image models/convllava-shapes/samples/sample-count-0.png");
             out.println("stop with Ctrl-C");
             out.flush();

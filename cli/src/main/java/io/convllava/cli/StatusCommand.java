@@ -12,10 +12,17 @@ import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.GetClusterStatusRequest;
 import io.convllava.proto.v1.NodeStatus;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.convllava.common.cluster.Zk;
+import io.convllava.common.cluster.ZkLayout;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import org.apache.curator.framework.CuratorFramework;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,42 +30,56 @@ import java.util.concurrent.TimeUnit;
  * ({@code --target}), and whether their layers cover the model, with replica counts. Exit code 0 when a complete
  * pipeline exists, 3 when not.
  */
-final class StatusCommand {
+@Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Nodes of a cluster, whether their layers cover the model, replicas and load, read from"
+                + " ZooKeeper (--zk) or asked of a coordinator (--target).",
+                "Exit code 0 when a complete pipeline exists, 3 when not."})
+final class StatusCommand implements Callable<Integer> {
     static final int NOT_COVERED = 3;
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    private StatusCommand() {
-    }
+    @ParentCommand
+    private Main main;
 
-    static int run(Options o, PrintStream out) throws Exception {
-        ClusterStatus status;
-        if (o.has("target")) {
-            status = fromCoordinator(o.get("target"));
-        } else if (o.has("zk")) {
-            status = fromZooKeeper(o);
-        } else {
-            throw new Options.UsageException("status needs --zk host:port or --target host:port");
+    @Option(names = "--target", paramLabel = "HOST:PORT", description = "A coordinator to ask.")
+    String target;
+
+    @Option(names = "--zk", paramLabel = "HOST:PORT", description = "ZooKeeper to read the cluster from.")
+    String zk;
+
+    @Option(names = "--cluster", defaultValue = "default", paramLabel = "NAME",
+            description = "Cluster name, with --zk (default: ${DEFAULT-VALUE}).")
+    String cluster;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((target == null) == (zk == null)) {
+            throw new UsageException("give either --zk host:port or --target host:port");
         }
-        print(status, out);
+        ClusterStatus status = target != null ? fromCoordinator() : fromZooKeeper();
+        print(status, main.out());
         return status.getPipelinesCount() > 0 ? 0 : NOT_COVERED;
     }
 
-    private static ClusterStatus fromCoordinator(String target) {
+    private ClusterStatus fromCoordinator() {
         ManagedChannel channel = Channels.forAddress(target, TransportOptions.DEFAULTS);
         try {
             return ConvLlavaGrpc.newBlockingStub(channel).withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+        } catch (StatusRuntimeException e) {
+            throw new CommandFailedException(RemoteCallErrors.describe(e, "the coordinator", target));
         } finally {
             channel.shutdownNow();
         }
     }
 
-    private static ClusterStatus fromZooKeeper(Options o) throws Exception {
-        try (CuratorFramework zk = NodeFlags.zk(o); ClusterView view = new ClusterView(zk, NodeFlags.layout(o))) {
+    private ClusterStatus fromZooKeeper() throws Exception {
+        try (CuratorFramework client = Zk.newClient(zk); ClusterView view = new ClusterView(client, new ZkLayout(cluster))) {
             view.start();
             if (!view.awaitInitialized(TIMEOUT)) {
-                throw new IllegalStateException("could not read cluster '" + o.get("cluster", NodeFlags.DEFAULT_CLUSTER)
-                        + "' from ZooKeeper at " + o.get("zk") + " within " + TIMEOUT.toSeconds() + " s");
+                throw new CommandFailedException("could not read cluster '" + cluster + "' from ZooKeeper at " + zk
+                        + " within " + TIMEOUT.toSeconds() + " s: is ZooKeeper running there? (--verbose shows the"
+                        + " ZooKeeper client's attempts)");
             }
             ClusterSnapshot snapshot = view.snapshot();
             return CoordinatorService.clusterStatus(snapshot, PipelineAssembler.assemble(snapshot));

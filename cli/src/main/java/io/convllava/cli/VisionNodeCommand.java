@@ -1,29 +1,45 @@
 package io.convllava.cli;
 
-import io.convllava.vision.node.VisionNode;
-
 import io.convllava.common.model.ModelFiles;
+import io.convllava.vision.node.VisionNode;
 import org.apache.curator.framework.CuratorFramework;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
-import java.io.PrintStream;
+import java.util.concurrent.Callable;
 
 /** {@code convllava vision-node}: encodes images for a cluster until SIGINT or SIGTERM. */
-final class VisionNodeCommand {
-    private VisionNodeCommand() {
-    }
+@Command(name = "vision-node", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Serve the vision tower and projector (image decoding, preprocessing, encoding) to a cluster.")
+final class VisionNodeCommand implements Callable<Integer> {
+    @ParentCommand
+    private Main main;
 
-    static int run(Options o, PrintStream out) throws Exception {
-        ModelFiles files = NodeFlags.modelFiles(o);
-        CuratorFramework zk = NodeFlags.zk(o);
-        try (VisionNode node = VisionNode.start(files, NodeFlags.modelId(o), o.get("device", "cpu"),
-                NodeFlags.host(o), o.getInt("port", VisionNode.DEFAULT_PORT), o.get("node-id"), zk,
-                NodeFlags.layout(o), System.err)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(node::close, "vision-node-shutdown"));
-            out.println("vision-node ready at " + node.address() + " (" + node.nodeId() + ")");
-            out.flush();
-            node.blockUntilShutdown();
-        } finally {
-            zk.close();
+    @Mixin
+    NodeOptions node;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--port", defaultValue = "" + VisionNode.DEFAULT_PORT, paramLabel = "PORT",
+            description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelFiles files = model.files();
+        try (CuratorFramework zk = node.connect();
+             VisionNode vision = VisionNode.start(files, model.id(node.modelId), device.device, node.host, port,
+                     node.nodeId, zk, node.layout(), System.err)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(vision::close, "vision-node-shutdown"));
+            main.out().println("vision-node ready at " + vision.address() + " (" + vision.nodeId() + ")");
+            main.out().flush();
+            vision.blockUntilShutdown();
         }
         return 0;
     }

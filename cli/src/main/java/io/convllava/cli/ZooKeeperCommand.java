@@ -1,26 +1,40 @@
 package io.convllava.cli;
 
 import io.convllava.common.cluster.EmbeddedZooKeeper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
-import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code convllava zookeeper}: a standalone ZooKeeper for development, until SIGINT or SIGTERM. */
-final class ZooKeeperCommand {
-    static final int DEFAULT_PORT = 2181;
+@Command(name = "zookeeper", mixinStandardHelpOptions = true,
+        description = "A standalone embedded ZooKeeper server for development (not a production ensemble).")
+final class ZooKeeperCommand implements Callable<Integer> {
+    @ParentCommand
+    private Main main;
 
-    private ZooKeeperCommand() {
-    }
+    @Option(names = "--port", defaultValue = "2181", paramLabel = "PORT",
+            description = "Client port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
 
-    static int run(Options o, PrintStream out) throws Exception {
-        EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(o.getInt("port", DEFAULT_PORT));
+    @Option(names = "--bind", defaultValue = "127.0.0.1", paramLabel = "ADDRESS",
+            description = "Address to listen on; 0.0.0.0 for every interface, which lets anyone who reaches this"
+                    + " machine change the cluster (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Override
+    public Integer call() throws Exception {
+        EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(new InetSocketAddress(bind, port));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             zk.close();
             stopped.countDown();
         }, "zookeeper-shutdown"));
-        out.println("zookeeper ready at " + zk.connectString());
-        out.flush();
+        main.out().println("zookeeper ready at " + zk.connectString());
+        main.out().flush();
         stopped.await();
         return 0;
     }

@@ -13,6 +13,7 @@ import io.convllava.vision.model.VisionEncoder;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** The whole model in one process: tokenizer, vision tower + projector, every decoder layer. */
 public final class LocalEngine implements AutoCloseable {
@@ -33,14 +34,21 @@ public final class LocalEngine implements AutoCloseable {
      * Loads everything; {@code shardBounds} splits the decoder inside the process (e.g. {0, 2, 4}), null for one shard.
      */
     public static LocalEngine load(ModelFiles files, String device, int[] shardBounds) {
+        return load(files, device, shardBounds, line -> { });
+    }
+
+    /** As {@link #load(ModelFiles, String, int[])}, telling {@code progress} a line per loaded stage and layer. */
+    public static LocalEngine load(ModelFiles files, String device, int[] shardBounds, Consumer<String> progress) {
         Tokenizer tokenizer = Tokenizers.load(files.llmDir());
         LlmConfig llm = files.llmConfig();
         int[] bounds = shardBounds != null ? shardBounds : new int[] {0, llm.numHiddenLayers()};
-        VisionEncoder vision = VisionEncoder.load(files, device);
+        VisionEncoder vision = VisionEncoder.load(files, device, progress);
         List<LlamaShard> shards = new ArrayList<>();
         try (TensorSource weights = files.openLlmWeights()) {
             for (int i = 0; i + 1 < bounds.length; i++) {
-                shards.add(LlamaShard.load(llm, weights, bounds[i], bounds[i + 1], device));
+                shards.add(LlamaShard.load(llm, weights, bounds[i], bounds[i + 1], device, (start, end, loaded, total) ->
+                        progress.accept("loading decoder layers " + start + "-" + end + ": layer " + loaded + "/"
+                                + total)));
             }
             return new LocalEngine(files, tokenizer, vision, new LocalPipeline(shards));
         } catch (RuntimeException e) {

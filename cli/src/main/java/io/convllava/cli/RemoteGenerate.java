@@ -18,6 +18,7 @@ import io.convllava.proto.v1.SamplingOptions;
 import io.convllava.proto.v1.Delta;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,28 +33,35 @@ import java.util.function.Consumer;
  * {@code convllava generate --target host:port}: the same request as the in-process command, sent to a cluster's
  * coordinator and streamed back; prints exactly what the in-process command prints.
  */
-final class RemoteGenerateCommand {
-    private RemoteGenerateCommand() {
+final class RemoteGenerate {
+    private final GenerateCommand flags;
+
+    RemoteGenerate(GenerateCommand flags) {
+        this.flags = flags;
     }
 
-    static int run(Options o, PrintStream out) throws IOException {
-        if (o.has("pixels-npy")) {
-            throw new Options.UsageException("--pixels-npy works in process only; send --image to a cluster");
+    int run(PrintStream out) throws IOException {
+        if (flags.pixelsNpy != null) {
+            throw new UsageException("--pixels-npy works in process only; send --image to a cluster");
         }
-        GenerateRequest request = toProto(GenerateCommand.request(o), o.get("template", "vicuna_v1"));
-        boolean json = o.flag("json");
-        ManagedChannel channel = Channels.forAddress(o.require("target"), TransportOptions.DEFAULTS);
+        if (flags.dumpDir != null) {
+            throw new UsageException("--dump-dir works in process only (a cluster does not return the intermediates)");
+        }
+        GenerateRequest request = toProto(flags.request(), flags.template);
+        ManagedChannel channel = Channels.forAddress(flags.target, TransportOptions.DEFAULTS);
         try {
             List<Integer> tokens = new ArrayList<>();
-            Final last = stream(channel, request, Duration.ofSeconds(o.getLong("timeout-s", 600)), delta -> {
+            Final last = stream(channel, request, Duration.ofSeconds(flags.timeoutSeconds), delta -> {
                 tokens.addAll(delta.getTokenIdsList());
-                if (!json) {
+                if (!flags.json) {
                     out.print(delta.getText());
                     out.flush();
                 }
             });
             GenerationResult result = FinalMessages.fromFinal(last, tokens.stream().mapToInt(Integer::intValue).toArray());
-            GenerateCommand.print(o, result, out);
+            flags.print(result, out);
+        } catch (StatusRuntimeException e) {
+            throw new CommandFailedException(RemoteCallErrors.describe(e, "the coordinator", flags.target));
         } finally {
             channel.shutdownNow();
         }
