@@ -32,7 +32,7 @@ public final class LlamaShard implements AutoCloseable {
     private final LlmConfig config;
     private final int start;
     private final int end;
-    private final ComputeTarget target;
+    private final Placement target;
     private final NDManager root;             // parent of the weights, every session and every call
     private final TokenEmbedding embedding;   // first shard only
     private final List<DecoderLayer> layers;  // layers start..end-1
@@ -42,7 +42,7 @@ public final class LlamaShard implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private boolean closed;
 
-    private LlamaShard(LlmConfig config, int start, int end, ComputeTarget target, NDManager root,
+    private LlamaShard(LlmConfig config, int start, int end, Placement target, NDManager root,
                        TokenEmbedding embedding, List<DecoderLayer> layers, OutputHead head, RotaryEmbedding rope) {
         this.config = config;
         this.start = start;
@@ -63,10 +63,10 @@ public final class LlamaShard implements AutoCloseable {
     /** As {@link #load(LlmConfig, TensorSource, int, int, String)}; the caller keeps ownership of {@code weights}. */
     public static LlamaShard load(LlmConfig cfg, TensorSource weights, int start, int end, String device,
                                   LoadProgress progress) {
-        return load(cfg, weights, start, end, ComputeTarget.parse(device), progress);
+        return load(cfg, weights, start, end, Placement.parse(device), progress);
     }
 
-    static LlamaShard load(LlmConfig cfg, TensorSource weights, int start, int end, ComputeTarget target,
+    static LlamaShard load(LlmConfig cfg, TensorSource weights, int start, int end, Placement target,
                            LoadProgress progress) {
         validate(cfg, start, end);
         NDManager root = NDManager.newBaseManager(target.device(), "PyTorch");

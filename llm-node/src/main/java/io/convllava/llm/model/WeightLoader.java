@@ -14,16 +14,16 @@ import io.convllava.common.checkpoint.TensorSource;
 final class WeightLoader {
     private static final int TILE = 64;
     private final TensorSource source;
-    private final ComputeTarget target;
+    private final Placement target;
     private final NDManager weights;
 
-    WeightLoader(TensorSource source, ComputeTarget target, NDManager weights) {
+    WeightLoader(TensorSource source, Placement target, NDManager weights) {
         this.source = source;
         this.target = target;
         this.weights = weights;
     }
 
-    ComputeTarget target() {
+    Placement target() {
         return target;
     }
 

@@ -1,5 +1,7 @@
 package io.convllava.llm.model;
 
+import io.convllava.common.model.ComputeTarget;
+
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.convllava.common.checkpoint.TensorSource;
@@ -17,7 +19,7 @@ class HalfPrecisionTest {
     @Test
     void float16PrefillStaysCloseToTheFloat32Reference() {
         DecoderFixture fixture = DecoderFixture.tiny();
-        ComputeTarget halfOnCpu = new ComputeTarget(Device.cpu(), DataType.FLOAT16);
+        Placement halfOnCpu = Placement.of(ComputeTarget.CPU.withPrecision(ComputeTarget.Precision.FLOAT16));
         try (TensorSource weights = fixture.files().openLlmWeights();
              ShardPipeline pipeline = ShardPipeline.load(fixture.files().llmConfig(), weights,
                      new int[] {0, 2, 4}, halfOnCpu)) {

@@ -18,10 +18,10 @@ final class ShardPipeline implements AutoCloseable {
 
     /** {@code bounds} {0, a, b, ..., layers}: shards [0, a), [a, b), ... */
     static ShardPipeline load(LlmConfig cfg, TensorSource weights, int[] bounds) {
-        return load(cfg, weights, bounds, ComputeTarget.parse("cpu"));
+        return load(cfg, weights, bounds, Placement.parse("cpu"));
     }
 
-    static ShardPipeline load(LlmConfig cfg, TensorSource weights, int[] bounds, ComputeTarget target) {
+    static ShardPipeline load(LlmConfig cfg, TensorSource weights, int[] bounds, Placement target) {
         List<LlamaShard> shards = new ArrayList<>();
         for (int i = 0; i + 1 < bounds.length; i++) {
             shards.add(LlamaShard.load(cfg, weights, bounds[i], bounds[i + 1], target, LoadProgress.silent()));

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * serialized, so one instance may be shared between threads.
  */
 public final class VisionEncoder implements AutoCloseable {
-    private final ComputeTarget target;
+    private final Placement target;
     private final NDManager weights;
     private final ConvNextTower tower;
     private final Projector projector;
@@ -29,7 +29,7 @@ public final class VisionEncoder implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private boolean closed;
 
-    private VisionEncoder(ComputeTarget target, NDManager weights, ConvNextTower tower, Projector projector,
+    private VisionEncoder(Placement target, NDManager weights, ConvNextTower tower, Projector projector,
                           int resolution) {
         this.target = target;
         this.weights = weights;
@@ -48,13 +48,13 @@ public final class VisionEncoder implements AutoCloseable {
         try (TensorSource towerWeights = files.openVisionWeights();
              TensorSource llmWeights = files.openLlmWeights()) {
             return load(files.visionConfig(), files.llmConfig(), files.llmDir().resolve("config.json"),
-                    files.preprocessorConfig().cropHeight(), towerWeights, llmWeights, ComputeTarget.parse(device),
+                    files.preprocessorConfig().cropHeight(), towerWeights, llmWeights, Placement.parse(device),
                     progress);
         }
     }
 
     static VisionEncoder load(VisionConfig visionConfig, LlmConfig llmConfig, Path llmConfigFile, int resolution,
-                              TensorSource towerWeights, TensorSource llmWeights, ComputeTarget target,
+                              TensorSource towerWeights, TensorSource llmWeights, Placement target,
                               Consumer<String> progress) {
         NDManager manager = NDManager.newBaseManager(target.device(), "PyTorch");
         try {

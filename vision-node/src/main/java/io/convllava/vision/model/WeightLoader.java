@@ -1,27 +1,35 @@
 package io.convllava.vision.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.convllava.common.checkpoint.TensorSource;
 
 /**
- * Copies checkpoint tensors into the weights' manager in the compute precision and on the compute device,
- * checking each shape so a mismatch names the key and the file.
+ * Reads checkpoint tensors (widened to float32 by the {@link TensorSource}), checking each shape so a mismatch names
+ * the key and the file, and hands them to the weights' manager in the compute precision and on the compute device.
+ * The same convention as the decoder's loader: every intermediate lives in a short-lived CPU manager and the resident
+ * weight is a copy that libtorch owns (never a view of the reader's Java buffer), so only the final weights stay.
  */
 final class WeightLoader {
     private final TensorSource source;
-    private final NDManager manager;
-    private final ComputeTarget target;
+    private final NDManager weights;
+    private final Placement target;
 
-    WeightLoader(TensorSource source, NDManager manager, ComputeTarget target) {
+    WeightLoader(TensorSource source, NDManager weights, Placement target) {
         this.source = source;
-        this.manager = manager;
+        this.weights = weights;
         this.target = target;
     }
 
     NDArray load(String key, long... shape) {
-        NDArray float32 = manager.create(source.readFloat(key, shape), new Shape(shape));
-        return target.cast(float32);
+        try (NDManager tmp = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray owned = tmp.create(source.readFloat(key, shape), new Shape(shape)).duplicate();
+            NDArray typed = owned.toType(target.dataType(), false);
+            NDArray placed = target.device().equals(typed.getDevice()) ? typed : typed.toDevice(target.device(), false);
+            placed.attach(weights);
+            return placed;
+        }
     }
 }

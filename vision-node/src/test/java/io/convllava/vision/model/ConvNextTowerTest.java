@@ -38,7 +38,7 @@ class ConvNextTowerTest {
         long[] shape;
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             ConvNextTower tower = ConvNextTower.load(CONFIG,
-                    new WeightLoader(weights, manager, ComputeTarget.parse("cpu")), line -> { });
+                    new WeightLoader(weights, manager, Placement.parse("cpu")), line -> { });
             NDArray tokens = tower.forward(manager.create(pixels, new Shape(batch, 3, height, width)));
             actual = tokens.toFloatArray();
             shape = tokens.getShape().getShape();
@@ -70,7 +70,7 @@ class ConvNextTowerTest {
         NaiveConvNext.randomWeights(CONFIG, weights);
         List<String> progress = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            ConvNextTower.load(CONFIG, new WeightLoader(weights, manager, ComputeTarget.parse("cpu")), progress::add);
+            ConvNextTower.load(CONFIG, new WeightLoader(weights, manager, Placement.parse("cpu")), progress::add);
         }
         assertEquals(List.of("loading vision tower: stage 1/3", "loading vision tower: stage 2/3",
                 "loading vision tower: stage 3/3"), progress);
@@ -83,7 +83,7 @@ class ConvNextTowerTest {
         VisionConfig wider = new VisionConfig(3, 2, new int[] {1, 2, 1}, new int[] {4, 8, 16}, "gelu", 32);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             CheckpointException e = assertThrows(CheckpointException.class, () -> ConvNextTower.load(wider,
-                    new WeightLoader(weights, manager, ComputeTarget.parse("cpu")), line -> { }));
+                    new WeightLoader(weights, manager, Placement.parse("cpu")), line -> { }));
             assertTrue(e.getMessage().contains("encoder.stages.2.downsampling_layer.1.weight"), e.getMessage());
             assertTrue(e.getMessage().contains("in-memory"), e.getMessage());
         }

@@ -24,7 +24,7 @@ class ProjectorTest {
     @Test
     void unknownTypeNamesFieldValueAndConfigFile() {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            WeightLoader none = new WeightLoader(new InMemoryTensorSource(1), manager, ComputeTarget.parse("cpu"));
+            WeightLoader none = new WeightLoader(new InMemoryTensorSource(1), manager, Placement.parse("cpu"));
             CheckpointException e = assertThrows(CheckpointException.class,
                     () -> Projector.load("qformer", MM_HIDDEN, HIDDEN, none, CONFIG_FILE));
             assertTrue(e.getMessage().contains("mm_projector_type"), e.getMessage());
@@ -54,7 +54,7 @@ class ProjectorTest {
         float[] actual;
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Projector projector = Projector.load(type, MM_HIDDEN, HIDDEN,
-                    new WeightLoader(weights, manager, ComputeTarget.parse("cpu")), CONFIG_FILE);
+                    new WeightLoader(weights, manager, Placement.parse("cpu")), CONFIG_FILE);
             var out = projector.forward(manager.create(features, new Shape(1, TOKENS, MM_HIDDEN)));
             assertArrayEquals(new long[] {1, TOKENS, HIDDEN}, out.getShape().getShape());
             actual = out.toFloatArray();

@@ -1,5 +1,7 @@
 package io.convllava.vision.model;
 
+import io.convllava.common.model.ComputeTarget;
+
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.convllava.common.checkpoint.TensorSource;
@@ -24,7 +26,7 @@ class VisionEncoderHalfPrecisionTest {
         ModelFiles files = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
         HostTensor pixels = Npy.read(Fixtures.file("tiny-convllava", "pixels.npy"));
         HostTensor projected = Npy.read(Fixtures.file("tiny-convllava", "projected.npy"));
-        ComputeTarget half = new ComputeTarget(Device.cpu(), DataType.FLOAT16);
+        Placement half = Placement.of(ComputeTarget.CPU.withPrecision(ComputeTarget.Precision.FLOAT16));
 
         EncodedImages out;
         try (TensorSource tower = files.openVisionWeights();
