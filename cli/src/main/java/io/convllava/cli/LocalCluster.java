@@ -69,7 +69,10 @@ public final class LocalCluster implements AutoCloseable {
         cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(roleArgs);
-        cmd.addAll(List.of("--model", spec.model(), "--device", spec.device(), "--node-id", name));
+        cmd.addAll(List.of("--model", spec.model(), "--node-id", name));
+        if (!roleArgs.get(0).equals("coordinator")) {
+            cmd.addAll(List.of("--device", spec.device())); // the coordinator holds no weights
+        }
         if (spec.hfCache() != null) {
             cmd.addAll(List.of("--hf-cache", spec.hfCache()));
         }
