@@ -11,19 +11,33 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 /**
  * A whole cluster on this machine: an embedded ZooKeeper in this process, and every vision node, llm node and
- * the coordinator in a JVM of its own (the same launcher, another role). Closing it stops all of them.
+ * the coordinator in a JVM of its own (the same launcher, another role). Start-up reports its progress on the log
+ * stream and fails as soon as a node exits; once started, a node that exits is reported there. Closing it stops
+ * all of them.
  */
 public final class LocalCluster implements AutoCloseable {
+    private static final long PROGRESS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(3);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    private static final int TAIL_LINES = 20;
 
     /** What to start. {@code layers}: one entry per llm node, "auto" or "a-b". */
     public record Spec(String model, String hfCache, String visionTower, String device, int visionNodes,
@@ -32,36 +46,54 @@ public final class LocalCluster implements AutoCloseable {
 
     private final Spec spec;
     private final PrintStream log;
-    private final List<Process> processes = new ArrayList<>();
-    private final List<String> names = new ArrayList<>();
-    private EmbeddedZooKeeper zookeeper;
-    private int coordinatorPort;
+    /** Unique to this launch, so that readiness is only taken from this cluster's own coordinator. */
+    private final String coordinatorId =
+            String.format("coordinator-%06x", ThreadLocalRandom.current().nextInt(1 << 24));
+    /** Added to only by the starting thread, under this object's lock, which {@link #close()} takes too. */
+    private final List<Node> nodes = new ArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile EmbeddedZooKeeper zookeeper;
 
     public LocalCluster(Spec spec, PrintStream log) {
         this.spec = spec;
         this.log = log;
     }
 
-    /** Starts ZooKeeper and every node, and returns once the coordinator reports the model's layers covered. */
+    /**
+     * Starts ZooKeeper and every node, and returns the coordinator's endpoint once every node says it is ready and
+     * this cluster's coordinator reports the model's layers covered.
+     */
     public String start(Duration timeout) throws IOException, InterruptedException {
+        int coordinatorPort = spec.coordinatorPort() > 0 ? requireFree(spec.coordinatorPort()) : freePort();
         Files.createDirectories(spec.logDir());
         zookeeper = EmbeddedZooKeeper.start(0);
         String zk = zookeeper.connectString();
         log.println("local: ZooKeeper at " + zk + ", node logs in " + spec.logDir());
-        coordinatorPort = spec.coordinatorPort() > 0 ? spec.coordinatorPort() : freePort();
         for (int i = 0; i < spec.visionNodes(); i++) {
             spawn("vision-" + i, List.of("vision-node", "--zk", zk, "--port", "0"));
         }
         for (int i = 0; i < spec.layers().size(); i++) {
             spawn("llm-" + i, List.of("llm-node", "--zk", zk, "--port", "0", "--layers", spec.layers().get(i)));
         }
-        spawn("coordinator", List.of("coordinator", "--zk", zk, "--port", String.valueOf(coordinatorPort)));
+        spawn(coordinatorId, List.of("coordinator", "--zk", zk, "--port", String.valueOf(coordinatorPort)));
         String endpoint = "127.0.0.1:" + coordinatorPort;
         awaitReady(endpoint, timeout);
+        nodes.forEach(this::reportExit);
         return endpoint;
     }
 
-    private void spawn(String name, List<String> roleArgs) throws IOException {
+    private static int requireFree(int port) throws IOException {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return port;
+        } catch (IOException e) {
+            throw new IOException("port " + port + " on 127.0.0.1 is already in use (another process listens there,"
+                    + " perhaps another cluster): stop it or pick another --port", e);
+        }
+    }
+
+    private synchronized void spawn(String name, List<String> roleArgs) throws IOException {
+        checkNotClosed();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(spec.nodeJavaOptions().trim().split("\\s+")));
@@ -80,81 +112,172 @@ public final class LocalCluster implements AutoCloseable {
             cmd.addAll(List.of("--vision-tower", spec.visionTower()));
         }
         Path logFile = spec.logDir().resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+        Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile())).start();
-        processes.add(p);
-        names.add(name);
+        nodes.add(new Node(name, process, logFile));
+        log.println("local: started " + name + " (pid " + process.pid() + ", log " + logFile + ")");
     }
 
     private void awaitReady(String endpoint, Duration timeout) throws InterruptedException, IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long started = System.nanoTime();
+        long deadline = started + timeout.toNanos();
+        long nextProgress = started + PROGRESS_EVERY_NANOS;
+        Set<Node> ready = new HashSet<>();
         ManagedChannel channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
-        String last = "coordinator not answering yet";
+        String waitingFor = "the coordinator to answer";
         try {
             ConvLlavaGrpc.ConvLlavaBlockingStub stub = ConvLlavaGrpc.newBlockingStub(channel);
             while (System.nanoTime() < deadline) {
                 checkAlive();
+                for (Node node : nodes) {
+                    if (!ready.contains(node) && node.saysReady()) {
+                        ready.add(node);
+                        log.println("local: " + node.name + " ready (" + secondsSince(started) + " s)");
+                    }
+                }
                 try {
                     ClusterStatus status = stub.withDeadlineAfter(2, TimeUnit.SECONDS)
                             .getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
-                    long vision = status.getNodesList().stream()
-                            .filter(n -> n.getRole() == NodeStatus.Role.VISION).count();
-                    if (status.getLayersCovered() && status.getPipelinesCount() > 0 && vision >= spec.visionNodes()) {
+                    Optional<String> missing = missing(status, coordinatorId, spec.visionNodes());
+                    if (missing.isEmpty() && ready.size() == nodes.size()) {
                         return;
                     }
-                    last = "layers covered: " + status.getLayersCovered() + ", vision nodes " + vision + "/"
-                            + spec.visionNodes();
+                    waitingFor = missing.orElse("every node to say it is ready");
                 } catch (StatusRuntimeException e) {
-                    last = "coordinator: " + e.getStatus();
+                    waitingFor = "the coordinator to answer (" + e.getStatus().getCode() + ")";
+                }
+                if (System.nanoTime() >= nextProgress) {
+                    log.println("local: waiting for " + stillStarting(ready).orElse(waitingFor) + " ("
+                            + secondsSince(started) + " s)");
+                    nextProgress = System.nanoTime() + PROGRESS_EVERY_NANOS;
                 }
                 Thread.sleep(250);
             }
         } finally {
             channel.shutdownNow();
         }
-        throw new IOException("the local cluster was not ready within " + timeout.toSeconds() + " s (" + last
-                + "); see the node logs in " + spec.logDir());
+        throw new IOException("the local cluster was not ready within " + timeout.toSeconds() + " s (waiting for "
+                + stillStarting(ready).orElse(waitingFor) + "); see the node logs in " + spec.logDir());
+    }
+
+    /**
+     * What {@code status} still lacks for this cluster to be ready, or empty when it is ready. A status from
+     * another coordinator (another cluster on the port) never makes this one ready.
+     */
+    static Optional<String> missing(ClusterStatus status, String coordinatorId, int visionNodes) {
+        if (!status.getCoordinatorId().equals(coordinatorId)) {
+            return Optional.of("this cluster's coordinator " + coordinatorId + " (the port is answered by '"
+                    + status.getCoordinatorId() + "', another cluster's)");
+        }
+        long vision = status.getNodesList().stream().filter(n -> n.getRole() == NodeStatus.Role.VISION).count();
+        if (!status.getLayersCovered() || status.getPipelinesCount() == 0 || vision < visionNodes) {
+            return Optional.of("the coordinator to see every layer covered (now " + status.getLayersCovered()
+                    + ") and " + visionNodes + " vision node(s) (now " + vision + ")");
+        }
+        return Optional.empty();
+    }
+
+    /** The nodes not yet ready, each with the last line of its log if it has one: what it is doing. */
+    private Optional<String> stillStarting(Set<Node> ready) {
+        String starting = nodes.stream().filter(n -> !ready.contains(n))
+                .map(n -> n.lastActivity().map(a -> n.name + " (" + a + ")").orElse(n.name))
+                .collect(Collectors.joining(", "));
+        return starting.isEmpty() ? Optional.empty() : Optional.of(starting);
     }
 
     private void checkAlive() throws IOException {
-        for (int i = 0; i < processes.size(); i++) {
-            Process p = processes.get(i);
-            if (!p.isAlive()) {
-                Path logFile = spec.logDir().resolve(names.get(i) + ".log");
-                List<String> lines = Files.readAllLines(logFile);
-                String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-                throw new IOException(names.get(i) + " exited with code " + p.exitValue() + "; last lines of "
-                        + logFile + ":\n" + tail);
+        checkNotClosed();
+        for (Node node : nodes) {
+            if (!node.process.isAlive()) {
+                throw new IOException(node.exitReport());
             }
         }
     }
 
-    @Override
-    public void close() {
-        for (Process p : processes) {
-            p.destroy();
+    private void checkNotClosed() throws IOException {
+        if (closed.get()) {
+            throw new IOException("the local cluster was stopped while starting");
         }
-        for (int i = 0; i < processes.size(); i++) {
-            try {
-                if (!processes.get(i).waitFor(15, TimeUnit.SECONDS)) {
-                    processes.get(i).destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                processes.get(i).destroyForcibly();
+    }
+
+    /** Once started, a node that exits before {@link #close()} is reported on the log stream. */
+    private void reportExit(Node node) {
+        node.process.onExit().thenRun(() -> {
+            if (!closed.get()) {
+                log.println("local: " + node.exitReport());
             }
+        });
+    }
+
+    /** Stops every node (SIGTERM, then SIGKILL for those still running after a few seconds) and ZooKeeper. */
+    @Override
+    public synchronized void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
         }
-        processes.clear();
+        nodes.forEach(n -> n.process.destroy());
+        long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+        try {
+            for (Node node : nodes) {
+                long left = deadline - System.nanoTime();
+                if (!node.process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                    node.process.destroyForcibly().waitFor(STOP_GRACE.toSeconds(), TimeUnit.SECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            nodes.forEach(n -> n.process.destroyForcibly());
+        }
         if (zookeeper != null) {
             zookeeper.close();
-            zookeeper = null;
         }
-        log.println("local: every node stopped");
+        if (!nodes.isEmpty()) {
+            log.println("local: every node stopped");
+        }
+    }
+
+    private static long secondsSince(long nanoTime) {
+        return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - nanoTime);
     }
 
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
+        }
+    }
+
+    /** A spawned node: its process and the file its stdout and stderr go to. */
+    private record Node(String name, Process process, Path logFile) {
+
+        /** Every role prints "{@code <role> ready at host:port}" once it serves. */
+        boolean saysReady() {
+            return logLines().stream().anyMatch(l -> l.contains(" ready at "));
+        }
+
+        /** The last line of the log, without the "llm node llm-0: " prefix some lines repeat. */
+        Optional<String> lastActivity() {
+            List<String> lines = logLines();
+            if (lines.isEmpty()) {
+                return Optional.empty();
+            }
+            String last = lines.get(lines.size() - 1).replaceFirst("^\\w+ node( \\S+)?: ", "");
+            return Optional.of(last.length() <= 60 ? last : last.substring(0, 57) + "...");
+        }
+
+        String exitReport() {
+            List<String> lines = logLines();
+            return name + " exited unexpectedly with code " + process.exitValue() + "; last lines of " + logFile
+                    + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
+        }
+
+        /** Read afresh each time: start-up logs are a few dozen lines. Empty if the file went away. */
+        private List<String> logLines() {
+            try {
+                return new String(Files.readAllBytes(logFile), StandardCharsets.UTF_8).lines()
+                        .filter(l -> !l.isBlank()).toList();
+            } catch (IOException e) {
+                return List.of();
+            }
         }
     }
 }

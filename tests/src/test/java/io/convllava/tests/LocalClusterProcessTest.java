@@ -2,15 +2,35 @@ package io.convllava.tests;
 
 import com.google.gson.JsonObject;
 import io.convllava.common.testing.Fixtures;
+import io.convllava.common.transport.Channels;
+import io.convllava.common.transport.TransportOptions;
 import io.convllava.cli.LocalCluster;
+import io.convllava.proto.v1.ConvLlavaGrpc;
+import io.convllava.proto.v1.GetClusterStatusRequest;
+import io.grpc.ManagedChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -20,12 +40,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LocalClusterProcessTest {
 
     @Test
-    void localClusterAnswersLikeTheReference(@TempDir Path logs) throws Exception {
+    void localClusterAnswersLikeTheReferenceAndReportsANodeThatDies(@TempDir Path logs) throws Exception {
         Reference ref = new Reference("tiny-convllava");
         LocalCluster.Spec spec = new LocalCluster.Spec(Fixtures.tinyModel().toString(), null, null, "cpu", 1,
-                java.util.List.of("auto", "auto"), 0, logs, "-Xmx512m");
-        try (LocalCluster cluster = new LocalCluster(spec, System.err)) {
-            String endpoint = cluster.start(java.time.Duration.ofMinutes(3));
+                List.of("auto", "auto"), 0, logs, "-Xmx512m");
+        ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
+        PrintStream logStream = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
+        try (LocalCluster cluster = new LocalCluster(spec, logStream)) {
+            String endpoint = cluster.start(Duration.ofMinutes(3));
+            String log = logBytes.toString(StandardCharsets.UTF_8);
+            assertTrue(log.contains("local: llm-0 ready") && log.contains("local: vision-0 ready"), log);
+
+            String coordinatorId = coordinatorId(endpoint);
+            assertTrue(log.contains("local: started " + coordinatorId + " (pid"), coordinatorId + " in\n" + log);
+
             JsonObject out = CliRun.of("generate", "--target", endpoint, "--image", ref.image().toString(),
                     "--prompt", ref.question(0), "--max-new-tokens", "12", "--json").json();
             assertArrayEquals(Reference.ints(ref.testCase(0).getAsJsonArray("input_ids")),
@@ -36,7 +64,33 @@ class LocalClusterProcessTest {
             assertEquals(0, status.exitCode, status.err);
             assertTrue(status.out.contains("llm-0") && status.out.contains("llm-1") && status.out.contains("vision-0"),
                     status.out);
+
+            Matcher started = Pattern.compile("local: started llm-1 \\(pid (\\d+)").matcher(log);
+            assertTrue(started.find(), log);
+            ProcessHandle.of(Long.parseLong(started.group(1))).orElseThrow().destroyForcibly();
+            assertTrue(eventually(() -> logBytes.toString(StandardCharsets.UTF_8)
+                    .contains("local: llm-1 exited unexpectedly with code 137")), logBytes.toString());
         }
+        String log = logBytes.toString(StandardCharsets.UTF_8);
+        assertEquals(1, log.split("exited unexpectedly", -1).length - 1, "only llm-1's death is reported:\n" + log);
+        assertTrue(log.endsWith("local: every node stopped\n"), log);
+    }
+
+    @Test
+    void aCoordinatorPortInUseFailsBeforeStartingAnything(@TempDir Path logs) throws Exception {
+        Set<ProcessHandle> childrenBefore = ProcessHandle.current().children().collect(Collectors.toSet());
+        ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
+        try (ServerSocket other = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             LocalCluster cluster = new LocalCluster(new LocalCluster.Spec(Fixtures.tinyModel().toString(), null,
+                     null, "cpu", 1, List.of("auto"), other.getLocalPort(), logs, "-Xmx512m"),
+                     new PrintStream(logBytes, true, StandardCharsets.UTF_8))) {
+            IOException e = assertThrows(IOException.class, () -> cluster.start(Duration.ofMinutes(1)));
+            assertTrue(e.getMessage().contains("port " + other.getLocalPort() + " on 127.0.0.1 is already in use"),
+                    e.getMessage());
+        }
+        assertEquals("", logBytes.toString(StandardCharsets.UTF_8), "nothing was started");
+        assertEquals(childrenBefore, ProcessHandle.current().children().collect(Collectors.toSet()),
+                "no node process");
     }
 
     @Test
@@ -47,5 +101,27 @@ class LocalClusterProcessTest {
         assertTrue(demo.out.contains("[0.69, 0.40, 0.90, 0.66]"), demo.out);
         assertTrue(Files.size(out.resolve("sample-ground-1-box.png")) > 0);
         assertTrue(demo.out.contains("demo: stopping the cluster"), demo.out);
+    }
+
+    /** The node id the coordinator at {@code endpoint} answers with. */
+    private static String coordinatorId(String endpoint) {
+        ManagedChannel channel = Channels.forAddress(endpoint, TransportOptions.DEFAULTS);
+        try {
+            return ConvLlavaGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .getClusterStatus(GetClusterStatusRequest.getDefaultInstance()).getCoordinatorId();
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    private static boolean eventually(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return true;
     }
 }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A running coordinator: watches the cluster, routes requests, takes part in the plan leader election and serves
@@ -53,21 +54,23 @@ public final class CoordinatorServer implements AutoCloseable {
                 throw new IOException("could not read the cluster state from ZooKeeper within " + ZK_WAIT);
             }
             view.addListener(router);
+            AtomicReference<String> nodeId = new AtomicReference<>("");
             CoordinatorService service = new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
-                    new ImageCache(config.imageCacheBytes()), config.defaultMaxNewTokens(), config.transport());
+                    new ImageCache(config.imageCacheBytes()), config.defaultMaxNewTokens(), config.transport(),
+                    nodeId::get);
             server = GrpcServer.start("coordinator", config.host(), config.port(),
                     config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued() + 4),
                     List.of(service));
             leader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay());
             leader.start();
-            String nodeId = config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address();
+            nodeId.set(config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address());
             NodeRegistration registration = new NodeRegistration(zk, layout,
-                    NodeInfo.coordinator(nodeId, config.host(), server.port(), model.id()));
+                    NodeInfo.coordinator(nodeId.get(), config.host(), server.port(), model.id()));
             registration.start();
             if (!registration.waitForInitialCreate(ZK_WAIT)) {
                 registration.close();
-                throw new IOException("could not register coordinator " + nodeId + " in ZooKeeper within "
+                throw new IOException("could not register coordinator " + nodeId.get() + " in ZooKeeper within "
                         + ZK_WAIT);
             }
             return new CoordinatorServer(view, router, server, leader, registration);

@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The public {@code ConvLlava} service. Each Generate call is checked, admitted (bounded concurrency), routed to
@@ -52,15 +53,18 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final AdmissionControl admission;
     private final GenerateRequestReader reader;
     private final TransportOptions transport;
+    private final Supplier<String> nodeId;
 
+    /** @param nodeId this coordinator's node id, known once its server is bound */
     public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
-                              int defaultMaxNewTokens, TransportOptions transport) {
+                              int defaultMaxNewTokens, TransportOptions transport, Supplier<String> nodeId) {
         this.model = model;
         this.router = router;
         this.admission = admission;
         this.reader = new GenerateRequestReader(model.id(), images, defaultMaxNewTokens,
                 model.llm().maxPositionEmbeddings());
         this.transport = transport;
+        this.nodeId = nodeId;
     }
 
     @Override
@@ -115,7 +119,8 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
 
     @Override
     public void getClusterStatus(GetClusterStatusRequest request, StreamObserver<ClusterStatus> observer) {
-        observer.onNext(clusterStatus(router.snapshot(), router.assembly()));
+        observer.onNext(clusterStatus(router.snapshot(), router.assembly()).toBuilder()
+                .setCoordinatorId(nodeId.get()).build());
         observer.onCompleted();
     }
 
