@@ -24,7 +24,7 @@ class LocalClusterProcessTest {
         Reference ref = new Reference("tiny-convllava");
         LocalCluster.Spec spec = new LocalCluster.Spec(Fixtures.tinyModel().toString(), null, null, "cpu", 1,
                 java.util.List.of("auto", "auto"), 0, logs, "-Xmx512m");
-        try (LocalCluster cluster = new LocalCluster(spec, System.err)) {
+        try (LocalCluster cluster = new LocalCluster(spec, TestCluster.QUIET)) {
             String endpoint = cluster.start(java.time.Duration.ofMinutes(3));
             JsonObject out = CliRun.of("generate", "--target", endpoint, "--image", ref.image().toString(),
                     "--prompt", ref.question(0), "--max-new-tokens", "12", "--json").json();
