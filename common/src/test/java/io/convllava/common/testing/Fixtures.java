@@ -4,9 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Locates the reference fixtures and the bundled demo model inside the project (copies of ../shared/fixtures,
- * so a clone tests on its own). Surefire passes the project root as {@code convllava.root}; otherwise we search
- * upwards.
+ * Locates the reference fixtures and the bundled demo model inside the project, so a clone tests on its own.
+ * Surefire passes the project root as {@code convllava.root}; otherwise we search upwards.
  */
 public final class Fixtures {
     private Fixtures() {
