@@ -37,7 +37,8 @@ final class TestCluster implements AutoCloseable {
     static final ModelFiles TINY = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
     static final String HOST = "127.0.0.1";
     private static final AtomicInteger CLUSTERS = new AtomicInteger();
-    private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+    /** Where tests send progress lines (model loading, cluster start and stop) that a real run prints. */
+    static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     private final ModelFiles files;
     private final String modelId;

@@ -1,7 +1,12 @@
 package io.convllava.common.node;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /** Shutting a node down: every part gets closed even when an earlier one fails. */
 public final class Closing {
+    private static final Logger LOG = LoggerFactory.getLogger(Closing.class);
+
     private Closing() {
     }
 
@@ -10,7 +15,7 @@ public final class Closing {
             try {
                 part.close();
             } catch (Exception e) {
-                System.err.println("convllava: closing " + part.getClass().getSimpleName() + " failed: " + e);
+                LOG.warn("closing {} failed: {}", part.getClass().getSimpleName(), e.toString());
             }
         }
     }

@@ -4,8 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Locates the reference fixtures and the bundled demo model inside the project (copies of ../shared/fixtures,
- * so a clone tests on its own). Surefire passes {@code convllava.fixtures}; otherwise we search upwards.
+ * Locates the reference fixtures and the bundled demo model inside the project, so a clone tests on its own.
+ * Surefire passes the project root as {@code convllava.root}; otherwise we search upwards.
  */
 public final class Fixtures {
     private Fixtures() {
@@ -13,14 +13,14 @@ public final class Fixtures {
 
     /** {@code tests/fixtures}: convllava/ (tiny, hubtiny) and holdout/. */
     public static Path root() {
-        String prop = System.getProperty("convllava.fixtures");
-        if (prop != null && Files.isDirectory(Path.of(prop))) {
-            return Path.of(prop);
-        }
         return projectRoot().resolve("tests/fixtures");
     }
 
     public static Path projectRoot() {
+        String prop = System.getProperty("convllava.root");
+        if (prop != null && Files.isDirectory(Path.of(prop, "tests/fixtures"))) {
+            return Path.of(prop);
+        }
         Path p = Path.of("").toAbsolutePath();
         while (p != null) {
             if (Files.isDirectory(p.resolve("tests/fixtures")) && Files.exists(p.resolve("pom.xml"))) {

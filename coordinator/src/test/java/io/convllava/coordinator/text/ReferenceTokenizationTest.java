@@ -80,7 +80,7 @@ class ReferenceTokenizationTest {
         assertEquals(32000, tokenizer.vocabSize());
     }
 
-    /** refgen.py's {@code checks}: HF ids (no BOS) that SentencePiece itself also produced. */
+    /** The generator's checks in refgen-report.json: HF ids (no BOS) that SentencePiece itself also produced. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("tokenizers")
     void refgenSpmVersusJsonChecks(String name) {

@@ -45,7 +45,6 @@ class PreprocessorFixtureTest {
         assertArrayEquals(new long[] {3, resolution, resolution}, pixels.shape());
         assertArrayEquals(new long[] {1, 3, resolution, resolution}, reference.shape());
         double[] diff = maxAndMeanAbsDiff(pixels.data(), reference.data());
-        System.out.printf("%s pixels: max |diff| %.3g, mean |diff| %.3g%n", fixture, diff[0], diff[1]);
         assertTrue(diff[0] <= MAX_ABS_TOLERANCE, fixture + ": max |diff| " + diff[0]);
         assertTrue(diff[1] <= MEAN_ABS_TOLERANCE, fixture + ": mean |diff| " + diff[1]);
         assertEquals(0.0, diff[0], fixture + ": PIL's resize and NumPy's float32 arithmetic are reproduced exactly");
