@@ -40,12 +40,16 @@ public final class CoordinatorServer implements AutoCloseable {
         this.registration = registration;
     }
 
-    /** Starts everything; on failure, what was started is stopped again. */
+    /**
+     * Binds the port first (a busy one fails at once, saying so), then reads the cluster, serves the public API,
+     * joins the plan leader election and registers; on failure, what was started is stopped again.
+     */
     public static CoordinatorServer start(ServedModel model, CoordinatorConfig config, CuratorFramework zk,
                                           ZkLayout layout) throws Exception {
+        GrpcServer server = GrpcServer.bind("coordinator", config.host(), config.port(),
+                config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued() + 4));
         ClusterView view = new ClusterView(zk, layout);
         Router router = new Router(model.numLayers(), config.transport());
-        GrpcServer server = null;
         PlanLeader leader = null;
         try {
             view.start();
@@ -53,12 +57,9 @@ public final class CoordinatorServer implements AutoCloseable {
                 throw new IOException("could not read the cluster state from ZooKeeper within " + ZK_WAIT);
             }
             view.addListener(router);
-            CoordinatorService service = new CoordinatorService(model, router,
+            server.serve(List.of(new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
-                    new ImageCache(config.imageCacheBytes()), config.defaultMaxNewTokens(), config.transport());
-            server = GrpcServer.start("coordinator", config.host(), config.port(),
-                    config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued() + 4),
-                    List.of(service));
+                    new ImageCache(config.imageCacheBytes()), config.transport())));
             leader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay());
             leader.start();
             String nodeId = config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address();
@@ -75,9 +76,7 @@ public final class CoordinatorServer implements AutoCloseable {
             if (leader != null) {
                 leader.close();
             }
-            if (server != null) {
-                server.close();
-            }
+            server.close();
             router.close();
             view.close();
             throw e;

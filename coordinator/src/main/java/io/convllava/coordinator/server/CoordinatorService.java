@@ -9,6 +9,7 @@ import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.Generator;
+import io.convllava.coordinator.generate.RequestLimits;
 import io.convllava.coordinator.generate.TokenListener;
 import io.convllava.coordinator.routing.Lease;
 import io.convllava.coordinator.routing.Router;
@@ -54,12 +55,12 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final TransportOptions transport;
 
     public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
-                              int defaultMaxNewTokens, TransportOptions transport) {
+                              TransportOptions transport) {
         this.model = model;
         this.router = router;
         this.admission = admission;
-        this.reader = new GenerateRequestReader(model.id(), images, defaultMaxNewTokens,
-                model.llm().maxPositionEmbeddings());
+        this.reader = new GenerateRequestReader(model.id(), images,
+                RequestLimits.forContext(model.llm().maxPositionEmbeddings()));
         this.transport = transport;
     }
 
