@@ -43,6 +43,11 @@ class GrpcServerTest {
                 () -> GrpcServer.bind("coordinator", "192.0.2.1", 0, TransportOptions.DEFAULTS));
         assertTrue(e.getMessage().startsWith("coordinator: cannot listen on port 0 on 192.0.2.1: 192.0.2.1 is not an"
                 + " address of this machine"), e.getMessage());
+
+        e = assertThrows(IOException.class,
+                () -> GrpcServer.bind("coordinator", "no-such-host.invalid", 0, TransportOptions.DEFAULTS));
+        assertTrue(e.getMessage().startsWith("coordinator: cannot listen on port 0 on no-such-host.invalid:"
+                + " no-such-host.invalid is not an address of this machine"), e.getMessage());
     }
 
     @Test
