@@ -14,7 +14,8 @@ public record SamplingParams(float temperature, float topP, int topK, long seed)
 
     public SamplingParams {
         if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be a finite number >= 0 (0 = greedy), got " + temperature);
+            throw new IllegalArgumentException("temperature must be a finite number >= 0 (0 = greedy), got "
+                    + temperature);
         }
         if (!(topP > 0f && topP <= 1f)) {
             throw new IllegalArgumentException("top_p must be in (0, 1] (1 = off), got " + topP);
