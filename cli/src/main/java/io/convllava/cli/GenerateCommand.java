@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import io.convllava.common.io.Npy;
 import io.convllava.common.model.ModelFiles;
 import io.convllava.common.sampling.SamplingParams;
+import io.convllava.common.transport.MessageLimits;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.coordinator.generate.EncodedImage;
 import io.convllava.coordinator.generate.GenerationRequest;
@@ -69,8 +70,9 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Conversation template (default: ${DEFAULT-VALUE}).")
     String template;
 
-    @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N",
-            description = "Most tokens to generate, >= 1 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-new-tokens", defaultValue = "0", paramLabel = "N",
+            description = "Most tokens to generate; 0 = the default, 512 or the model's context if shorter"
+                    + " (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
     @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
@@ -109,9 +111,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** The request described by the flags, checked the same way for both paths. */
     GenerationRequest request() throws IOException {
-        if (maxNewTokens < 1) {
+        if (maxNewTokens < 0) {
             throw new ParameterException(spec.commandLine(), "Invalid value for option '--max-new-tokens': must be"
-                    + " >= 1, got " + maxNewTokens);
+                    + " >= 1, or 0 for the default; got " + maxNewTokens);
         }
         if (prompt.isBlank()) {
             throw new ParameterException(spec.commandLine(), "Invalid value for option '--prompt': it is blank; ask"
@@ -121,7 +123,14 @@ final class GenerateCommand implements Callable<Integer> {
         if (pixelsNpy != null) {
             images.add(ImageInput.ofPixels(Npy.read(existing(pixelsNpy, "--pixels-npy"))));
         } else if (image != null) {
-            images.add(ImageInput.ofBytes(Files.readAllBytes(existing(image, "--image"))));
+            Path file = existing(image, "--image");
+            try {
+                MessageLimits.checkImage("--image " + file, Files.size(file));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "Invalid value for option '--image': "
+                        + e.getMessage());
+            }
+            images.add(ImageInput.ofBytes(Files.readAllBytes(file)));
         }
         ConversationTemplate chosen;
         try {

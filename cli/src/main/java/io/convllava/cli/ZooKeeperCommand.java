@@ -5,7 +5,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -27,7 +26,7 @@ final class ZooKeeperCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(new InetSocketAddress(bind, port));
+        EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(bind, port);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             zk.close();

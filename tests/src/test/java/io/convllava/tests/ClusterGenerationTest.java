@@ -117,6 +117,30 @@ class ClusterGenerationTest {
     }
 
     @Test
+    void theClusterRefusesWhatTheInProcessPathRefusesWithTheSameMessage() {
+        byte[] oversize = new byte[40_000_000];
+        record Case(String question, byte[] image, int maxNewTokens) {
+        }
+        List<Case> cases = List.of(new Case(" \n", image, 4), new Case("", null, 4),
+                new Case("What is this?", null, 100_000_000), new Case("What is this?", null, -1),
+                new Case("What is this?", oversize, 4));
+        try (LocalEngine local = LocalEngine.load(TestCluster.TINY, "cpu", null)) {
+            for (Case c : cases) {
+                GenerationRequest inProcess = new GenerationRequest(
+                        List.of(ChatMessage.user(c.question(), c.image() == null ? 0 : 1)),
+                        c.image() == null ? List.of() : List.of(ImageInput.ofBytes(c.image())),
+                        ConversationTemplate.VICUNA_V1, SamplingParams.GREEDY, c.maxNewTokens(), List.of(), false, false);
+                String refused = assertThrows(IllegalArgumentException.class,
+                        () -> local.generator().generate(inProcess, (id, text) -> { })).getMessage();
+                StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> Streams.collect(
+                        cluster.client().generate(Streams.request(c.question(), c.image(), c.maxNewTokens(), false))));
+                assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), refused);
+                assertEquals(refused, e.getStatus().getDescription());
+            }
+        }
+    }
+
+    @Test
     void clusterStatusShowsEveryNodeAndTheCoverage() {
         ClusterStatus status = cluster.client().getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
         assertEquals(4, status.getNodesCount(), status.toString());

@@ -58,7 +58,7 @@ class CommandLineTest {
         assertEquals(2, run.exitCode);
         assertTrue(firstLine(run.err).contains("'--device'") && run.err.contains("cpu, gpu or gpu:N"), run.err);
 
-        run = CliRun.of("generate", "--model", "m", "--prompt", "hi", "--max-new-tokens", "0");
+        run = CliRun.of("generate", "--model", "m", "--prompt", "hi", "--max-new-tokens", "-3");
         assertEquals(2, run.exitCode);
         assertTrue(firstLine(run.err).contains("'--max-new-tokens'") && run.err.contains(">= 1"), run.err);
     }
@@ -79,6 +79,19 @@ class CommandLineTest {
         CliRun remote = CliRun.of("generate", "--target", "127.0.0.1:1", "--prompt", "");
         assertEquals(2, remote.exitCode);
         assertTrue(firstLine(remote.err).contains("'--prompt'") && remote.err.contains("blank"), remote.err);
+    }
+
+    @Test
+    void anOversizeImageIsRefusedBeforeSendingNamingTheFileAndTheLimit(@TempDir Path dir) throws IOException {
+        Path big = dir.resolve("huge.png");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(72_000_129L); // sparse: the size is what counts
+        }
+        CliRun run = CliRun.of("generate", "--target", "127.0.0.1:1", "--image", big.toString(), "--prompt", "hi");
+        assertEquals(2, run.exitCode);
+        String first = firstLine(run.err);
+        assertTrue(first.contains("'--image'") && first.contains("huge.png") && first.contains("72000129")
+                && first.contains("32 MiB"), run.err);
     }
 
     @Test

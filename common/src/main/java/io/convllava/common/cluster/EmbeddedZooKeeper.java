@@ -1,5 +1,6 @@
 package io.convllava.common.cluster;
 
+import io.convllava.common.transport.BindFailure;
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
 import org.apache.zookeeper.server.persistence.FileTxnSnapLog;
@@ -19,9 +20,13 @@ import java.util.stream.Stream;
 /**
  * A standalone ZooKeeper server in this JVM, for {@code convllava zookeeper} and {@code convllava local}, built
  * from ZooKeeper's own {@link ZooKeeperServer} and {@link ServerCnxnFactory} (so no admin server). Data lives in a
- * temporary folder deleted on close. Empty container znodes are not reaped. Not for production ensembles.
+ * temporary folder deleted on close. Empty container znodes are not reaped. Not for production ensembles. It listens
+ * on the loopback address unless given another.
  */
 public final class EmbeddedZooKeeper implements Closeable {
+    /** Where it listens unless told otherwise: nothing authenticates its clients, so not on the network. */
+    public static final String LOOPBACK = "127.0.0.1";
+
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedZooKeeper.class);
     private static final int TICK_TIME_MS = 2000; // sessions of 4..40 s, so Zk's 15 s is accepted
     private static final int MAX_CLIENT_CONNECTIONS = 1000;
@@ -39,32 +44,50 @@ public final class EmbeddedZooKeeper implements Closeable {
         this.connectString = connectString;
     }
 
-    /** Listens on all interfaces; {@code port} 0 picks a free one. */
+    /** Listens on the loopback address only; {@code port} 0 picks a free one. */
     public static EmbeddedZooKeeper start(int port) throws IOException {
-        return start(new InetSocketAddress(port));
+        return start(LOOPBACK, port);
+    }
+
+    /**
+     * Listens on {@code bindAddress} (a host name or IP: {@value #LOOPBACK} keeps it on this machine, 0.0.0.0
+     * opens it to other machines); port 0 picks a free one.
+     */
+    public static EmbeddedZooKeeper start(String bindAddress, int port) throws IOException {
+        return start(new InetSocketAddress(bindAddress, port));
     }
 
     /** Listens on {@code address}; port 0 picks a free one. */
     public static EmbeddedZooKeeper start(InetSocketAddress address) throws IOException {
-        Path dataDir = Files.createTempDirectory("convllava-zookeeper-");
-        ZooKeeperServer server = null;
-        ServerCnxnFactory connections = null;
+        String host = address.getHostString();
+        ServerCnxnFactory connections;
         try {
-            server = new ZooKeeperServer(new FileTxnSnapLog(dataDir.toFile(), dataDir.toFile()), TICK_TIME_MS, "");
             connections = ServerCnxnFactory.createFactory(address, MAX_CLIENT_CONNECTIONS);
+        } catch (IOException | RuntimeException e) {
+            throw BindFailure.explain("ZooKeeper", host, address.getPort(), e);
+        }
+        Path dataDir = null;
+        ZooKeeperServer server = null;
+        try {
+            dataDir = Files.createTempDirectory("convllava-zookeeper-");
+            server = new ZooKeeperServer(new FileTxnSnapLog(dataDir.toFile(), dataDir.toFile()), TICK_TIME_MS, "");
             connections.startup(server);
             InetAddress bound = address.getAddress();
-            String host = bound == null || bound.isAnyLocalAddress() ? "127.0.0.1" : bound.getHostAddress();
-            String connectString = host + ":" + connections.getLocalPort();
-            LOG.info("ZooKeeper listening on {} (data in {})", connections.getLocalAddress(), dataDir);
+            String clientHost = bound == null || bound.isAnyLocalAddress() ? LOOPBACK : bound.getHostAddress();
+            String connectString = clientHost + ":" + connections.getLocalPort();
+            LOG.info("ZooKeeper listening on {}, clients on this machine connect to {} (data in {})",
+                    connections.getLocalAddress(), connectString, dataDir);
             return new EmbeddedZooKeeper(dataDir, server, connections, connectString);
         } catch (IOException | InterruptedException | RuntimeException e) {
             shutdown(connections, server);
-            deleteRecursively(dataDir);
+            if (dataDir != null) {
+                deleteRecursively(dataDir);
+            }
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            throw new IOException("cannot start ZooKeeper on " + address + ": " + e.getMessage(), e);
+            throw new IOException("cannot start ZooKeeper on " + host + ":" + address.getPort() + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -75,6 +98,11 @@ public final class EmbeddedZooKeeper implements Closeable {
 
     public int port() {
         return connections.getLocalPort();
+    }
+
+    /** The address it listens on: loopback unless started with another. */
+    public InetSocketAddress listenAddress() {
+        return connections.getLocalAddress();
     }
 
     /** The temporary data folder (snapshots and transaction log), deleted on close. */

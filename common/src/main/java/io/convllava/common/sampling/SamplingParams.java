@@ -14,10 +14,11 @@ public record SamplingParams(float temperature, float topP, int topK, long seed)
 
     public SamplingParams {
         if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
+            throw new IllegalArgumentException("temperature must be a finite number >= 0 (0 = greedy), got "
+                    + temperature);
         }
         if (!(topP > 0f && topP <= 1f)) {
-            throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
+            throw new IllegalArgumentException("top_p must be in (0, 1] (1 = off), got " + topP);
         }
         if (topK < 0) {
             throw new IllegalArgumentException("top_k must be >= 0 (0 disables it), got " + topK);

@@ -18,8 +18,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A started Netty gRPC server (grpc-java examples' start / stop / blockUntilShutdown) with the cluster's message
- * limit and keepalive, a fixed handler pool, and the standard health service (SERVING while up).
+ * A Netty gRPC server (grpc-java examples' start / stop / blockUntilShutdown) with the cluster's message limit and
+ * keepalive, a fixed handler pool, and the standard health service. It can listen before its services exist
+ * ({@link #bind}, then {@link #serve}), so a node finds a busy port in milliseconds instead of after loading its
+ * model; until then calls are answered UNAVAILABLE and health says NOT_SERVING.
  */
 public final class GrpcServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GrpcServer.class);
@@ -29,20 +31,42 @@ public final class GrpcServer implements AutoCloseable {
     private final Server server;
     private final ExecutorService executor;
     private final HealthStatusManager health;
+    private final StartingHandlerRegistry services;
 
-    private GrpcServer(String name, String host, Server server, ExecutorService executor, HealthStatusManager health) {
+    private GrpcServer(String name, String host, Server server, ExecutorService executor, HealthStatusManager health,
+                       StartingHandlerRegistry services) {
         this.name = name;
         this.host = host;
         this.server = server;
         this.executor = executor;
         this.health = health;
+        this.services = services;
     }
 
     /** Binds {@code host:port} (port 0 = any free port) and starts serving {@code services}. */
     public static GrpcServer start(String name, String host, int port, TransportOptions options,
                                    List<BindableService> services) throws IOException {
+        GrpcServer server = bind(name, host, port, options);
+        try {
+            return server.serve(services);
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Listens on {@code host:port} (port 0 = any free port) and answers every call UNAVAILABLE until
+     * {@link #serve} is called.
+     *
+     * @throws IOException saying plainly which port on which address could not be bound and why
+     */
+    public static GrpcServer bind(String name, String host, int port, TransportOptions options) throws IOException {
         ExecutorService executor = Executors.newFixedThreadPool(options.serverThreads(), threadsNamed(name));
         HealthStatusManager health = new HealthStatusManager();
+        health.setStatus("", ServingStatus.NOT_SERVING);
+        StartingHandlerRegistry services = new StartingHandlerRegistry(name + " is starting (loading its model or"
+                + " joining the cluster): retry in a moment");
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .executor(executor)
                 .maxInboundMessageSize(options.maxMessageBytes())
@@ -50,18 +74,27 @@ public final class GrpcServer implements AutoCloseable {
                 .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 // clients ping as often as we do; the 5-minute default would answer them with GOAWAY
                 .permitKeepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-                .addService(health.getHealthService());
-        services.forEach(builder::addService);
-        Server server;
+                .addService(health.getHealthService())
+                .fallbackHandlerRegistry(services);
         try {
-            server = builder.build().start();
-        } catch (IOException | RuntimeException e) {
+            Server server = builder.build().start();
+            LOG.info("{} bound to {}:{}", name, host, server.getPort());
+            return new GrpcServer(name, host, server, executor, health, services);
+        } catch (IOException e) {
+            executor.shutdownNow();
+            throw BindFailure.explain(name, host, port, e);
+        } catch (RuntimeException e) {
             executor.shutdownNow();
             throw e;
         }
+    }
+
+    /** Starts answering calls with {@code services} (once); health turns SERVING. */
+    public GrpcServer serve(List<BindableService> services) {
+        this.services.install(services);
         health.setStatus("", ServingStatus.SERVING);
-        LOG.info("{} listening on {}:{}", name, host, server.getPort());
-        return new GrpcServer(name, host, server, executor, health);
+        LOG.info("{} serving on {}", name, address());
+        return this;
     }
 
     /** The bound port (the real one when started with port 0). */

@@ -19,7 +19,7 @@ public final class SamplingCodec {
 
     /**
      * Decodes options whose seed is already fixed (absent = 0). Invalid values throw
-     * {@link IllegalArgumentException} naming the field.
+     * {@link IllegalArgumentException} naming the field, e.g. {@code sampling.top_p}.
      */
     public static SamplingParams decode(SamplingOptions options) {
         return decode(options, 0L);
@@ -32,7 +32,7 @@ public final class SamplingCodec {
         try {
             return new SamplingParams(options.getTemperature(), topP, options.getTopK(), seed);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("sampling: " + e.getMessage(), e);
+            throw new IllegalArgumentException("sampling." + e.getMessage(), e);
         }
     }
 }

@@ -5,8 +5,8 @@ import java.time.Duration;
 /**
  * gRPC settings shared by every server and channel of the cluster.
  *
- * @param maxMessageBytes  largest inbound message; gRPC's 4 MiB default is too small for image embeddings and
- *                         prefill hidden states (a 2048-token float32 boundary is 32 MiB)
+ * @param maxMessageBytes  largest inbound message ({@link MessageLimits#MAX_MESSAGE_BYTES} by default); gRPC's 4 MiB
+ *                         default is too small for images, image embeddings and prefill hidden states
  * @param keepAliveTime    idle time before a transport pings its peer
  * @param keepAliveTimeout how long a ping may go unanswered before the connection is considered dead
  * @param callDeadline     deadline put on every client call; an earlier deadline inherited from the caller's
@@ -16,9 +16,7 @@ import java.time.Duration;
 public record TransportOptions(int maxMessageBytes, Duration keepAliveTime, Duration keepAliveTimeout,
                                Duration callDeadline, int serverThreads) {
 
-    public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
-
-    public static final TransportOptions DEFAULTS = new TransportOptions(DEFAULT_MAX_MESSAGE_BYTES,
+    public static final TransportOptions DEFAULTS = new TransportOptions(MessageLimits.MAX_MESSAGE_BYTES,
             Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(120),
             Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
 

@@ -4,7 +4,6 @@ import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,8 +20,7 @@ class EmbeddedZooKeeperTest {
     @Test
     void curatorClientsCanUseIt() throws Exception {
         Path dataDir;
-        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(0)) {
             assertTrue(zk.port() > 0);
             assertEquals("127.0.0.1:" + zk.port(), zk.connectString());
             try (CuratorFramework client = Zk.newClient(zk.connectString())) {
@@ -40,11 +38,23 @@ class EmbeddedZooKeeperTest {
     }
 
     @Test
-    void aTakenPortIsReported() throws Exception {
+    void itListensOnLoopbackUnlessToldOtherwise() throws Exception {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(0)) {
+            assertTrue(zk.listenAddress().getAddress().isLoopbackAddress(), zk.listenAddress().toString());
+        }
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start("0.0.0.0", 0)) {
+            assertTrue(zk.listenAddress().getAddress().isAnyLocalAddress(), zk.listenAddress().toString());
+            assertEquals("127.0.0.1:" + zk.port(), zk.connectString(), "clients on this machine use loopback");
+        }
+    }
+
+    @Test
+    void aTakenPortIsReportedAsInUse() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort());
-            Exception e = assertThrows(Exception.class, () -> EmbeddedZooKeeper.start(address));
-            assertTrue(e.getMessage().startsWith("cannot start ZooKeeper on "), e.getMessage());
+            int port = taken.getLocalPort();
+            Exception e = assertThrows(Exception.class, () -> EmbeddedZooKeeper.start(port));
+            assertEquals("ZooKeeper: port " + port + " on 127.0.0.1 is already in use (another process listens"
+                    + " there): stop it or pick another --port", e.getMessage());
         }
     }
 

@@ -1,7 +1,9 @@
 package io.convllava.common.testing;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /**
  * Locates the reference fixtures and the bundled demo model inside the project, so a clone tests on its own.
@@ -45,6 +47,22 @@ public final class Fixtures {
     /** {@code tests/fixtures/convllava/tiny-convllava}: flat safetensors layout, tower inside the main shards. */
     public static Path tinyModel() {
         return root().resolve("convllava/tiny-convllava");
+    }
+
+    /**
+     * The tiny model's configs and tokenizer copied into {@code dir}, without any weights: it resolves like the
+     * real one, and loading it fails, so a test can tell whether something loaded.
+     */
+    public static Path tinyModelWithoutWeights(Path dir) throws IOException {
+        Path tiny = tinyModel();
+        Files.createDirectories(dir.resolve("vision_tower"));
+        try (Stream<Path> files = Files.walk(tiny)) {
+            for (Path file : files.filter(f -> Files.isRegularFile(f) && !f.toString().endsWith(".safetensors"))
+                    .toList()) {
+                Files.copy(file, dir.resolve(tiny.relativize(file).toString()));
+            }
+        }
+        return dir;
     }
 
     /** Hugging Face hub cache holding ConvLLaVA/ConvLLaVA-sft-tiny and ConvLLaVA/ConvLLaVA-ConvNeXt-tiny (.bin). */

@@ -28,6 +28,6 @@ class SamplingCodecTest {
     void invalidValuesNameTheField() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SamplingCodec.decode(SamplingOptions.newBuilder().setTemperature(-1f).build()));
-        assertTrue(e.getMessage().startsWith("sampling: temperature"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("sampling.temperature must be a finite number >= 0"), e.getMessage());
     }
 }

@@ -15,7 +15,8 @@ import java.util.UUID;
 
 /**
  * The generation loop: render and tokenize the conversation, encode its images, splice them in, prefill, then
- * decode token by token until end-of-sequence, a stop string, max_new_tokens or the context length. The full
+ * decode token by token until end-of-sequence, a stop string, max_new_tokens or the context length. Requests are
+ * held to {@link RequestLimits#forContext the limits of the decoder's context} first. The full
  * token history stays here, so a session can be replayed elsewhere; the KV cache lives on the pipeline and is
  * released whatever happens.
  */
@@ -26,6 +27,7 @@ public final class Generator {
     private final DecoderPipeline pipeline;
     private final int maxPromptLength;
     private final int maxPositions;
+    private final RequestLimits limits;
 
     /**
      * @param imageEncoder    null for a deployment without vision (requests with images are then refused)
@@ -40,6 +42,7 @@ public final class Generator {
         this.pipeline = pipeline;
         this.maxPromptLength = maxPromptLength;
         this.maxPositions = maxPositions;
+        this.limits = RequestLimits.forContext(maxPositions);
     }
 
     /** Prompt ids with -200 per image, checked against the context limit (before any image is encoded). */
@@ -58,8 +61,10 @@ public final class Generator {
         return ids;
     }
 
-    public GenerationResult generate(GenerationRequest request, TokenListener listener) {
+    /** @throws IllegalArgumentException naming the field at fault when the request breaks {@link RequestLimits} */
+    public GenerationResult generate(GenerationRequest unchecked, TokenListener listener) {
         long start = System.nanoTime();
+        GenerationRequest request = limits.check(unchecked);
         int[] ids = promptIds(request);
         List<EncodedImage> images = request.images().isEmpty() ? List.of()
                 : imageEncoder.encode(request.images(), request.keepImageIntermediates());

@@ -7,33 +7,31 @@ import java.time.Duration;
 /**
  * How a coordinator runs.
  *
- * @param nodeId              its id in the cluster (one path segment); null = {@code coordinator-<host>:<port>}
- * @param host                address to bind and to advertise
- * @param port                0 = any free port
- * @param maxConcurrent       generations running at once
- * @param maxQueued           generations waiting for a slot before new ones are refused with RESOURCE_EXHAUSTED
- * @param defaultMaxNewTokens when a request leaves max_new_tokens at 0
- * @param imageCacheBytes     budget of the recently seen images clients may refer to by SHA-256
- * @param planSettleDelay     quiet time after a membership change before the plan leader replans
+ * @param nodeId           its id in the cluster (one path segment); null = {@code coordinator-<host>:<port>}
+ * @param host             address to bind and to advertise
+ * @param port             0 = any free port
+ * @param maxConcurrent    generations running at once
+ * @param maxQueued        generations waiting for a slot before new ones are refused with RESOURCE_EXHAUSTED
+ * @param imageCacheBytes  budget of the recently seen images clients may refer to by SHA-256
+ * @param planSettleDelay  quiet time after a membership change before the plan leader replans
  */
 public record CoordinatorConfig(String nodeId, String host, int port, int maxConcurrent, int maxQueued,
-                                int defaultMaxNewTokens, long imageCacheBytes, Duration planSettleDelay,
-                                TransportOptions transport) {
+                                long imageCacheBytes, Duration planSettleDelay, TransportOptions transport) {
     public static final int DEFAULT_PORT = 50051;
 
     /** Defaults for everything but the id, host and port. */
     public static CoordinatorConfig defaults(String nodeId, String host, int port) {
-        return new CoordinatorConfig(nodeId, host, port, 8, 32, 512, 256L << 20, Duration.ofMillis(500),
+        return new CoordinatorConfig(nodeId, host, port, 8, 32, 256L << 20, Duration.ofMillis(500),
                 TransportOptions.DEFAULTS);
     }
 
     public CoordinatorConfig withLimits(int maxConcurrent, int maxQueued) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, defaultMaxNewTokens,
-                imageCacheBytes, planSettleDelay, transport);
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes,
+                planSettleDelay, transport);
     }
 
     public CoordinatorConfig withPlanSettleDelay(Duration delay) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, defaultMaxNewTokens,
-                imageCacheBytes, delay, transport);
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, delay,
+                transport);
     }
 }

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A running coordinator: watches the cluster, routes requests, takes part in the plan leader election and serves
@@ -41,12 +40,16 @@ public final class CoordinatorServer implements AutoCloseable {
         this.registration = registration;
     }
 
-    /** Starts everything; on failure, what was started is stopped again. */
+    /**
+     * Binds the port first (a busy one fails at once, saying so), then reads the cluster, serves the public API,
+     * joins the plan leader election and registers; on failure, what was started is stopped again.
+     */
     public static CoordinatorServer start(ServedModel model, CoordinatorConfig config, CuratorFramework zk,
                                           ZkLayout layout) throws Exception {
+        GrpcServer server = GrpcServer.bind("coordinator", config.host(), config.port(),
+                config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued() + 4));
         ClusterView view = new ClusterView(zk, layout);
         Router router = new Router(model.numLayers(), config.transport());
-        GrpcServer server = null;
         PlanLeader leader = null;
         try {
             view.start();
@@ -54,23 +57,18 @@ public final class CoordinatorServer implements AutoCloseable {
                 throw new IOException("could not read the cluster state from ZooKeeper within " + ZK_WAIT);
             }
             view.addListener(router);
-            AtomicReference<String> nodeId = new AtomicReference<>("");
-            CoordinatorService service = new CoordinatorService(model, router,
+            String nodeId = config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address();
+            server.serve(List.of(new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
-                    new ImageCache(config.imageCacheBytes()), config.defaultMaxNewTokens(), config.transport(),
-                    nodeId::get);
-            server = GrpcServer.start("coordinator", config.host(), config.port(),
-                    config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued() + 4),
-                    List.of(service));
+                    new ImageCache(config.imageCacheBytes()), config.transport(), nodeId)));
             leader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay());
             leader.start();
-            nodeId.set(config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address());
             NodeRegistration registration = new NodeRegistration(zk, layout,
-                    NodeInfo.coordinator(nodeId.get(), config.host(), server.port(), model.id()));
+                    NodeInfo.coordinator(nodeId, config.host(), server.port(), model.id()));
             registration.start();
             if (!registration.waitForInitialCreate(ZK_WAIT)) {
                 registration.close();
-                throw new IOException("could not register coordinator " + nodeId.get() + " in ZooKeeper within "
+                throw new IOException("could not register coordinator " + nodeId + " in ZooKeeper within "
                         + ZK_WAIT);
             }
             return new CoordinatorServer(view, router, server, leader, registration);
@@ -78,9 +76,7 @@ public final class CoordinatorServer implements AutoCloseable {
             if (leader != null) {
                 leader.close();
             }
-            if (server != null) {
-                server.close();
-            }
+            server.close();
             router.close();
             view.close();
             throw e;

@@ -9,6 +9,7 @@ import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.Generator;
+import io.convllava.coordinator.generate.RequestLimits;
 import io.convllava.coordinator.generate.TokenListener;
 import io.convllava.coordinator.routing.Lease;
 import io.convllava.coordinator.routing.Router;
@@ -36,7 +37,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * The public {@code ConvLlava} service. Each Generate call is checked, admitted (bounded concurrency), routed to
@@ -53,16 +53,16 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final AdmissionControl admission;
     private final GenerateRequestReader reader;
     private final TransportOptions transport;
-    private final Supplier<String> nodeId;
+    private final String nodeId;
 
-    /** @param nodeId this coordinator's node id, known once its server is bound */
+    /** @param nodeId this coordinator's node id, which status answers carry */
     public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
-                              int defaultMaxNewTokens, TransportOptions transport, Supplier<String> nodeId) {
+                              TransportOptions transport, String nodeId) {
         this.model = model;
         this.router = router;
         this.admission = admission;
-        this.reader = new GenerateRequestReader(model.id(), images, defaultMaxNewTokens,
-                model.llm().maxPositionEmbeddings());
+        this.reader = new GenerateRequestReader(model.id(), images,
+                RequestLimits.forContext(model.llm().maxPositionEmbeddings()));
         this.transport = transport;
         this.nodeId = nodeId;
     }
@@ -120,7 +120,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     @Override
     public void getClusterStatus(GetClusterStatusRequest request, StreamObserver<ClusterStatus> observer) {
         observer.onNext(clusterStatus(router.snapshot(), router.assembly()).toBuilder()
-                .setCoordinatorId(nodeId.get()).build());
+                .setCoordinatorId(nodeId).build());
         observer.onCompleted();
     }
 

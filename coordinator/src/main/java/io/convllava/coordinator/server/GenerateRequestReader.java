@@ -1,9 +1,11 @@
 package io.convllava.coordinator.server;
 
 import io.convllava.common.sampling.SamplingParams;
+import io.convllava.common.transport.MessageLimits;
 import io.convllava.common.transport.SamplingCodec;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.ImageInput;
+import io.convllava.coordinator.generate.RequestLimits;
 import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
 import io.convllava.proto.v1.GenerateRequest;
@@ -19,35 +21,27 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Checks a public {@link GenerateRequest} and turns it into a {@link GenerationRequest}: INVALID_ARGUMENT with a
- * message naming the field for anything malformed, NOT_FOUND for an unknown model or an image hash that is not
- * cached. Inline images are remembered in the {@link ImageCache} so later requests can refer to them by hash.
+ * message naming the field for anything malformed or over the {@link RequestLimits} (the same the in-process path
+ * applies), NOT_FOUND for an unknown model or an image hash that is not cached. Inline images are remembered in the
+ * {@link ImageCache} so later requests can refer to them by hash.
  */
 public final class GenerateRequestReader {
     static final String DEFAULT_TEMPLATE = "vicuna_v1";
 
     private final String modelId;
     private final ImageCache images;
-    private final int defaultMaxNewTokens;
-    private final int maxNewTokensLimit;
+    private final RequestLimits limits;
 
-    /**
-     * @param defaultMaxNewTokens used when the request leaves max_new_tokens at 0
-     * @param maxNewTokensLimit   the largest max_new_tokens accepted (the decoder's context)
-     */
-    public GenerateRequestReader(String modelId, ImageCache images, int defaultMaxNewTokens, int maxNewTokensLimit) {
+    public GenerateRequestReader(String modelId, ImageCache images, RequestLimits limits) {
         this.modelId = modelId;
         this.images = images;
-        this.defaultMaxNewTokens = Math.min(defaultMaxNewTokens, maxNewTokensLimit);
-        this.maxNewTokensLimit = maxNewTokensLimit;
+        this.limits = limits;
     }
 
     public GenerationRequest read(GenerateRequest request) {
         if (request.hasModel() && !request.getModel().isEmpty() && !request.getModel().equals(modelId)) {
             throw Status.NOT_FOUND.withDescription("model '" + request.getModel() + "' is not served here; this cluster"
                     + " serves '" + modelId + "' (see ListModels)").asRuntimeException();
-        }
-        if (request.getMessagesCount() == 0) {
-            throw invalid("messages: send at least one message (the user's question)");
         }
         List<ChatMessage> messages = new ArrayList<>();
         List<ImageInput> inputs = new ArrayList<>();
@@ -58,14 +52,13 @@ public final class GenerateRequestReader {
                 inputs.add(ImageInput.ofBytes(image(m.getImages(j), "messages[" + i + "].images[" + j + "]")));
             }
         }
-        int maxNewTokens = request.getMaxNewTokens() == 0 ? defaultMaxNewTokens : request.getMaxNewTokens();
-        if (maxNewTokens < 1 || maxNewTokens > maxNewTokensLimit) {
-            throw invalid("max_new_tokens must be between 1 and " + maxNewTokensLimit + " (0 = the default "
-                    + defaultMaxNewTokens + "), got " + request.getMaxNewTokens());
+        try {
+            return limits.check(new GenerationRequest(messages, inputs, template(request.getTemplate()),
+                    sampling(request.hasSampling() ? request.getSampling() : SamplingOptions.getDefaultInstance()),
+                    request.getMaxNewTokens(), request.getStopList(), request.getReturnPrefillLogits(), false));
+        } catch (IllegalArgumentException e) {
+            throw invalid(e.getMessage());
         }
-        return new GenerationRequest(messages, inputs, template(request.getTemplate()),
-                sampling(request.hasSampling() ? request.getSampling() : SamplingOptions.getDefaultInstance()),
-                maxNewTokens, request.getStopList(), request.getReturnPrefillLogits(), false);
     }
 
     /** Images go before the text unless the text places them with {@code <image>} (the template checks the count). */
@@ -82,11 +75,17 @@ public final class GenerateRequestReader {
         }
     }
 
+    /** The image's bytes; inline ones are checked against the size limit before they are copied or cached. */
     private byte[] image(Image image, String field) {
         switch (image.getSourceCase()) {
             case DATA -> {
                 if (image.getData().isEmpty()) {
                     throw invalid(field + ".data is empty: send the image file's bytes (PNG, JPEG, ...)");
+                }
+                try {
+                    MessageLimits.checkImage(field, image.getData().size());
+                } catch (IllegalArgumentException e) {
+                    throw invalid(e.getMessage());
                 }
                 byte[] bytes = image.getData().toByteArray();
                 images.put(bytes);

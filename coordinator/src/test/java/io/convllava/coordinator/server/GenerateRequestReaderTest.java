@@ -1,7 +1,9 @@
 package io.convllava.coordinator.server;
 
 import com.google.protobuf.ByteString;
+import io.convllava.common.transport.MessageLimits;
 import io.convllava.coordinator.generate.GenerationRequest;
+import io.convllava.coordinator.generate.RequestLimits;
 import io.convllava.coordinator.text.ConversationTemplate;
 import io.convllava.proto.v1.GenerateRequest;
 import io.convllava.proto.v1.Image;
@@ -18,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GenerateRequestReaderTest {
     private final ImageCache cache = new ImageCache(1 << 20);
-    private final GenerateRequestReader reader = new GenerateRequestReader("tiny", cache, 512, 4096);
+    private final GenerateRequestReader reader = new GenerateRequestReader("tiny", cache, RequestLimits.forContext(4096));
 
     @Test
     void defaultsAreGreedyVicunaAndTheDefaultLength() {
@@ -49,9 +51,15 @@ class GenerateRequestReaderTest {
         assertInvalid(request().setTemplate("chatml").build(), "template 'chatml' is unknown");
         assertInvalid(request().setMaxNewTokens(-1).build(), "max_new_tokens must be between 1 and 4096");
         assertInvalid(request().setMaxNewTokens(5000).build(), "max_new_tokens");
-        assertInvalid(request().setSampling(SamplingOptions.newBuilder().setTemperature(-1)).build(), "temperature");
-        assertInvalid(request().setSampling(SamplingOptions.newBuilder().setTopP(1.5f)).build(), "top_p");
-        assertInvalid(request().setSampling(SamplingOptions.newBuilder().setTopK(-2)).build(), "top_k");
+        assertInvalid(request().setMaxNewTokens(100_000_000).build(), "max_new_tokens must be between 1 and 4096");
+        assertInvalid(request().setSampling(SamplingOptions.newBuilder().setTemperature(-1)).build(),
+                "sampling.temperature");
+        assertInvalid(request().setSampling(SamplingOptions.newBuilder().setTemperature(Float.NaN)).build(),
+                "sampling.temperature");
+        assertInvalid(request().setSampling(SamplingOptions.newBuilder().setTopP(1.5f)).build(), "sampling.top_p");
+        assertInvalid(request().setSampling(SamplingOptions.newBuilder().setTopK(-2)).build(), "sampling.top_k");
+        assertInvalid(GenerateRequest.newBuilder().addMessages(user(" \n\t")).build(),
+                "messages[0].text is blank: write a question or an instruction");
         assertInvalid(GenerateRequest.newBuilder().addMessages(Message.newBuilder().setText("x")).build(),
                 "messages[0].role");
         assertInvalid(GenerateRequest.newBuilder().addMessages(user("x").toBuilder().addImages(Image.newBuilder()))
@@ -60,6 +68,28 @@ class GenerateRequestReaderTest {
                 .addImages(Image.newBuilder().setData(ByteString.EMPTY))).build(), "messages[0].images[0].data is empty");
         assertInvalid(GenerateRequest.newBuilder().addMessages(user("x").toBuilder()
                 .addImages(Image.newBuilder().setSha256("abc"))).build(), "64 hex digits");
+    }
+
+    @Test
+    void anOversizeImageIsRefusedByNameBeforeItIsCached() {
+        ImageCache roomy = new ImageCache(1L << 30);
+        GenerateRequestReader reader = new GenerateRequestReader("tiny", roomy, RequestLimits.forContext(4096));
+        GenerateRequest request = GenerateRequest.newBuilder().addMessages(user("what?").toBuilder()
+                .addImages(Image.newBuilder().setData(ByteString.copyFrom(new byte[MessageLimits.MAX_IMAGE_BYTES + 1]))))
+                .build();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> reader.read(request));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals("messages[0].images[0] is 33554433 bytes; images are limited to 33554432 bytes (32 MiB):"
+                + " resize it or save it as JPEG", e.getStatus().getDescription());
+        assertEquals(0, roomy.size());
+    }
+
+    @Test
+    void aBlankQuestionAboutAnImageIsRefused() {
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
+        assertInvalid(GenerateRequest.newBuilder().addMessages(user("").toBuilder()
+                        .addImages(Image.newBuilder().setData(ByteString.copyFrom(png)))).build(),
+                "messages[0].text is blank: ask a question about the image");
     }
 
     @Test

@@ -1,11 +1,5 @@
 package io.convllava.llm.node;
 
-import io.convllava.common.node.Closing;
-
-import io.convllava.common.node.Membership;
-
-import io.convllava.common.node.RegisteredNode;
-
 import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.cluster.AssignmentWatcher;
 import io.convllava.common.cluster.ClusterView;
@@ -14,6 +8,10 @@ import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.NodeRegistration;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.model.ModelFiles;
+import io.convllava.common.node.Closing;
+import io.convllava.common.node.Membership;
+import io.convllava.common.node.RegisteredNode;
+import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
 import io.convllava.llm.server.LlmNodeServer;
@@ -22,8 +20,6 @@ import org.apache.curator.framework.CuratorFramework;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,11 +27,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A running llm node: a range of decoder layers behind the LlmNode service, registered in ZooKeeper. With a fixed
- * range it loads, serves and registers with the range; with {@code auto} it registers first, waits for the plan
- * leader to assign a range, loads only those layers, serves, and republishes itself with the range; when a later
- * plan moves it (a node left and the leader closes the gap), it loads the new range and swaps it in. While up it
- * republishes its number of active sessions every second, which coordinators route by.
+ * A running llm node: a range of decoder layers behind the LlmNode service, registered in ZooKeeper. It listens
+ * before anything else, so a busy port fails at once, and answers UNAVAILABLE until its layers are loaded. With a
+ * fixed range it loads, serves and registers with the range; with {@code auto} it registers first, waits for the
+ * plan leader to assign a range, loads only those layers, serves, and republishes itself with the range; when a
+ * later plan moves it (a node left and the leader closes the gap), it loads the new range and swaps it in. While up
+ * it republishes its number of active sessions every second, which coordinators route by.
  */
 public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     public static final int DEFAULT_PORT = 50071;
@@ -68,6 +65,9 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     }
 
     /**
+     * Listens on {@code host:port} first (0 = any free port; a busy port fails at once), then loads its layers and
+     * serves them.
+     *
      * @param layers          {@code "start-end"} (half-open) or {@code "auto"}
      * @param nodeId          null = {@code llm-<host>:<port>}
      * @param assignmentWait  how long an {@code auto} node waits for the plan to give it layers
@@ -76,30 +76,43 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
                                 String nodeId, CuratorFramework zk, ZkLayout layout, Duration assignmentWait,
                                 PrintStream log) throws Exception {
         int numLayers = files.llmConfig().numHiddenLayers();
-        // the id names the port, and an auto node registers before it serves: take a free port now
-        int bound = port != 0 ? port : freePort(host);
-        String id = nodeId != null ? nodeId : "llm-" + host + ":" + bound;
-        if (NodeInfo.AUTO.equals(layers)) {
-            return startAuto(files, modelId, numLayers, device, host, bound, id, zk, layout, assignmentWait, log);
+        boolean auto = NodeInfo.AUTO.equals(layers);
+        LayerRange range = auto ? null : parseRange(layers, numLayers);
+        GrpcServer bound = GrpcServer.bind(nodeId != null ? "llm-node-" + nodeId : "llm-node", host, port,
+                TransportOptions.DEFAULTS);
+        String id = nodeId != null ? nodeId : "llm-" + bound.address();
+        if (auto) {
+            return startAuto(files, modelId, numLayers, device, bound, host, id, zk, layout, assignmentWait, log);
         }
-        LayerRange range = parseRange(layers, numLayers);
-        LlamaShard shard = load(files, range, device, log);
-        LlmNodeServer server = serve(files, shard, host, bound, id);
-        NodeInfo info = NodeInfo.llm(id, host, bound, modelId, device, numLayers, range.toString()).withLayers(range);
+        LlamaShard shard = null;
+        LlmNodeServer server = null;
         try {
+            shard = load(files, range, device, log);
+            server = serve(bound, shard, files, id);
+            NodeInfo info = NodeInfo.llm(id, host, bound.port(), modelId, device, numLayers, range.toString())
+                    .withLayers(range);
             return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null, null);
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            Closing.inOrder(server, shard);
+        } catch (Exception e) {
+            closeAfterFailure(bound, server, shard);
             throw e;
         }
     }
 
-    /** Registers without layers, waits for the plan's assignment, loads it, serves, republishes with the range. */
-    private static LlmNode startAuto(ModelFiles files, String modelId, int numLayers, String device, String host,
-                                     int bound, String id, CuratorFramework zk, ZkLayout layout,
+    /**
+     * Registers without layers (answering calls UNAVAILABLE meanwhile), waits for the plan's assignment, loads it,
+     * serves, republishes with the range.
+     */
+    private static LlmNode startAuto(ModelFiles files, String modelId, int numLayers, String device, GrpcServer bound,
+                                     String host, String id, CuratorFramework zk, ZkLayout layout,
                                      Duration assignmentWait, PrintStream log) throws Exception {
-        NodeRegistration registration = Membership.register(zk, layout,
-                NodeInfo.llm(id, host, bound, modelId, device, numLayers, NodeInfo.AUTO));
+        NodeRegistration registration;
+        try {
+            registration = Membership.register(zk, layout,
+                    NodeInfo.llm(id, host, bound.port(), modelId, device, numLayers, NodeInfo.AUTO));
+        } catch (Exception e) {
+            bound.close();
+            throw e;
+        }
         ClusterView view = new ClusterView(zk, layout);
         AtomicReference<LlmNode> serving = new AtomicReference<>();
         AssignmentWatcher watcher = new AssignmentWatcher(view, id, a -> {
@@ -108,6 +121,8 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
                 node.follow(a);
             }
         });
+        LlamaShard shard = null;
+        LlmNodeServer server = null;
         try {
             view.start();
             watcher.start();
@@ -117,8 +132,8 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
                             + " s: is a coordinator (the plan leader) running?"));
             log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers "
                     + assignment.layers());
-            LlamaShard shard = load(files, assignment.layers(), device, log);
-            LlmNodeServer server = serve(files, shard, host, bound, id);
+            shard = load(files, assignment.layers(), device, log);
+            server = serve(bound, shard, files, id);
             registration.assignLayers(assignment.layers());
             LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log));
             serving.set(node);
@@ -126,6 +141,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             return node;
         } catch (Exception e) {
             Closing.inOrder(registration, watcher, view);
+            closeAfterFailure(bound, server, shard);
             throw e;
         }
     }
@@ -193,14 +209,15 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         }
     }
 
-    private static LlmNodeServer serve(ModelFiles files, LlamaShard shard, String host, int port, String id)
-            throws IOException {
-        try {
-            return LlmNodeServer.start(host, port, shard, files.llmConfig(), TransportOptions.DEFAULTS,
-                    LlmNodeSettings.of(id));
-        } catch (IOException | RuntimeException e) {
+    private static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, ModelFiles files, String id) {
+        return LlmNodeServer.serve(bound, shard, files.llmConfig(), TransportOptions.DEFAULTS, LlmNodeSettings.of(id));
+    }
+
+    /** Closes what a start that failed had opened: the server (or just its bound port), then the layers. */
+    private static void closeAfterFailure(GrpcServer bound, LlmNodeServer server, LlamaShard shard) {
+        Closing.inOrder(server != null ? server : bound);
+        if (shard != null) {
             shard.close();
-            throw e;
         }
     }
 
@@ -216,12 +233,5 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             throw new IllegalArgumentException(layers + " goes past the model's " + numLayers + " layers");
         }
         return range;
-    }
-
-    private static int freePort(String host) throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(host, 0));
-            return socket.getLocalPort();
-        }
     }
 }

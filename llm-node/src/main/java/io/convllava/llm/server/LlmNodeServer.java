@@ -41,15 +41,25 @@ public final class LlmNodeServer extends NodeServer {
     /** Serves {@code shard}, which the caller keeps owning (close it after this server). */
     public static LlmNodeServer start(String host, int port, LlamaShard shard, LlmConfig config,
                                       TransportOptions options, LlmNodeSettings settings) throws IOException {
-        ChannelPool downstream = new ChannelPool(options);
-        LlmNodeService service = new LlmNodeService(shard, config, downstream, settings);
+        GrpcServer bound = GrpcServer.bind("llm-node-" + settings.nodeId(), host, port, options);
         try {
-            return new LlmNodeServer(GrpcServer.start("llm-node-" + settings.nodeId(), host, port, options,
-                    List.of(service)), service, downstream, settings.nodeId(), settings.sessionIdle());
-        } catch (IOException | RuntimeException e) {
-            downstream.close();
+            return serve(bound, shard, config, options, settings);
+        } catch (RuntimeException e) {
+            bound.close();
             throw e;
         }
+    }
+
+    /**
+     * Serves {@code shard} (which the caller keeps owning) on a server already listening ({@link GrpcServer#bind}),
+     * which this node now owns; {@code options} are those of its channels to later stages.
+     */
+    public static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, LlmConfig config, TransportOptions options,
+                                      LlmNodeSettings settings) {
+        ChannelPool downstream = new ChannelPool(options);
+        LlmNodeService service = new LlmNodeService(shard, config, downstream, settings);
+        return new LlmNodeServer(bound.serve(List.of(service)), service, downstream, settings.nodeId(),
+                settings.sessionIdle());
     }
 
     /** Serves other layers from now on (see {@link LlmNodeService#replaceShard}); returns the old shard to close. */

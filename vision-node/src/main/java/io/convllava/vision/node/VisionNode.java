@@ -1,15 +1,13 @@
 package io.convllava.vision.node;
 
-import io.convllava.common.node.Closing;
-
-import io.convllava.common.node.Membership;
-
-import io.convllava.common.node.RegisteredNode;
-
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.NodeRegistration;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.model.ModelFiles;
+import io.convllava.common.node.Closing;
+import io.convllava.common.node.Membership;
+import io.convllava.common.node.RegisteredNode;
+import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.model.VisionEncoder;
@@ -31,27 +29,29 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
     }
 
     /**
-     * Loads the tower, serves it on {@code host:port} (0 = any free port) and registers.
+     * Listens on {@code host:port} (0 = any free port; a busy port fails at once), loads the tower, serves it and
+     * registers.
      *
      * @param nodeId null = {@code vision-<host>:<port>}
      */
     public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
                                    String nodeId, CuratorFramework zk, ZkLayout layout, PrintStream log)
             throws IOException, InterruptedException {
-        VisionEncoder encoder = VisionEncoder.load(files, device, message -> log.println("vision node: " + message));
-        VisionNodeServer server = null;
+        GrpcServer bound = GrpcServer.bind(VisionNodeServer.NAME, host, port, TransportOptions.DEFAULTS);
+        VisionEncoder encoder = null;
         try {
-            server = VisionNodeServer.start(host, port, ImagePreprocessor.forModel(files), encoder,
-                    TransportOptions.DEFAULTS, VisionNodeServer.DEFAULT_MAX_BATCH);
+            encoder = VisionEncoder.load(files, device, message -> log.println("vision node: " + message));
+            VisionNodeServer server = VisionNodeServer.serve(bound, ImagePreprocessor.forModel(files), encoder,
+                    VisionNodeServer.DEFAULT_MAX_BATCH);
             String id = nodeId != null ? nodeId : "vision-" + server.address();
             NodeRegistration registration = Membership.register(zk, layout,
                     NodeInfo.vision(id, host, server.port(), modelId, device));
             return new VisionNode(encoder, server, registration);
         } catch (IOException | InterruptedException | RuntimeException e) {
-            if (server != null) {
-                server.close();
+            bound.close();
+            if (encoder != null) {
+                encoder.close();
             }
-            encoder.close();
             throw e;
         }
     }
