@@ -159,7 +159,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         GenerationRequest request = request();
         ModelFiles files = model.files();
-        try (LocalEngine engine = LocalEngine.load(files, device.device, null, System.err::println)) {
+        try (LocalEngine engine = LocalEngine.load(files, device.device, null, spec.commandLine().getErr()::println)) {
             TokenListener stream = json ? TokenListener.NONE : (id, delta) -> {
                 out.print(delta);
                 out.flush();

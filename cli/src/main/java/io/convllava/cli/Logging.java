@@ -21,8 +21,7 @@ final class Logging {
     static void configure(boolean verbose) {
         setIfAbsent("defaultLogLevel", verbose ? "info" : "off");
         setIfAbsent("log.io.convllava", "info");
-        setIfAbsent("showDateTime", "true");
-        setIfAbsent("dateTimeFormat", "HH:mm:ss.SSS");
+        setIfAbsent("showDateTime", "false");
         setIfAbsent("showThreadName", "false");
         setIfAbsent("showShortLogName", "true");
         if (!verbose) {

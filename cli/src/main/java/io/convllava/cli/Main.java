@@ -45,12 +45,12 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        Logging.configure(Logging.requestedVerbose(args)); // before any logger exists; run() leaves a host's logging alone
         System.exit(run(args, System.out, System.err));
     }
 
     /** Runs one command line; the exit code is 0 on success, 1 when the command failed, 2 for a usage mistake. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        Logging.configure(Logging.requestedVerbose(args));
         CommandLine line = new CommandLine(new Main(out));
         line.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         line.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));

@@ -75,7 +75,7 @@ public final class EmbeddedZooKeeper implements Closeable {
             InetAddress bound = address.getAddress();
             String clientHost = bound == null || bound.isAnyLocalAddress() ? LOOPBACK : bound.getHostAddress();
             String connectString = clientHost + ":" + connections.getLocalPort();
-            LOG.info("ZooKeeper listening on {}, clients on this machine connect to {} (data in {})",
+            LOG.debug("ZooKeeper listening on {}, clients on this machine connect to {} (data in {})",
                     connections.getLocalAddress(), connectString, dataDir);
             return new EmbeddedZooKeeper(dataDir, server, connections, connectString);
         } catch (IOException | InterruptedException | RuntimeException e) {

@@ -55,9 +55,9 @@ public final class LlamaShard implements AutoCloseable {
         this.rope = rope;
     }
 
-    /** Loads layers [start, end) onto {@code device} ("cpu" or "gpu"), printing progress to System.err. */
+    /** Loads layers [start, end) onto {@code device} ("cpu", "gpu" or "gpu:N"), silently. */
     public static LlamaShard load(LlmConfig cfg, TensorSource weights, int start, int end, String device) {
-        return load(cfg, weights, start, end, device, LoadProgress.toStderr());
+        return load(cfg, weights, start, end, device, LoadProgress.silent());
     }
 
     /** As {@link #load(LlmConfig, TensorSource, int, int, String)}; the caller keeps ownership of {@code weights}. */

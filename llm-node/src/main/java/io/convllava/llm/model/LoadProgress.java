@@ -10,12 +10,6 @@ public interface LoadProgress {
      */
     void layerLoaded(int start, int end, int loaded, int total);
 
-    /** Prints {@code loading decoder layers 0-31: layer 5/32} lines to System.err. */
-    static LoadProgress toStderr() {
-        return (start, end, loaded, total) ->
-                System.err.println("loading decoder layers " + start + "-" + (end - 1) + ": layer " + loaded + "/" + total);
-    }
-
     static LoadProgress silent() {
         return (start, end, loaded, total) -> { };
     }

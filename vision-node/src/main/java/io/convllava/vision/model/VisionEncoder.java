@@ -38,9 +38,9 @@ public final class VisionEncoder implements AutoCloseable {
         this.resolution = resolution;
     }
 
-    /** Loads on {@code "cpu"} (float32) or {@code "gpu"} (float16), reporting progress on System.err. */
+    /** Loads on {@code "cpu"} (float32) or {@code "gpu"} / {@code "gpu:N"} (float16), silently. */
     public static VisionEncoder load(ModelFiles files, String device) {
-        return load(files, device, System.err::println);
+        return load(files, device, line -> { });
     }
 
     /** Like {@link #load(ModelFiles, String)}, with progress lines ("loading vision tower: stage 3/5") to a callback. */
