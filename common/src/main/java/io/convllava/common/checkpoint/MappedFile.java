@@ -63,6 +63,15 @@ final class MappedFile implements Closeable {
         }
     }
 
+    /** {@code bytes} as one mapping's length: a tensor of 2 GiB or more is refused, naming it. */
+    int checkedLength(long bytes, String tensor) {
+        if (bytes > Integer.MAX_VALUE) {
+            throw new CheckpointException("tensor '" + tensor + "' in " + path + " has " + bytes
+                    + " bytes; tensors of 2 GiB or more are not supported");
+        }
+        return (int) bytes;
+    }
+
     /** Copies {@code [offset, offset + length)} into a new little-endian heap buffer (for small structures). */
     ByteBuffer read(long offset, int length, String what) {
         requireRange(offset, length, what);

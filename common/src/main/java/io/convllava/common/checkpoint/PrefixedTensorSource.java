@@ -1,5 +1,7 @@
 package io.convllava.common.checkpoint;
 
+import java.nio.ByteBuffer;
+
 import java.nio.FloatBuffer;
 import java.util.Collections;
 import java.util.Set;
@@ -50,6 +52,11 @@ public final class PrefixedTensorSource implements TensorSource {
     @Override
     public FloatBuffer readFloat(String name) {
         return inner.readFloat(innerName(name));
+    }
+
+    @Override
+    public ByteBuffer readRaw(String name) {
+        return inner.readRaw(innerName(name));
     }
 
     private String innerName(String name) {

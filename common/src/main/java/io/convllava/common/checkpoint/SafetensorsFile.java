@@ -136,6 +136,13 @@ public final class SafetensorsFile extends MappedCheckpointFile {
                 "tensor '" + name + "'");
     }
 
+    @Override
+    public ByteBuffer readRaw(String name) {
+        Entry e = entry(name);
+        return file.map(e.offset(), file.checkedLength(e.info().numel() * e.info().dtype().bytes(), name))
+                .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     private Entry entry(String name) {
         return lookup(entries, name);
     }

@@ -1,5 +1,7 @@
 package io.convllava.common.checkpoint;
 
+import java.nio.ByteBuffer;
+
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -78,6 +80,13 @@ public final class ShardedCheckpoint implements TensorSource {
         TensorSource shard = shardFor(name);
         requireInShard(shard, name);
         return shard.readFloat(name);
+    }
+
+    @Override
+    public ByteBuffer readRaw(String name) {
+        TensorSource shard = shardFor(name);
+        requireInShard(shard, name);
+        return shard.readRaw(name);
     }
 
     private void requireInShard(TensorSource shard, String name) {

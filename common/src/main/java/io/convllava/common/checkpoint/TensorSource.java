@@ -1,6 +1,7 @@
 package io.convllava.common.checkpoint;
 
 import java.io.Closeable;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.Set;
 
@@ -34,6 +35,15 @@ public interface TensorSource extends Closeable {
                     + java.util.Arrays.toString(info.shape()) + ", expected " + java.util.Arrays.toString(expectedShape));
         }
         return readFloat(name);
+    }
+
+    /**
+     * The tensor's stored bytes, row-major and little-endian, not converted: a read-only slice of the file's memory map
+     * when the tensor is stored contiguously in little-endian order (the page cache then holds the only copy), else a
+     * packed copy. 16-bit weights that stay 16-bit in memory are read this way.
+     */
+    default ByteBuffer readRaw(String name) {
+        throw new CheckpointException("tensor '" + name + "': " + this + " cannot hand out stored bytes");
     }
 
     @Override

@@ -166,6 +166,40 @@ public final class TorchPickleFile extends MappedCheckpointFile {
         return gather(t, start, dtype, what);
     }
 
+    @Override
+    public ByteBuffer readRaw(String name) {
+        DType dtype = info(name).dtype();
+        PickledTensor t = tensors.get(name);
+        long start = zip.dataOffset(storageEntry(name, t)) + t.offset() * dtype.bytes();
+        int length = file.checkedLength(t.numel() * dtype.bytes(), name);
+        if (t.isContiguous() && order == ByteOrder.LITTLE_ENDIAN) {
+            return file.map(start, length).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        // a strided view or big-endian storage: packed little-endian copy, element by element
+        int span = file.checkedLength(t.span() * dtype.bytes(), name);
+        ByteBuffer src = file.map(start, span).order(order);
+        ByteBuffer dst = ByteBuffer.allocateDirect(length).order(ByteOrder.LITTLE_ENDIAN);
+        long[] shape = t.shape();
+        long[] stride = t.stride();
+        long[] index = new long[shape.length];
+        long position = 0;
+        for (long n = t.numel(); n > 0; n--) {
+            int at = (int) (position * dtype.bytes());
+            for (int b = 0; b < dtype.bytes(); b++) {
+                dst.put(src.get(order == ByteOrder.LITTLE_ENDIAN ? at + b : at + dtype.bytes() - 1 - b));
+            }
+            for (int d = shape.length - 1; d >= 0; d--) {
+                position += stride[d];
+                if (++index[d] < shape[d]) {
+                    break;
+                }
+                position -= stride[d] * shape[d];
+                index[d] = 0;
+            }
+        }
+        return dst.flip().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     /** A strided view: element by element from one mapping of the storage range it spans. */
     private FloatBuffer gather(PickledTensor t, long start, DType dtype, String what) {
         long spanBytes = t.span() * dtype.bytes();

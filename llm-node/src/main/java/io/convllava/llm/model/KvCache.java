@@ -11,7 +11,7 @@ import ai.djl.ndarray.types.Shape;
  * [kvHeads, capacity, headDim] buffers, filled from position 0 up to {@link #length()}. Capacity doubles (one copy)
  * when a call needs more room, up to the model's maximum context. Not thread-safe: the shard serialises access.
  */
-final class KvCache implements AutoCloseable {
+final class KvCache implements ShardEngine.Session {
     private static final int MIN_CAPACITY = 16;
 
     private final NDManager manager;
@@ -35,7 +35,8 @@ final class KvCache implements AutoCloseable {
     }
 
     /** Positions already cached: the position offset of the next call. */
-    int length() {
+    @Override
+    public int length() {
         return length;
     }
 
@@ -94,6 +95,12 @@ final class KvCache implements AutoCloseable {
     /** Marks {@code count} more positions as filled, after every layer has written them. */
     void advance(int count) {
         length += count;
+    }
+
+    /** Bytes of the per-layer buffers (their capacity, not only the filled positions). */
+    @Override
+    public long bytes() {
+        return 2L * keys.length * kvHeads * capacity * headDim * dtype.getNumOfBytes();
     }
 
     /** Frees the native memory of every layer's buffers. */

@@ -1,21 +1,13 @@
 package io.convllava.llm.model;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.config.LlmConfig;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
+import io.convllava.llm.cpu.CpuDecoder;
+import ai.djl.ndarray.types.DataType;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,34 +17,29 @@ import java.util.concurrent.locks.ReentrantLock;
  * (start == 0) also embeds the prompt; the last (end == numHiddenLayers) also applies the final norm and lm_head.
  * A shard reads only its own tensors from the checkpoint.
  *
- * <p>Thread-safe: calls are serialised by one lock per shard. Each call runs on the caller's thread in its own
- * sub-manager, so nothing it allocates outlives it except the session's cache.
+ * <p>On the CPU, a checkpoint whose decoder matrices are stored in bf16/fp16 is computed by {@link CpuEngine}: the
+ * weights stay 16-bit (a view of the checkpoint's memory map), the arithmetic is float32 in Java. Otherwise (a GPU,
+ * float32 checkpoints, or {@code -D}{@value #ENGINE_PROPERTY}{@code =djl}) libtorch computes it ({@link DjlEngine}).
+ *
+ * <p>Thread-safe: calls are serialised by one lock per shard.
  */
 public final class LlamaShard implements AutoCloseable {
+    /** System property that forces an engine: {@code djl} or {@code cpu} (default: cpu where it can run). */
+    public static final String ENGINE_PROPERTY = "convllava.engine";
+
     private final LlmConfig config;
     private final int start;
     private final int end;
-    private final Placement target;
-    private final NDManager root;             // parent of the weights, every session and every call
-    private final TokenEmbedding embedding;   // first shard only
-    private final List<DecoderLayer> layers;  // layers start..end-1
-    private final OutputHead head;            // last shard only
-    private final RotaryEmbedding rope;
-    private final Map<String, KvCache> sessions = new ConcurrentHashMap<>();
+    private final ShardEngine engine;
+    private final Map<String, ShardEngine.Session> sessions = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private boolean closed;
 
-    private LlamaShard(LlmConfig config, int start, int end, Placement target, NDManager root,
-                       TokenEmbedding embedding, List<DecoderLayer> layers, OutputHead head, RotaryEmbedding rope) {
+    private LlamaShard(LlmConfig config, int start, int end, ShardEngine engine) {
         this.config = config;
         this.start = start;
         this.end = end;
-        this.target = target;
-        this.root = root;
-        this.embedding = embedding;
-        this.layers = layers;
-        this.head = head;
-        this.rope = rope;
+        this.engine = engine;
     }
 
     /** Loads layers [start, end) onto {@code device} ("cpu", "gpu" or "gpu:N"), silently. */
@@ -69,26 +56,24 @@ public final class LlamaShard implements AutoCloseable {
     static LlamaShard load(LlmConfig cfg, TensorSource weights, int start, int end, Placement target,
                            LoadProgress progress) {
         validate(cfg, start, end);
-        NDManager root = NDManager.newBaseManager(target.device(), "PyTorch");
-        try {
-            NDManager weightManager = root.newSubManager();
-            WeightLoader loader = new WeightLoader(weights, target, weightManager);
-            TokenEmbedding embedding = start == 0
-                    ? TokenEmbedding.load(loader, cfg.vocabSize(), cfg.hiddenSize()) : null;
-            List<DecoderLayer> layers = new ArrayList<>(end - start);
-            for (int i = start; i < end; i++) {
-                layers.add(DecoderLayer.load(loader, cfg, i));
-                progress.layerLoaded(start, end, i - start + 1, end - start);
-            }
-            OutputHead head = end == cfg.numHiddenLayers() ? OutputHead.load(loader, cfg) : null;
-            RotaryEmbedding rope = RotaryEmbedding.create(loader, cfg.headDim(), cfg.maxPositionEmbeddings(),
-                    cfg.ropeTheta());
-            weightManager.cap(); // an op whose output lands among the weights is a leak: make it throw
-            return new LlamaShard(cfg, start, end, target, root, embedding, List.copyOf(layers), head, rope);
-        } catch (RuntimeException e) {
-            root.close();
-            throw e;
+        ShardEngine engine = usesCpuEngine(weights, start, end, target)
+                ? new CpuEngine(cfg, CpuDecoder.load(cfg, weights, start, end,
+                        loaded -> progress.layerLoaded(start, end, loaded, end - start)), end == cfg.numHiddenLayers())
+                : DjlEngine.load(cfg, weights, start, end, target, progress);
+        return new LlamaShard(cfg, start, end, engine);
+    }
+
+    private static boolean usesCpuEngine(TensorSource weights, int start, int end, Placement target) {
+        String forced = System.getProperty(ENGINE_PROPERTY, "");
+        boolean cpuFloat32 = !target.device().isGpu() && target.dtype() == DataType.FLOAT32;
+        if (forced.equals("djl") || !cpuFloat32) {
+            return false;
         }
+        boolean half = CpuDecoder.canLoad(weights, start, end);
+        if (forced.equals("cpu") && !half) {
+            throw new IllegalArgumentException("-D" + ENGINE_PROPERTY + "=cpu needs bf16 or fp16 decoder weights");
+        }
+        return half;
     }
 
     private static void validate(LlmConfig cfg, int start, int end) {
@@ -137,16 +122,16 @@ public final class LlamaShard implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("shard [" + start + ", " + end + ") is closed");
             }
-            KvCache existing = sessions.get(sessionId);
+            ShardEngine.Session existing = sessions.get(sessionId);
             int past = existing == null ? 0 : existing.length();
             if (past + length > config.maxPositionEmbeddings()) {
                 throw new IllegalArgumentException("session '" + sessionId + "': context of " + (past + length)
                         + " positions (" + past + " cached + " + length + " new) exceeds max_position_embeddings "
                         + config.maxPositionEmbeddings());
             }
-            KvCache cache = existing != null ? existing : newCache();
+            ShardEngine.Session cache = existing != null ? existing : engine.newSession();
             try {
-                ShardOutput out = run(cache, input);
+                ShardOutput out = engine.forward(cache, input);
                 sessions.putIfAbsent(sessionId, cache);
                 return out;
             } catch (RuntimeException e) {
@@ -157,36 +142,6 @@ public final class LlamaShard implements AutoCloseable {
             }
         } finally {
             lock.unlock();
-        }
-    }
-
-    private KvCache newCache() {
-        return new KvCache(root.newSubManager(), layers.size(), config.numKeyValueHeads(), config.headDim(),
-                config.maxPositionEmbeddings(), target.dtype());
-    }
-
-    /** One session's step; batching sessions later means stacking their rows here with per-session caches. */
-    private ShardOutput run(KvCache cache, ShardInput input) {
-        try (NDManager call = root.newSubManager()) {
-            NDArray x = activations(call, input); // [T, H]
-            int length = (int) x.getShape().get(0);
-            int past = cache.length();
-            cache.reserve(length);
-            ForwardStep step = new ForwardStep(call, cache, past, length, rope.angles(call, past, length),
-                    length > 1 ? CausalMask.create(call, past, length) : null);
-            for (int i = 0; i < layers.size(); i++) {
-                try (NDScope scope = new NDScope()) { // frees each layer's intermediates before the next layer
-                    scope.suppressNotUsedWarning();
-                    x = layers.get(i).forward(x, i, rope, step);
-                    NDScope.unregister(x);
-                }
-            }
-            cache.advance(length);
-            if (head != null) {
-                return new ShardOutput(null, HostTensor.of(head.logits(x), config.vocabSize()));
-            }
-            float[] hidden = x.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
-            return new ShardOutput(HostTensor.of(hidden, length, config.hiddenSize()), null);
         }
     }
 
@@ -220,34 +175,11 @@ public final class LlamaShard implements AutoCloseable {
         }
     }
 
-    /** The shard's input as [T, H] in the activation dtype on the target device, owned by {@code call}. */
-    private NDArray activations(NDManager call, ShardInput input) {
-        if (input instanceof ShardInput.Hidden hidden) {
-            return toTarget(call, hidden.hidden());
-        }
-        NDList pieces = new NDList();
-        for (PromptSegment segment : ((ShardInput.Segments) input).segments()) {
-            if (segment.length() == 0) {
-                continue;
-            }
-            if (segment instanceof PromptSegment.Tokens tokens) {
-                pieces.add(embedding.embed(call, tokens.ids()));
-            } else {
-                pieces.add(toTarget(call, ((PromptSegment.Embeddings) segment).embeddings()));
-            }
-        }
-        return pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces, 0);
-    }
-
-    private NDArray toTarget(NDManager call, HostTensor t) {
-        return call.create(t.data(), new Shape(t.shape())).toType(target.dtype(), false);
-    }
-
     /** Frees the session's cache; unknown ids are ignored. */
     public void release(String sessionId) {
         lock.lock();
         try {
-            KvCache cache = sessions.remove(sessionId);
+            ShardEngine.Session cache = sessions.remove(sessionId);
             if (cache != null) {
                 cache.close();
             }
@@ -258,7 +190,7 @@ public final class LlamaShard implements AutoCloseable {
 
     /** Positions cached for the session (0 if unknown). */
     public int sessionLength(String sessionId) {
-        KvCache cache = sessions.get(sessionId);
+        ShardEngine.Session cache = sessions.get(sessionId);
         return cache == null ? 0 : cache.length();
     }
 
@@ -266,9 +198,19 @@ public final class LlamaShard implements AutoCloseable {
         return sessions.size();
     }
 
-    /** Arrays alive in this shard (weights, tables, caches, unfinished calls): lets tests see leaks. */
+    /** Bytes of KV memory held by every session of this shard. */
+    public long cacheBytes() {
+        return sessions.values().stream().mapToLong(ShardEngine.Session::bytes).sum();
+    }
+
+    /** Which engine computes this shard, e.g. for benchmarks: "cpu" or "djl". */
+    public String engineName() {
+        return engine instanceof CpuEngine ? "cpu" : "djl";
+    }
+
+    /** Arrays alive in a libtorch-computed shard (weights, tables, caches, unfinished calls): lets tests see leaks. */
     int liveArrays() {
-        return root.getManagedArrays().size();
+        return engine instanceof DjlEngine djl ? djl.liveArrays() : 0;
     }
 
     /** Frees every session and the weights. */
@@ -278,9 +220,9 @@ public final class LlamaShard implements AutoCloseable {
         try {
             if (!closed) {
                 closed = true;
-                sessions.values().forEach(KvCache::close);
+                sessions.values().forEach(ShardEngine.Session::close);
                 sessions.clear();
-                root.close();
+                engine.close();
             }
         } finally {
             lock.unlock();

@@ -15,11 +15,13 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The decoder against the reference fixtures (tiny, hubtiny, holdout with GQA), as one shard and split into several:
- * prefill logits within 1e-3, and greedy tokens up to each case's stable prefix with and without the KV cache.
+ * The decoder against the reference fixtures (tiny, hubtiny, holdout with GQA), as one shard and split into several,
+ * with both engines (Java on 16-bit weights, and libtorch): prefill logits within 1e-3, and greedy tokens up to each
+ * case's stable prefix with and without the KV cache.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LlamaShardReferenceTest {
@@ -30,17 +32,24 @@ class LlamaShardReferenceTest {
 
     Stream<Arguments> pipelines() {
         List<Arguments> args = new ArrayList<>();
-        for (DecoderFixture fixture : DecoderFixture.all()) {
-            args.add(Arguments.of(fixture, new int[] {0, fixture.layers()}));
-            fixture.splits().forEach(split -> args.add(Arguments.of(fixture, split)));
+        for (String engine : new String[] {"cpu", "djl"}) {
+            for (DecoderFixture fixture : DecoderFixture.all()) {
+                args.add(Arguments.of(fixture, new int[] {0, fixture.layers()}, engine));
+                fixture.splits().forEach(split -> args.add(Arguments.of(fixture, split, engine)));
+            }
         }
         return args.stream();
     }
 
-    private ShardPipeline pipeline(DecoderFixture fixture, int[] bounds) {
-        return pipelines.computeIfAbsent(fixture.name() + Arrays.toString(bounds), key -> {
+    private ShardPipeline pipeline(DecoderFixture fixture, int[] bounds, String engine) {
+        return pipelines.computeIfAbsent(fixture.name() + Arrays.toString(bounds) + engine, key -> {
+            System.setProperty(LlamaShard.ENGINE_PROPERTY, engine);
             try (TensorSource weights = fixture.files().openLlmWeights()) {
-                return ShardPipeline.load(fixture.files().llmConfig(), weights, bounds);
+                ShardPipeline pipeline = ShardPipeline.load(fixture.files().llmConfig(), weights, bounds);
+                pipeline.shards().forEach(shard -> assertEquals(engine, shard.engineName()));
+                return pipeline;
+            } finally {
+                System.clearProperty(LlamaShard.ENGINE_PROPERTY);
             }
         });
     }
@@ -50,10 +59,10 @@ class LlamaShardReferenceTest {
         pipelines.values().forEach(ShardPipeline::close);
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("pipelines")
-    void prefillLogitsMatchReference(DecoderFixture fixture, int[] bounds) {
-        ShardPipeline pipeline = pipeline(fixture, bounds);
+    void prefillLogitsMatchReference(DecoderFixture fixture, int[] bounds, String engine) {
+        ShardPipeline pipeline = pipeline(fixture, bounds, engine);
         for (ReferenceCase c : fixture.cases()) {
             String session = "prefill-" + c.index();
             float[] logits = pipeline.forward(session, c.prompt());
@@ -63,10 +72,10 @@ class LlamaShardReferenceTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("pipelines")
-    void greedyTokensWithKvCacheMatchReference(DecoderFixture fixture, int[] bounds) {
-        ShardPipeline pipeline = pipeline(fixture, bounds);
+    void greedyTokensWithKvCacheMatchReference(DecoderFixture fixture, int[] bounds, String engine) {
+        ShardPipeline pipeline = pipeline(fixture, bounds, engine);
         for (ReferenceCase c : fixture.cases()) {
             String session = "cached-" + c.index();
             int[] tokens = pipeline.greedy(session, c.prompt(), STEPS);
@@ -78,10 +87,10 @@ class LlamaShardReferenceTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("pipelines")
-    void greedyTokensWithoutKvCacheMatchReference(DecoderFixture fixture, int[] bounds) {
-        ShardPipeline pipeline = pipeline(fixture, bounds);
+    void greedyTokensWithoutKvCacheMatchReference(DecoderFixture fixture, int[] bounds, String engine) {
+        ShardPipeline pipeline = pipeline(fixture, bounds, engine);
         for (ReferenceCase c : fixture.cases()) {
             int[] tokens = pipeline.greedyWithoutCache(c.prompt(), STEPS);
             assertArrayEquals(c.stableTokens(), Arrays.copyOf(tokens, c.stablePrefix()), c + " " + pipeline);

@@ -60,33 +60,42 @@ class LlamaShardSessionTest {
     @Test
     void releaseFreesTheSessionAndItsMemory() {
         LlamaShard shard = shard();
-        int weightsOnly = shard.liveArrays();
+        assertEquals(0, shard.cacheBytes());
         whole.forward("a", imageCase().prompt());
         whole.forward("b", textCase().prompt());
         assertEquals(2, shard.activeSessions());
         assertEquals(imageCase().sequenceLength(), shard.sessionLength("a"));
-        assertTrue(shard.liveArrays() > weightsOnly, "caches hold arrays");
+        long twoSessions = shard.cacheBytes();
+        assertTrue(twoSessions > 0, "caches hold memory");
 
         shard.release("a");
         assertEquals(1, shard.activeSessions());
         assertEquals(0, shard.sessionLength("a"));
+        assertTrue(shard.cacheBytes() < twoSessions);
         shard.release("b");
         shard.release("never-started");
         assertEquals(0, shard.activeSessions());
-        assertEquals(weightsOnly, shard.liveArrays(), "nothing but the weights is left");
+        assertEquals(0, shard.cacheBytes(), "nothing but the weights is left");
     }
 
     @Test
-    void decodeStepsLeaveNothingBehindButTheCache() {
+    void decodeStepsGrowTheCacheByWholeBlocksOnly() {
         LlamaShard shard = shard();
         whole.forward("steps", textCase().prompt());
-        int afterPrefill = shard.liveArrays();
-        for (int i = 0; i < 30; i++) { // grows the cache from 64 to 128 positions on the way
+        long afterPrefill = shard.cacheBytes();
+        long perPosition = afterPrefill / roundUpToBlock(textCase().sequenceLength());
+        for (int i = 0; i < 30; i++) {
             whole.forwardToken("steps", 100 + i);
-            assertEquals(afterPrefill, shard.liveArrays(), "arrays alive after step " + i);
+            int length = shard.sessionLength("steps");
+            assertEquals(perPosition * roundUpToBlock(length), shard.cacheBytes(), "bytes after step " + i);
         }
         assertEquals(textCase().sequenceLength() + 30, shard.sessionLength("steps"));
         whole.release("steps");
+    }
+
+    private static int roundUpToBlock(int positions) {
+        int block = io.convllava.llm.cpu.CpuDecoder.KV_BLOCK;
+        return (positions + block - 1) / block * block;
     }
 
     @Test

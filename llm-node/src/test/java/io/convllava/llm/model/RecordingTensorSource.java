@@ -1,5 +1,7 @@
 package io.convllava.llm.model;
 
+import java.nio.ByteBuffer;
+
 import io.convllava.common.checkpoint.TensorInfo;
 import io.convllava.common.checkpoint.TensorSource;
 
@@ -34,6 +36,12 @@ final class RecordingTensorSource implements TensorSource {
     public FloatBuffer readFloat(String name) {
         read.add(name);
         return inner.readFloat(name);
+    }
+
+    @Override
+    public ByteBuffer readRaw(String name) {
+        read.add(name);
+        return inner.readRaw(name);
     }
 
     @Override

@@ -1,0 +1,280 @@
+package io.convllava.llm.cpu;
+
+import io.convllava.common.checkpoint.TensorSource;
+import io.convllava.common.config.LlmConfig;
+import io.convllava.llm.kernel.HalfMatMul;
+import io.convllava.llm.kernel.HalfMatrix;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+
+/**
+ * The decoder layers [start, end) of a LLaMA model computed in Java on the CPU: weights stay 16-bit (bf16/fp16, as
+ * the checkpoint stores them), activations and accumulation are float32, so results equal the float32 reference up
+ * to summation order. Weight products go through {@link HalfMatMul}, which reads each weight once per call whatever
+ * the number of rows; a prompt is processed in chunks of {@value #CHUNK} positions, so activation memory does not grow
+ * with its length. Not thread-safe: the owning shard serialises calls (its buffers are reused by every call).
+ */
+public final class CpuDecoder implements AutoCloseable {
+    /** Positions per block of KV memory: a session's cache grows by whole blocks. */
+    public static final int KV_BLOCK = KvBlocks.BLOCK;
+    /** Positions per chunk of a prefill: bounds activation memory; large enough to keep the products efficient. */
+    static final int CHUNK = 64;
+    /** Below this much attention work per layer (rows x context x heads), threads cost more than they save. */
+    private static final long PARALLEL_ATTENTION_WORK = 1 << 16;
+
+    private final LlmConfig config;
+    private final int start;
+    private final HalfMatrix embedding; // [vocab, H], first shard only
+    private final List<CpuLayer> layers;
+    private final float[] finalNorm;    // [H], last shard only
+    private final HalfMatrix lmHead;    // [vocab, H], last shard only
+    private final RopeTable rope;
+    private final HalfMatMul products;
+    private final Workspace ws;
+
+    private CpuDecoder(LlmConfig config, int start, HalfMatrix embedding, List<CpuLayer> layers, float[] finalNorm,
+                       HalfMatrix lmHead, HalfMatMul products) {
+        this.config = config;
+        this.start = start;
+        this.embedding = embedding;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.lmHead = lmHead;
+        this.rope = new RopeTable(config.headDim(), config.maxPositionEmbeddings(), config.ropeTheta());
+        this.products = products;
+        this.ws = new Workspace(config);
+    }
+
+    /** Whether every weight matrix of layers [start, end) is stored 16-bit, so this decoder can keep them as they are. */
+    public static boolean canLoad(TensorSource source, int start, int end) {
+        HalfWeights w = new HalfWeights(source);
+        for (int i = start; i < end; i++) {
+            for (String name : CpuLayer.matrixNames(i)) {
+                if (!w.isHalf(name)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Reads the shard's tensors (matrices as views of the checkpoint's memory map); {@code onLayer} is told the count
+     * of layers loaded so far.
+     */
+    public static CpuDecoder load(LlmConfig cfg, TensorSource source, int start, int end, IntConsumer onLayer) {
+        HalfWeights w = new HalfWeights(source);
+        int hidden = cfg.hiddenSize();
+        HalfMatrix embedding = start == 0 ? w.matrix(Names.EMBEDDING, cfg.vocabSize(), hidden) : null;
+        List<CpuLayer> layers = new ArrayList<>(end - start);
+        for (int i = start; i < end; i++) {
+            layers.add(CpuLayer.load(w, cfg, i));
+            onLayer.accept(i - start + 1);
+        }
+        float[] norm = null;
+        HalfMatrix head = null;
+        if (end == cfg.numHiddenLayers()) {
+            norm = w.vector(Names.FINAL_NORM, hidden);
+            String headName = !w.contains(Names.LM_HEAD) && cfg.tieWordEmbeddings() ? Names.EMBEDDING : Names.LM_HEAD;
+            head = w.matrix(headName, cfg.vocabSize(), hidden);
+        }
+        return new CpuDecoder(cfg, start, embedding, List.copyOf(layers), norm, head, new HalfMatMul());
+    }
+
+    /** An empty cache for one session. */
+    public Session newSession() {
+        return new Session(new KvBlocks(layers.size(), config.numKeyValueHeads() * config.headDim(),
+                config.maxPositionEmbeddings()));
+    }
+
+    /** Row {@code id} of the embedding table, widened into {@code dst} at {@code offset}. */
+    public void embed(int id, float[] dst, int offset) {
+        if (id < 0 || id >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, "
+                    + config.vocabSize() + ")");
+        }
+        for (int c = 0; c < config.hiddenSize(); c++) {
+            dst[offset + c] = embedding.get(id, c);
+        }
+    }
+
+    /**
+     * Runs {@code rows} new positions x [rows, H] through this shard's layers, in place, appending their keys and
+     * values to the session's cache.
+     */
+    public void forward(Session session, float[] x, int rows) {
+        KvBlocks cache = session.cache;
+        int hidden = config.hiddenSize();
+        cache.reserve(cache.length() + rows);
+        for (int done = 0; done < rows; done += CHUNK) {
+            int n = Math.min(CHUNK, rows - done);
+            int first = cache.length();
+            System.arraycopy(x, done * hidden, ws.h, 0, n * hidden);
+            for (int i = 0; i < layers.size(); i++) {
+                layer(layers.get(i), i, cache, first, n);
+            }
+            System.arraycopy(ws.h, 0, x, done * hidden, n * hidden);
+            cache.advance(n);
+        }
+    }
+
+    /** The last shard's final norm and lm_head on row {@code row} of x [rows, H]: float32 logits [vocab]. */
+    public float[] logits(float[] x, int row) {
+        int hidden = config.hiddenSize();
+        System.arraycopy(x, row * hidden, ws.h, 0, hidden);
+        rmsNorm(ws.h, finalNorm, ws.normed, 1);
+        float[] logits = new float[config.vocabSize()];
+        products.multiply(lmHead, ws.normed, 1, logits);
+        return logits;
+    }
+
+    /** One block on n rows at positions [first, first + n): h += attn(norm1(h)); h += mlp(norm2(h)). */
+    private void layer(CpuLayer l, int index, KvBlocks cache, int first, int n) {
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        rmsNorm(ws.h, l.inputNorm(), ws.normed, n);
+        products.multiply(l.q(), ws.normed, n, ws.q);   // [n, heads * d]
+        products.multiply(l.k(), ws.normed, n, ws.k);   // [n, kvHeads * d]
+        products.multiply(l.v(), ws.normed, n, ws.v);   // [n, kvHeads * d]
+        rope.apply(ws.q, n, heads, first);
+        rope.apply(ws.k, n, kvHeads, first);
+        for (int r = 0; r < n; r++) {
+            cache.write(index, first + r, ws.k, ws.v, r);
+        }
+        attention(index, cache, first, n);              // ws.q -> ws.attended [n, heads * d]
+        products.multiply(l.o(), ws.attended, n, ws.out);
+        VectorMath.add(ws.out, ws.h, n * config.hiddenSize());
+
+        rmsNorm(ws.h, l.postNorm(), ws.normed, n);
+        products.multiply(l.gate(), ws.normed, n, ws.gate); // [n, F]
+        products.multiply(l.up(), ws.normed, n, ws.up);     // [n, F]
+        int f = n * config.intermediateSize();
+        for (int i = 0; i < f; i++) {
+            float g = ws.gate[i];
+            ws.gate[i] = g * (float) (1.0 / (1.0 + Math.exp(-g))) * ws.up[i]; // silu(gate) * up
+        }
+        products.multiply(l.down(), ws.gate, n, ws.out);
+        VectorMath.add(ws.out, ws.h, n * config.hiddenSize());
+    }
+
+    /**
+     * Causal softmax(q k^T / sqrt(d)) v for each of n rows and each query head; query head h reads KV head
+     * h / (heads / kvHeads) (grouped-query attention, HF {@code repeat_kv}).
+     */
+    private void attention(int layer, KvBlocks cache, int first, int n) {
+        int heads = config.numAttentionHeads();
+        long work = (long) n * (first + n) * heads;
+        if (work >= PARALLEL_ATTENTION_WORK) {
+            IntStream.range(0, n * heads).parallel().forEach(task -> attendOne(layer, cache, first, task, null));
+        } else {
+            for (int task = 0; task < n * heads; task++) {
+                attendOne(layer, cache, first, task, ws.scores);
+            }
+        }
+    }
+
+    private void attendOne(int layer, KvBlocks cache, int first, int task, float[] scratch) {
+        int heads = config.numAttentionHeads();
+        int d = config.headDim();
+        int group = heads / config.numKeyValueHeads();
+        int r = task / heads;
+        int h = task % heads;
+        int position = first + r;
+        int context = position + 1;
+        float[] scores = scratch != null ? scratch : new float[context];
+        int qOffset = (r * heads + h) * d;
+        int kvOffset = (h / group) * d;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < context; j++) {
+            float s = VectorMath.dot(ws.q, qOffset, cache.keys(layer, j), cache.offset(j) + kvOffset, d) * scale;
+            scores[j] = s;
+            max = Math.max(max, s);
+        }
+        float sum = 0;
+        for (int j = 0; j < context; j++) {
+            float e = (float) Math.exp(scores[j] - max);
+            scores[j] = e;
+            sum += e;
+        }
+        java.util.Arrays.fill(ws.attended, qOffset, qOffset + d, 0f);
+        for (int j = 0; j < context; j++) {
+            VectorMath.axpy(scores[j] / sum, cache.values(layer, j), cache.offset(j) + kvOffset, ws.attended,
+                    qOffset, d);
+        }
+    }
+
+    /** LLaMA RMSNorm in float32, like HF: w * (x / sqrt(mean(x^2) + eps)), for n rows of [H]. */
+    private void rmsNorm(float[] x, float[] weight, float[] out, int n) {
+        int hidden = config.hiddenSize();
+        float eps = (float) config.rmsNormEps();
+        for (int r = 0; r < n; r++) {
+            int base = r * hidden;
+            float sumSquares = VectorMath.dot(x, base, x, base, hidden);
+            float rms = (float) Math.sqrt(sumSquares / hidden + eps);
+            for (int c = 0; c < hidden; c++) {
+                out[base + c] = x[base + c] / rms * weight[c];
+            }
+        }
+    }
+
+    public int start() {
+        return start;
+    }
+
+    @Override
+    public void close() {
+        products.close();
+    }
+
+    /** One session's state on this shard: its KV cache. */
+    public static final class Session {
+        private final KvBlocks cache;
+
+        private Session(KvBlocks cache) {
+            this.cache = cache;
+        }
+
+        /** Positions cached. */
+        public int length() {
+            return cache.length();
+        }
+
+        /** Bytes of KV memory held. */
+        public long bytes() {
+            return cache.bytes();
+        }
+    }
+
+    /** Activation buffers of one chunk, allocated once per decoder and reused by every call. */
+    private static final class Workspace {
+        final float[] h;        // [CHUNK, H] the residual stream
+        final float[] normed;   // [CHUNK, H]
+        final float[] q;        // [CHUNK, heads * d]
+        final float[] k;        // [CHUNK, kvHeads * d]
+        final float[] v;        // [CHUNK, kvHeads * d]
+        final float[] attended; // [CHUNK, heads * d]
+        final float[] out;      // [CHUNK, H]
+        final float[] gate;     // [CHUNK, F]
+        final float[] up;       // [CHUNK, F]
+        final float[] scores;   // [maxPositions] for single-threaded attention
+
+        Workspace(LlmConfig c) {
+            int qSize = c.numAttentionHeads() * c.headDim();
+            int kvSize = c.numKeyValueHeads() * c.headDim();
+            h = new float[CHUNK * c.hiddenSize()];
+            normed = new float[CHUNK * c.hiddenSize()];
+            q = new float[CHUNK * qSize];
+            k = new float[CHUNK * kvSize];
+            v = new float[CHUNK * kvSize];
+            attended = new float[CHUNK * qSize];
+            out = new float[CHUNK * c.hiddenSize()];
+            gate = new float[CHUNK * c.intermediateSize()];
+            up = new float[CHUNK * c.intermediateSize()];
+            scores = new float[c.maxPositionEmbeddings()];
+        }
+    }
+}

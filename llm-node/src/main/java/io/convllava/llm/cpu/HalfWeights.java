@@ -1,0 +1,63 @@
+package io.convllava.llm.cpu;
+
+import io.convllava.common.checkpoint.CheckpointException;
+import io.convllava.common.checkpoint.DType;
+import io.convllava.common.checkpoint.TensorInfo;
+import io.convllava.common.checkpoint.TensorSource;
+import io.convllava.llm.kernel.HalfMatrix;
+import io.convllava.llm.kernel.HalfType;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * Reads a shard's weights for the CPU decoder: matrices stay in the checkpoint's 16-bit type, as a view of the
+ * file's memory map where the checkpoint stores them contiguously (so the page cache holds the only copy); vectors
+ * (norm weights) are widened to float32. Each tensor is read once, straight into its resident form.
+ */
+final class HalfWeights {
+    private final TensorSource source;
+
+    HalfWeights(TensorSource source) {
+        this.source = source;
+    }
+
+    boolean contains(String name) {
+        return source.contains(name);
+    }
+
+    /** Whether {@code name} is stored in a 16-bit float type the kernels take. */
+    boolean isHalf(String name) {
+        DType t = source.info(name).dtype();
+        return t == DType.BF16 || t == DType.F16;
+    }
+
+    /** A stored [rows, cols] Linear weight ([out, in]), left in its 16-bit type. */
+    HalfMatrix matrix(String name, int rows, int cols) {
+        TensorInfo info = checkShape(name, rows, cols);
+        HalfType type = switch (info.dtype()) {
+            case BF16 -> HalfType.BF16;
+            case F16 -> HalfType.FP16;
+            default -> throw new CheckpointException("tensor '" + name + "' in " + info.file() + " is "
+                    + info.dtype() + "; the CPU decoder keeps bf16 or fp16 weights");
+        };
+        return HalfMatrix.wrap(source.readRaw(name), type, rows, cols);
+    }
+
+    /** A 1-D tensor such as a norm weight, widened to float32. */
+    float[] vector(String name, int size) {
+        FloatBuffer values = source.readFloat(name, size);
+        float[] out = new float[size];
+        values.get(out);
+        return out;
+    }
+
+    private TensorInfo checkShape(String name, long... shape) {
+        TensorInfo info = source.info(name);
+        if (!Arrays.equals(info.shape(), shape)) {
+            throw new CheckpointException("tensor '" + name + "' in " + info.file() + " has shape "
+                    + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(shape));
+        }
+        return info;
+    }
+}
