@@ -201,7 +201,8 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("decode, batch 1, %d run(s): median %.1f tokens/s (%.2f ms/token), best %.1f tokens/s"
                     + " (%.2f ms/token)%n", runs, median, 1e3 / median, best, 1e3 / best);
             out.printf("memory-bandwidth bound: %.3f GB of weights per token / %.1f GB/s measured = %.1f tokens/s;"
-                    + " decode reaches %.0f%% of it%n", weightBytes / 1e9, bandwidth / 1e9, bound, 100 * median / bound);
+                            + " decode reaches %.0f%% of it (median)%n", weightBytes / 1e9, bandwidth / 1e9, bound,
+                    100 * median / bound);
         }
         return 0;
     }
