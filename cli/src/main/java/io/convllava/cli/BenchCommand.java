@@ -7,8 +7,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.convllava.common.checkpoint.DType;
 import io.convllava.common.checkpoint.SafetensorsWriter;
+import io.convllava.common.config.LlmConfig;
 import io.convllava.common.model.ModelFiles;
 import io.convllava.common.sampling.SamplingParams;
+import io.convllava.coordinator.generate.FinishReason;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.ImageInput;
@@ -34,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -41,16 +44,22 @@ import java.util.concurrent.Callable;
  * {@code convllava bench}: the in-process engine on a realistic mid-size random-weight ConvLLaVA (default: a
  * TinyLlama-1.1B-shaped decoder with grouped-query attention, the full ConvNeXt-L tower + 5th stage at 768 px),
  * written once as a bf16 safetensors checkpoint in the released layout and then loaded by the real loading path.
- * Prints load, encode, prefill and decode times next to this machine's memory-bandwidth bound for decode.
+ * Prints load, encode, prefill and decode times next to this machine's memory-bandwidth bound for decode. With
+ * {@code --model DIR} it benches that model instead (e.g. the demo model, for the fixed per-step cost of decode).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"In-process speed on a mid-size random-weight ConvLLaVA (default: a TinyLlama-1.1B-shaped"
                 + " decoder and the ConvNeXt-L tower + 5th stage at 768 px), written once as bf16 safetensors and"
                 + " loaded by the real path: load, encode, prefill and decode times beside this machine's"
-                + " memory-bandwidth bound. See docs/benchmarks.md."})
+                + " memory-bandwidth bound. --model benches a model folder instead. See docs/benchmarks.md."})
 final class BenchCommand implements Callable<Integer> {
     @ParentCommand
     private Main main;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Bench this model folder instead of the random one"
+            + " (its tokenizer and preprocessing; the shape options are then ignored). The request is the demo's"
+            + " grounding question on DIR/samples/" + SAMPLE_IMAGE + ", or on a synthetic image if there is none.")
+    Path model;
 
     @Option(names = "--hidden", defaultValue = "2048", description = "Decoder hidden size (default: ${DEFAULT-VALUE}).")
     int hidden;
@@ -85,8 +94,13 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-    @Option(names = "--tokens", defaultValue = "32", description = "Tokens to decode (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens", defaultValue = "32", description = "Most tokens to generate per request (default:"
+            + " ${DEFAULT-VALUE}); a real model may stop earlier, at end-of-sequence.")
     int tokens;
+
+    @Option(names = "--runs", defaultValue = "1", paramLabel = "N", description = "Timed requests after the warm-up;"
+            + " decode speed is reported as their median and best (default: ${DEFAULT-VALUE}).")
+    int runs;
 
     @Option(names = "--dir", paramLabel = "DIR", description = "Where the random checkpoint is written once and"
             + " reused (default: a folder in the temporary directory named after the shape).")
@@ -96,62 +110,113 @@ final class BenchCommand implements Callable<Integer> {
             description = "Size of the array summed to measure memory bandwidth (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
 
-    /** Decoder and tower sizes of the benchmark model. */
+    static final String SAMPLE_IMAGE = "sample-ground-1.png";
+
+    /** Decoder and tower sizes of the random benchmark model. */
     record Shape5(int hidden, int layers, int heads, int kvHeads, int ffn, int vocab, int[] towerDepths,
                   int[] towerWidths, int resolution) {
-        long decodeWeightBytes(int bytesPerValue) {
-            long h = hidden;
-            long kv = (long) kvHeads * (hidden / heads);
-            long perLayer = h * (h + 2 * kv) + h * h + 3 * h * ffn + 2 * h;
-            return (perLayer * layers + h + h * vocab) * bytesPerValue;
-        }
+    }
+
+    /** Weight bytes one decode step reads: every layer, the final norm and the LM head. */
+    static long decodeWeightBytes(LlmConfig c, int bytesPerValue) {
+        long h = c.hiddenSize();
+        long kv = (long) c.numKeyValueHeads() * c.headDim();
+        long perLayer = h * (h + 2 * kv) + h * h + 3 * h * c.intermediateSize() + 2 * h;
+        return (perLayer * c.numHiddenLayers() + h + h * c.vocabSize()) * bytesPerValue;
     }
 
     @Override
     public Integer call() throws IOException {
         PrintStream out = main.out();
-        Shape5 s = new Shape5(hidden, layers, heads, kvHeads, ffn, vocab, ints(towerDepths), ints(towerWidths),
-                resolution);
+        if (runs < 1) {
+            throw new UsageException("--runs must be >= 1, got " + runs);
+        }
         String device = this.device.device;
-        Path dir = this.dir != null ? this.dir : Path.of(System.getProperty("java.io.tmpdir"), "convllava-bench-"
-                + s.hidden() + "x" + s.layers() + "-" + s.resolution());
-        out.printf("bench: decoder hidden %d, %d layers, %d heads / %d KV heads, FFN %d, vocab %d; tower depths %s "
-                        + "widths %s at %d px; device %s, %s threads%n", s.hidden(), s.layers(), s.heads(), s.kvHeads(),
-                s.ffn(), s.vocab(), towerDepths, towerWidths, s.resolution(), device,
-                System.getProperty("ai.djl.pytorch.num_threads", "default"));
-        if (!Files.exists(dir.resolve("model.safetensors"))) {
-            long t0 = System.nanoTime();
-            writeCheckpoint(dir, s, out);
-            out.printf("bench: wrote the random bf16 checkpoint to %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
+        String threads = System.getProperty("ai.djl.pytorch.num_threads", "default");
+        Path dir;
+        GenerationRequest request;
+        if (model != null) {
+            dir = model;
+            Path sample = model.resolve("samples").resolve(SAMPLE_IMAGE);
+            byte[] image = Files.isRegularFile(sample) ? Files.readAllBytes(sample) : syntheticImage(1024, 768);
+            request = request(DemoCommand.GROUND_QUESTION, image);
+            out.printf("bench: model %s, the grounding question on %s; device %s, %s threads%n", model,
+                    Files.isRegularFile(sample) ? sample : "a synthetic 1024x768 image", device, threads);
+        } else {
+            Shape5 s = new Shape5(hidden, layers, heads, kvHeads, ffn, vocab, ints(towerDepths), ints(towerWidths),
+                    resolution);
+            dir = this.dir != null ? this.dir : Path.of(System.getProperty("java.io.tmpdir"), "convllava-bench-"
+                    + s.hidden() + "x" + s.layers() + "-" + s.resolution());
+            request = request("Describe the image.", syntheticImage(1024, 768));
+            out.printf("bench: decoder hidden %d, %d layers, %d heads / %d KV heads, FFN %d, vocab %d; tower depths"
+                            + " %s widths %s at %d px; device %s, %s threads%n", s.hidden(), s.layers(), s.heads(),
+                    s.kvHeads(), s.ffn(), s.vocab(), towerDepths, towerWidths, s.resolution(), device, threads);
+            if (!Files.exists(dir.resolve("model.safetensors"))) {
+                long t0 = System.nanoTime();
+                writeCheckpoint(dir, s, out);
+                out.printf("bench: wrote the random bf16 checkpoint to %s in %.1f s%n", dir,
+                        (System.nanoTime() - t0) / 1e9);
+            }
         }
         double bandwidth = streamingReadBandwidth(device, bandwidthMib);
 
         long t0 = System.nanoTime();
-        try (LocalEngine engine = LocalEngine.load(ModelFiles.resolve(dir.toString(), null, null), device, null,
-                line -> out.println("bench: " + line))) {
+        ModelFiles files = ModelFiles.resolve(dir.toString(), null, null);
+        try (LocalEngine engine = LocalEngine.load(files, device, null, line -> out.println("bench: " + line))) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
-            GenerationRequest request = new GenerationRequest(List.of(ChatMessage.user("Describe the image.", 1)),
-                    List.of(ImageInput.ofBytes(syntheticImage(1024, 768))), ConversationTemplate.VICUNA_V1,
-                    SamplingParams.GREEDY, tokens, List.of(), false, false);
             engine.generator().generate(request, TokenListener.NONE); // warm-up: first-call costs of the engine
-            GenerationResult r = engine.generator().generate(request, TokenListener.NONE);
-            int generated = r.tokens().length;
-            double decodeSeconds = (r.timings().totalMs() - r.timings().firstTokenMs()) / 1e3;
-            double decodeRate = (generated - 1) / decodeSeconds;
-            long weightBytes = s.decodeWeightBytes(device.equals("cpu") ? 4 : 2);
+            GenerationResult r = null;
+            double[] encodeMs = new double[runs];
+            double[] prefillMs = new double[runs];
+            double[] decodeRates = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                r = engine.generator().generate(request, TokenListener.NONE);
+                int generated = r.tokens().length;
+                // the prefill gives the first token; every later token, and the end-of-sequence, is a decode step
+                int steps = generated - 1 + (r.finishReason() == FinishReason.STOP ? 1 : 0);
+                if (steps < 1) {
+                    throw new CommandFailedException("the request generated " + generated + " token(s): nothing to"
+                            + " time (raise --tokens)");
+                }
+                double decodeSeconds = (r.timings().totalMs() - r.timings().firstTokenMs()) / 1e3;
+                encodeMs[i] = r.timings().encodeMs();
+                prefillMs[i] = r.timings().prefillMs();
+                decodeRates[i] = steps / decodeSeconds;
+                out.printf("run %d: %d tokens generated (%s), %d decode steps in %.1f ms = %.1f tokens/s"
+                                + " (%.2f ms/token)%n", i + 1, generated, r.finishReason() == FinishReason.STOP
+                                ? "ended by end-of-sequence" : "cut at " + r.finishReason().name().toLowerCase(),
+                        steps, decodeSeconds * 1e3, decodeRates[i], 1e3 / decodeRates[i]);
+            }
+            double median = median(decodeRates);
+            double best = Arrays.stream(decodeRates).max().orElseThrow();
+            long weightBytes = decodeWeightBytes(files.llmConfig(), device.equals("cpu") ? 4 : 2);
             double bound = bandwidth / weightBytes;
-            out.printf("load (bf16 safetensors -> float32, tower + projector + %d layers): %.1f s%n", s.layers(),
-                    loadSeconds);
-            out.printf("encode one 1024x768 image (decode, pad, resize to %d, tower, projector; %d tokens): %.0f ms%n",
-                    s.resolution(), r.imageTokens(), r.timings().encodeMs());
+            out.printf("answer: %s%n", r.text());
+            out.printf("load (safetensors -> float32, tower + projector + %d layers): %.1f s%n",
+                    files.llmConfig().numHiddenLayers(), loadSeconds);
+            out.printf("encode one image (decode, pad, resize, tower, projector; %d tokens): %.0f ms%n",
+                    r.imageTokens(), median(encodeMs));
             out.printf("prefill %d positions (%d text + %d image): %.0f ms%n", r.promptTokens() + r.imageTokens(),
-                    r.promptTokens(), r.imageTokens(), r.timings().prefillMs());
-            out.printf("decode, batch 1: %d tokens in %.2f s = %.2f tokens/s (%.0f ms/token)%n", generated - 1,
-                    decodeSeconds, decodeRate, 1e3 / decodeRate);
-            out.printf("memory-bandwidth bound: %.2f GB of weights per token / %.1f GB/s measured = %.2f tokens/s; "
-                    + "decode reaches %.0f%% of it%n", weightBytes / 1e9, bandwidth / 1e9, bound, 100 * decodeRate / bound);
+                    r.promptTokens(), r.imageTokens(), median(prefillMs));
+            out.printf("decode, batch 1, %d run(s): median %.1f tokens/s (%.2f ms/token), best %.1f tokens/s"
+                    + " (%.2f ms/token)%n", runs, median, 1e3 / median, best, 1e3 / best);
+            out.printf("memory-bandwidth bound: %.3f GB of weights per token / %.1f GB/s measured = %.1f tokens/s;"
+                            + " decode reaches %.0f%% of it (median)%n", weightBytes / 1e9, bandwidth / 1e9, bound,
+                    100 * median / bound);
         }
         return 0;
+    }
+
+    private GenerationRequest request(String question, byte[] image) {
+        return new GenerationRequest(List.of(ChatMessage.user(question, 1)), List.of(ImageInput.ofBytes(image)),
+                ConversationTemplate.VICUNA_V1, SamplingParams.GREEDY, tokens, List.of(), false, false);
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** Bytes per second of summing a large native float32 array with the engine (best of 5 after a warm-up). */
@@ -192,8 +257,8 @@ final class BenchCommand implements Callable<Integer> {
                 {"model_type": "convnext", "num_channels": 3, "patch_size": 4, "num_stages": %d, "depths": %s,
                  "hidden_sizes": %s, "hidden_act": "gelu", "layer_norm_eps": 1e-12, "layer_scale_init_value": 1e-6,
                  "drop_path_rate": 0.0, "image_size": %d}
-                """.formatted(s.towerDepths().length, java.util.Arrays.toString(s.towerDepths()),
-                java.util.Arrays.toString(s.towerWidths()), s.resolution()));
+                """.formatted(s.towerDepths().length, Arrays.toString(s.towerDepths()),
+                Arrays.toString(s.towerWidths()), s.resolution()));
         Files.writeString(tower.resolve("preprocessor_config.json"), """
                 {"crop_size": {"height": %1$d, "width": %1$d}, "do_center_crop": true, "do_normalize": true,
                  "do_resize": true, "do_rescale": true, "rescale_factor": 0.00392156862745098,

@@ -10,6 +10,7 @@ import io.convllava.coordinator.text.PromptBuilder;
 import io.convllava.coordinator.text.Tokenizer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -80,7 +81,8 @@ public final class Generator {
 
         String session = UUID.randomUUID().toString();
         StopStringFilter output = new StopStringFilter(tokenizer, request.stopStrings());
-        List<Integer> tokens = new ArrayList<>();
+        int[] tokens = new int[request.maxNewTokens()];
+        int generated = 0;
         FinishReason finish = FinishReason.LENGTH;
         float[] prefillLogits = null;
         long prefilled;
@@ -95,7 +97,7 @@ public final class Generator {
                     finish = FinishReason.STOP;
                     break;
                 }
-                tokens.add(token);
+                tokens[generated++] = token;
                 if (firstToken == 0) {
                     firstToken = System.nanoTime();
                 }
@@ -105,10 +107,10 @@ public final class Generator {
                     finish = FinishReason.STOP_STRING;
                     break;
                 }
-                if (tokens.size() >= request.maxNewTokens() || promptLength + tokens.size() >= maxPositions) {
+                if (generated >= request.maxNewTokens() || promptLength + generated >= maxPositions) {
                     break;
                 }
-                step = pipeline.decode(session, token, request.sampling(), tokens.size(), false);
+                step = pipeline.decode(session, token, request.sampling(), generated, false);
             }
         } finally {
             pipeline.release(session);
@@ -120,11 +122,10 @@ public final class Generator {
             EncodedImage first = images.get(0);
             GroundingParser.parse(text, first.width(), first.height(), 0).ifPresent(boxes::add);
         }
-        int[] generated = tokens.stream().mapToInt(Integer::intValue).toArray();
         Timings timings = new Timings(ms(encoded - start), ms(prefilled - encoded),
                 ms((firstToken == 0 ? end : firstToken) - start), ms(end - start));
-        return new GenerationResult(ids, generated, text, finish, ids.length - images.size(), imageTokens,
-                prefillLogits, images, boxes, timings);
+        return new GenerationResult(ids, Arrays.copyOf(tokens, generated), text, finish, ids.length - images.size(),
+                imageTokens, prefillLogits, images, boxes, timings);
     }
 
     private static double ms(long nanos) {

@@ -64,12 +64,23 @@ final class StopStringFilter {
         int hold = 0;
         for (String stop : stopStrings) {
             for (int k = Math.min(stop.length() - 1, end); k > hold; k--) {
-                if (text.substring(end - k).equals(stop.substring(0, k))) {
+                if (endsWithStartOf(stop, k)) {
                     hold = k;
                     break;
                 }
             }
         }
         return Math.max(end - hold, emitted);
+    }
+
+    /** Whether the text ends with the first {@code k} characters of {@code stop}. */
+    private boolean endsWithStartOf(String stop, int k) {
+        int from = text.length() - k;
+        for (int i = 0; i < k; i++) {
+            if (text.charAt(from + i) != stop.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 }
