@@ -13,15 +13,18 @@ import java.util.stream.IntStream;
 /**
  * The decoder layers [start, end) of a LLaMA model computed in Java on the CPU: weights stay 16-bit (bf16/fp16, as
  * the checkpoint stores them), activations and accumulation are float32, so results equal the float32 reference up
- * to summation order. Weight products go through {@link HalfMatMul}, which reads each weight once per call whatever
- * the number of rows; a prompt is processed in chunks of {@value #CHUNK} positions, so activation memory does not grow
- * with its length. Not thread-safe: the owning shard serialises calls (its buffers are reused by every call).
+ * to summation order. Weight products of up to {@value #TORCH_ROWS} rows (decode steps, short prompts) go through
+ * {@link HalfMatMul}, which reads each weight once per call whatever the number of rows; longer chunks through
+ * {@link TorchProducts} (libtorch's float32 product on weights widened per call). A prompt is processed in chunks of
+ * {@value #CHUNK} positions, so activation memory does not grow with its length. Not thread-safe: the owning shard serialises calls (its buffers are reused by every call).
  */
 public final class CpuDecoder implements AutoCloseable {
     /** Positions per block of KV memory: a session's cache grows by whole blocks. */
     public static final int KV_BLOCK = KvBlocks.BLOCK;
-    /** Positions per chunk of a prefill: bounds activation memory; large enough to keep the products efficient. */
-    static final int CHUNK = 64;
+    /** Positions per chunk of a prompt: bounds activation memory; large enough for libtorch's products to pay. */
+    static final int CHUNK = 512;
+    /** From this many rows on, weight products run on libtorch (widening the weights once per product pays). */
+    static final int TORCH_ROWS = 128;
     /** Below this much attention work per layer (rows x context x heads), threads cost more than they save. */
     private static final long PARALLEL_ATTENTION_WORK = 1 << 16;
 
@@ -32,7 +35,8 @@ public final class CpuDecoder implements AutoCloseable {
     private final float[] finalNorm;    // [H], last shard only
     private final HalfMatrix lmHead;    // [vocab, H], last shard only
     private final RopeTable rope;
-    private final HalfMatMul products;
+    private final HalfMatMul kernel;
+    private final TorchProducts torch = new TorchProducts();
     private final Workspace ws;
 
     private CpuDecoder(LlmConfig config, int start, HalfMatrix embedding, List<CpuLayer> layers, float[] finalNorm,
@@ -44,7 +48,7 @@ public final class CpuDecoder implements AutoCloseable {
         this.finalNorm = finalNorm;
         this.lmHead = lmHead;
         this.rope = new RopeTable(config.headDim(), config.maxPositionEmbeddings(), config.ropeTheta());
-        this.products = products;
+        this.kernel = products;
         this.ws = new Workspace(config);
     }
 
@@ -127,7 +131,7 @@ public final class CpuDecoder implements AutoCloseable {
         System.arraycopy(x, row * hidden, ws.h, 0, hidden);
         rmsNorm(ws.h, finalNorm, ws.normed, 1);
         float[] logits = new float[config.vocabSize()];
-        products.multiply(lmHead, ws.normed, 1, logits);
+        kernel.multiply(lmHead, ws.normed, 1, logits);
         return logits;
     }
 
@@ -136,27 +140,27 @@ public final class CpuDecoder implements AutoCloseable {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         rmsNorm(ws.h, l.inputNorm(), ws.normed, n);
-        products.multiply(l.q(), ws.normed, n, ws.q);   // [n, heads * d]
-        products.multiply(l.k(), ws.normed, n, ws.k);   // [n, kvHeads * d]
-        products.multiply(l.v(), ws.normed, n, ws.v);   // [n, kvHeads * d]
+        multiply(l.q(), ws.normed, n, ws.q);   // [n, heads * d]
+        multiply(l.k(), ws.normed, n, ws.k);   // [n, kvHeads * d]
+        multiply(l.v(), ws.normed, n, ws.v);   // [n, kvHeads * d]
         rope.apply(ws.q, n, heads, first);
         rope.apply(ws.k, n, kvHeads, first);
         for (int r = 0; r < n; r++) {
             cache.write(index, first + r, ws.k, ws.v, r);
         }
         attention(index, cache, first, n);              // ws.q -> ws.attended [n, heads * d]
-        products.multiply(l.o(), ws.attended, n, ws.out);
+        multiply(l.o(), ws.attended, n, ws.out);
         VectorMath.add(ws.out, ws.h, n * config.hiddenSize());
 
         rmsNorm(ws.h, l.postNorm(), ws.normed, n);
-        products.multiply(l.gate(), ws.normed, n, ws.gate); // [n, F]
-        products.multiply(l.up(), ws.normed, n, ws.up);     // [n, F]
+        multiply(l.gate(), ws.normed, n, ws.gate); // [n, F]
+        multiply(l.up(), ws.normed, n, ws.up);     // [n, F]
         int f = n * config.intermediateSize();
         for (int i = 0; i < f; i++) {
             float g = ws.gate[i];
             ws.gate[i] = g * (float) (1.0 / (1.0 + Math.exp(-g))) * ws.up[i]; // silu(gate) * up
         }
-        products.multiply(l.down(), ws.gate, n, ws.out);
+        multiply(l.down(), ws.gate, n, ws.out);
         VectorMath.add(ws.out, ws.h, n * config.hiddenSize());
     }
 
@@ -207,6 +211,15 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
+    /** y = x W^T for n rows: the 16-bit kernel for few rows, libtorch for many. */
+    private void multiply(HalfMatrix w, float[] x, int n, float[] y) {
+        if (n >= TORCH_ROWS) {
+            torch.multiply(w, x, n, y);
+        } else {
+            kernel.multiply(w, x, n, y);
+        }
+    }
+
     /** LLaMA RMSNorm in float32, like HF: w * (x / sqrt(mean(x^2) + eps)), for n rows of [H]. */
     private void rmsNorm(float[] x, float[] weight, float[] out, int n) {
         int hidden = config.hiddenSize();
@@ -227,7 +240,8 @@ public final class CpuDecoder implements AutoCloseable {
 
     @Override
     public void close() {
-        products.close();
+        kernel.close();
+        torch.close();
     }
 
     /** One session's state on this shard: its KV cache. */

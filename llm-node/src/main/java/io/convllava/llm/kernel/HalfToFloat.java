@@ -1,0 +1,40 @@
+package io.convllava.llm.kernel;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+
+/** Widening a {@link HalfMatrix} to float32 for libtorch's products (exact: every 16-bit value is a float32). */
+public final class HalfToFloat {
+    private static final int BLOCK = 4096;
+
+    private HalfToFloat() {
+    }
+
+    /**
+     * Rows [first, first + count) of {@code w} as float32 [count, cols] into {@code dst} from its position, which
+     * advances.
+     */
+    public static void rows(HalfMatrix w, int first, int count, FloatBuffer dst) {
+        ShortBuffer src = w.data().duplicate().order(ByteOrder.LITTLE_ENDIAN)
+                .position(Math.multiplyExact(2 * first, w.cols())).slice().order(ByteOrder.LITTLE_ENDIAN)
+                .asShortBuffer().limit(Math.multiplyExact(count, w.cols()));
+        short[] half = new short[BLOCK];
+        float[] full = new float[BLOCK];
+        boolean bf16 = w.type() == HalfType.BF16;
+        while (src.hasRemaining()) {
+            int n = Math.min(BLOCK, src.remaining());
+            src.get(half, 0, n);
+            if (bf16) {
+                for (int i = 0; i < n; i++) {
+                    full[i] = Float.intBitsToFloat(half[i] << 16);
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    full[i] = HalfType.FP16.toFloat(half[i]);
+                }
+            }
+            dst.put(full, 0, n);
+        }
+    }
+}
