@@ -67,6 +67,7 @@ public final class LocalCluster implements AutoCloseable {
         cmd.addAll(List.of(spec.nodeJavaOptions().trim().split("\\s+")));
         cmd.add("-Dai.djl.pytorch.num_threads=1");
         cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
+        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector")); // the decoder's kernels (Vector API)
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(roleArgs);
         cmd.addAll(List.of("--model", spec.model(), "--node-id", name));
