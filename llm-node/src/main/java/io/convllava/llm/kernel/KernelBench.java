@@ -24,11 +24,12 @@ import jdk.incubator.vector.VectorOperators;
  * of them alike; the summary gives the best and the median round.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -Xmx2g -XX:MaxDirectMemorySize=16g -cp CLASSPATH \
+ * java --add-modules jdk.incubator.vector -Xmx3g -XX:MaxDirectMemorySize=16g -cp CLASSPATH \
  *     io.convllava.llm.kernel.KernelBench [--threads N] [--rounds R]
  * </pre>
  *
- * Needs about 2.1 GB (bf16 weights) + 4.1 GB (libtorch float32 copies) + 2 GiB (the bandwidth array) of memory.
+ * Needs about 2.1 GB of heap (the bf16 weights), and off-heap 2.1 GB (the same weights in direct buffers), 4.1 GB
+ * (libtorch's float32 copies) and 2 GiB (the bandwidth array).
  */
 public final class KernelBench {
     private static final int HIDDEN = 2048;
@@ -39,7 +40,9 @@ public final class KernelBench {
     private static final int[] BATCHES = {1, 4, 16, 64};
     private static final int[] LIBTORCH_BATCHES = {1, 16, 64};
     private static final int BANDWIDTH_BYTES = 2047 << 20; // the largest direct buffer is just under 2 GiB
-    private static final int BANDWIDTH_CHUNK = 1 << 20;
+    private static final int BANDWIDTH_CHUNK = 64 << 10;   // divides every weight matrix's size
+    private static final String HEAP_SUM = "read bandwidth, Java vector sum of the weights";
+    private static final String LIBTORCH_SUM = "read bandwidth, libtorch sum of 2 GiB";
 
     private KernelBench() {
     }
@@ -81,10 +84,14 @@ public final class KernelBench {
         System.out.printf("KernelBench: %s, %d threads, %s (%d float lanes), %d rounds%n",
                 System.getProperty("os.arch"), threads, FLOATS, FLOATS.length(), rounds);
         SplittableRandom random = new SplittableRandom(42);
-        List<HalfMatrix> weights = new ArrayList<>();
+        List<HalfMatrix> weights = new ArrayList<>();       // on the heap: the kernel's fast path
+        List<HalfMatrix> directWeights = new ArrayList<>(); // the same bytes off-heap, as a mapped file would be
         long tokenBytes = 0;
         for (int[] s : shapes) {
-            weights.add(HalfMatrix.wrap(randomBf16(s[0], s[1], random), HalfType.BF16, s[0], s[1]));
+            ByteBuffer heap = randomBf16(s[0], s[1], random);
+            weights.add(HalfMatrix.wrap(heap, HalfType.BF16, s[0], s[1]));
+            ByteBuffer direct = ByteBuffer.allocateDirect(heap.capacity()).put(heap.duplicate()).flip();
+            directWeights.add(HalfMatrix.wrap(direct, HalfType.BF16, s[0], s[1]));
             tokenBytes += 2L * s[0] * s[1];
         }
         System.out.printf("weights: %d bf16 matrices, %.3f GB per token%n", weights.size(), tokenBytes / 1e9);
@@ -104,8 +111,8 @@ public final class KernelBench {
             Map<String, double[]> seconds = new LinkedHashMap<>(); // measurement -> seconds per round
             for (int round = -1; round < rounds; round++) { // round -1 warms up the JIT and libtorch
                 Map<String, Double> one = new LinkedHashMap<>();
-                one.put("read bandwidth, Java vector sum", bestOf(3, () -> vectorSum(kernel, bandwidthArray)));
-                one.put("read bandwidth, libtorch sum", bestOf(3, () -> {
+                one.put(HEAP_SUM, bestOf(3, () -> vectorSum(kernel, weights)));
+                one.put(LIBTORCH_SUM, bestOf(3, () -> {
                     try (NDArray sum = bandwidthTensor.sum()) {
                         sum.getFloat();
                     }
@@ -114,6 +121,8 @@ public final class KernelBench {
                     one.put("bf16 kernel, batch " + batch,
                             bestOf(batch == 1 ? 3 : 1, () -> kernelStep(kernel, weights, inputs, batch)));
                 }
+                one.put("bf16 kernel, direct buffers, batch 1",
+                        bestOf(3, () -> kernelStep(kernel, directWeights, inputs, 1)));
                 for (int batch : LIBTORCH_BATCHES) {
                     one.put("libtorch float32, batch " + batch,
                             bestOf(batch == 1 ? 3 : 1, () -> libtorchStep(manager, transposed, inputs, batch)));
@@ -122,8 +131,8 @@ public final class KernelBench {
                     for (Map.Entry<String, Double> e : one.entrySet()) {
                         seconds.computeIfAbsent(e.getKey(), k -> new double[rounds])[round] = e.getValue();
                     }
-                    System.out.printf("round %d: bound %.1f GB/s, kernel batch 1 %.1f GB/s%n", round + 1,
-                            BANDWIDTH_BYTES / one.get("read bandwidth, Java vector sum") / 1e9,
+                    System.out.printf("round %d: read %.1f GB/s (Java) %.1f GB/s (libtorch), kernel batch 1 %.1f GB/s%n",
+                            round + 1, tokenBytes / one.get(HEAP_SUM) / 1e9, BANDWIDTH_BYTES / one.get(LIBTORCH_SUM) / 1e9,
                             tokenBytes / one.get("bf16 kernel, batch 1") / 1e9);
                 }
             }
@@ -135,19 +144,20 @@ public final class KernelBench {
     private static void report(Map<String, double[]> seconds, long tokenBytes) {
         double boundBest = 0;
         double boundMedian = 0;
-        for (String name : List.of("read bandwidth, Java vector sum", "read bandwidth, libtorch sum")) {
-            boundBest = Math.max(boundBest, BANDWIDTH_BYTES / min(seconds.get(name)));
-            boundMedian = Math.max(boundMedian, BANDWIDTH_BYTES / median(seconds.get(name)));
+        for (String name : List.of(HEAP_SUM, LIBTORCH_SUM)) {
+            long bytes = name.equals(HEAP_SUM) ? tokenBytes : BANDWIDTH_BYTES;
+            boundBest = Math.max(boundBest, bytes / min(seconds.get(name)));
+            boundMedian = Math.max(boundMedian, bytes / median(seconds.get(name)));
         }
         System.out.printf("%n| measurement | best: GB/s | best: tokens/s | median: GB/s | median: tokens/s |%n");
         System.out.printf("|---|---|---|---|---|%n");
         for (Map.Entry<String, double[]> e : seconds.entrySet()) {
             String name = e.getKey();
             if (name.startsWith("read bandwidth")) {
+                long bytes = name.equals(HEAP_SUM) ? tokenBytes : BANDWIDTH_BYTES;
                 System.out.printf("| %s | %.1f | (bound %.2f) | %.1f | (bound %.2f) |%n", name,
-                        BANDWIDTH_BYTES / min(e.getValue()) / 1e9, BANDWIDTH_BYTES / min(e.getValue()) / tokenBytes,
-                        BANDWIDTH_BYTES / median(e.getValue()) / 1e9,
-                        BANDWIDTH_BYTES / median(e.getValue()) / tokenBytes);
+                        bytes / min(e.getValue()) / 1e9, bytes / min(e.getValue()) / tokenBytes,
+                        bytes / median(e.getValue()) / 1e9, bytes / median(e.getValue()) / tokenBytes);
                 continue;
             }
             int batch = Integer.parseInt(name.substring(name.lastIndexOf(' ') + 1));
@@ -181,24 +191,27 @@ public final class KernelBench {
         }
     }
 
-    /** Reads the whole array on all threads: 1 MiB chunks, four accumulators per thread. */
-    private static void vectorSum(HalfMatMul kernel, ByteBuffer array) {
-        ChunkPool pool = kernel.pool();
-        float[] partial = new float[BANDWIDTH_BYTES / BANDWIDTH_CHUNK];
-        pool.run(partial.length, chunk -> {
-            FloatVector a0 = FloatVector.zero(FLOATS);
-            FloatVector a1 = FloatVector.zero(FLOATS);
-            FloatVector a2 = FloatVector.zero(FLOATS);
-            FloatVector a3 = FloatVector.zero(FLOATS);
-            int step = FLOATS.vectorByteSize();
-            for (int at = chunk * BANDWIDTH_CHUNK, end = at + BANDWIDTH_CHUNK; at < end; at += 4 * step) {
-                a0 = a0.add(FloatVector.fromByteBuffer(FLOATS, array, at, ByteOrder.nativeOrder()));
-                a1 = a1.add(FloatVector.fromByteBuffer(FLOATS, array, at + step, ByteOrder.nativeOrder()));
-                a2 = a2.add(FloatVector.fromByteBuffer(FLOATS, array, at + 2 * step, ByteOrder.nativeOrder()));
-                a3 = a3.add(FloatVector.fromByteBuffer(FLOATS, array, at + 3 * step, ByteOrder.nativeOrder()));
-            }
-            partial[chunk] = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
-        });
+    /** Reads every weight byte once as floats on all threads (the kernel's chunks and pool), four accumulators. */
+    private static void vectorSum(HalfMatMul kernel, List<HalfMatrix> weights) {
+        for (HalfMatrix w : weights) {
+            byte[] bytes = w.heapArray();
+            int chunks = (int) (w.byteSize() / BANDWIDTH_CHUNK);
+            float[] partial = new float[chunks];
+            kernel.pool().run(chunks, chunk -> {
+                FloatVector a0 = FloatVector.zero(FLOATS);
+                FloatVector a1 = FloatVector.zero(FLOATS);
+                FloatVector a2 = FloatVector.zero(FLOATS);
+                FloatVector a3 = FloatVector.zero(FLOATS);
+                int step = FLOATS.vectorByteSize();
+                for (int at = chunk * BANDWIDTH_CHUNK, end = at + BANDWIDTH_CHUNK; at < end; at += 4 * step) {
+                    a0 = a0.add(FloatVector.fromByteArray(FLOATS, bytes, at, ByteOrder.LITTLE_ENDIAN));
+                    a1 = a1.add(FloatVector.fromByteArray(FLOATS, bytes, at + step, ByteOrder.LITTLE_ENDIAN));
+                    a2 = a2.add(FloatVector.fromByteArray(FLOATS, bytes, at + 2 * step, ByteOrder.LITTLE_ENDIAN));
+                    a3 = a3.add(FloatVector.fromByteArray(FLOATS, bytes, at + 3 * step, ByteOrder.LITTLE_ENDIAN));
+                }
+                partial[chunk] = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+            });
+        }
     }
 
     /** The last product of the step (lm_head) on both paths: the kernel must agree with libtorch up to rounding. */
@@ -245,9 +258,9 @@ public final class KernelBench {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    /** [rows, cols] bf16 values uniform in about (-0.1, 0.1), in a direct buffer. */
+    /** [rows, cols] bf16 values uniform in about (-0.1, 0.1), in a heap buffer. */
     private static ByteBuffer randomBf16(int rows, int cols, SplittableRandom random) {
-        ByteBuffer bytes = ByteBuffer.allocateDirect(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = ByteBuffer.allocate(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < rows * cols; i++) {
             bytes.putShort(2 * i, (short) (Float.floatToRawIntBits((float) random.nextDouble(-0.1, 0.1)) >>> 16));
         }

@@ -1,5 +1,6 @@
 package io.convllava.llm.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -19,11 +20,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The kernel against a double-precision reference on random data: shapes around the vector width and the chunk size,
- * batches that do and do not fill a tile, both 16-bit types, every kind of backing buffer, 1 to 3 threads.
+ * batches that do and do not fill a tile, both 16-bit types, heap and off-heap weights (two code paths), offset,
+ * read-only and mapped buffers, 1 to 3 threads.
  */
 class HalfMatMulTest {
     private static HalfMatMul oneThread;
@@ -53,18 +56,20 @@ class HalfMatMulTest {
         for (HalfType type : HalfType.values()) {
             for (int[] shape : shapes) {
                 for (int batch : batches) {
-                    all.add(Arguments.of(type, shape[0], shape[1], batch));
+                    all.add(Arguments.of(type, shape[0], shape[1], batch, "heap"));
+                    all.add(Arguments.of(type, shape[0], shape[1], batch, "direct"));
                 }
             }
         }
         return all.build();
     }
 
-    @ParameterizedTest(name = "{0} [{1}x{2}] batch {3}")
+    @ParameterizedTest(name = "{0} [{1}x{2}] batch {3}, {4}")
     @MethodSource("shapes")
-    void matchesTheDoubleReference(HalfType type, int rows, int cols, int batch) {
+    void matchesTheDoubleReference(HalfType type, int rows, int cols, int batch, String memory) {
         SplittableRandom random = new SplittableRandom(31L * rows + cols + 1000L * batch);
-        ByteBuffer bytes = ByteBuffer.allocateDirect(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = (memory.equals("heap") ? ByteBuffer.allocate(2 * rows * cols)
+                : ByteBuffer.allocateDirect(2 * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
         fill(bytes, type, random);
         HalfMatrix w = HalfMatrix.wrap(bytes, type, rows, cols);
         float[] x = randomInputs(batch * cols, random);
@@ -74,7 +79,7 @@ class HalfMatMulTest {
     }
 
     @Test
-    void heapMappedAndUnalignedBuffersAndAnyThreadCount(@TempDir Path dir) throws IOException {
+    void offsetMappedAndReadOnlyBuffersAndAnyThreadCount(@TempDir Path dir) throws IOException {
         int rows = 67;
         int cols = 515;
         SplittableRandom random = new SplittableRandom(7);
@@ -92,14 +97,40 @@ class HalfMatMulTest {
             mapped = HalfMatrix.wrap(channel.map(FileChannel.MapMode.READ_ONLY, 0, copy.length), HalfType.BF16,
                     rows, cols);
         }
+        HalfMatrix readOnlyHeap = HalfMatrix.wrap(heap.asReadOnlyBuffer(), HalfType.BF16, rows, cols); // no array
         for (int batch : new int[] {1, 6}) {
             float[] x = randomInputs(batch * cols, random);
             for (HalfMatMul kernel : new HalfMatMul[] {oneThread, twoThreads, threeThreads}) {
-                for (HalfMatrix w : new HalfMatrix[] {fromHeap, mapped}) {
+                for (HalfMatrix w : new HalfMatrix[] {fromHeap, mapped, readOnlyHeap}) {
                     float[] y = new float[batch * rows];
                     kernel.multiply(w, x, batch, y);
                     assertCloseToReference(w, x, batch, y);
                 }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(HalfType.class)
+    void compiledCodeGivesTheSameResults(HalfType type) {
+        int rows = 41;
+        int cols = 203;
+        SplittableRandom random = new SplittableRandom(11);
+        ByteBuffer heap = ByteBuffer.allocate(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        fill(heap, type, random);
+        ByteBuffer direct = ByteBuffer.allocateDirect(heap.capacity()).put(heap.duplicate()).flip();
+        for (HalfMatrix w : new HalfMatrix[] {HalfMatrix.wrap(heap, type, rows, cols),
+                HalfMatrix.wrap(direct, type, rows, cols)}) {
+            for (int batch : new int[] {1, 3}) {
+                float[] x = randomInputs(batch * cols, random);
+                float[] first = new float[batch * rows];
+                twoThreads.multiply(w, x, batch, first);
+                assertCloseToReference(w, x, batch, first);
+                float[] y = new float[batch * rows];
+                for (int i = 0; i < 2000; i++) { // C2 compiles the inner loops after ~5,000 calls of them (11 per product)
+                    twoThreads.multiply(w, x, batch, y);
+                }
+                assertArrayEquals(first, y, "the same sums in the same order, interpreted and compiled");
             }
         }
     }

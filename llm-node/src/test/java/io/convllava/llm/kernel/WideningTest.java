@@ -7,7 +7,10 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.IntVector;
 import org.junit.jupiter.api.Test;
 
-/** The vector widening agrees bit for bit with {@link HalfType#toFloat} on all 65,536 patterns, at both lane parities. */
+/**
+ * The vector widening agrees bit for bit with {@link HalfType#toFloat} on all 65,536 patterns, at both lane parities,
+ * interpreted and once the JIT has compiled it (the compiled code is what the kernels run, and it differs).
+ */
 class WideningTest {
 
     @Test
@@ -21,6 +24,12 @@ class WideningTest {
     }
 
     private static void checkAllPatterns(HalfType type) {
+        for (int pass = 0; pass < 20; pass++) {
+            checkAllPatternsOnce(type);
+        }
+    }
+
+    private static void checkAllPatternsOnce(HalfType type) {
         int lanes = Widening.PAIRS.length();
         // pattern p sits at column p (even or odd lane) and, shifted by one, at the other parity
         for (int shift = 0; shift < 2; shift++) {
