@@ -13,8 +13,8 @@ import java.nio.ByteBuffer;
  * chunk each group of four rows is applied to every input (to one at batch 1, in registers; otherwise to two at a
  * time, the chunk staying in L1/L2 while it is applied to all of them). Weights are widened in registers
  * ({@link Widening}); x is split into its even and odd columns once per call to match. The inner loops are
- * {@link HeapRows} or {@link BufferRows}, by where the weights live; columns past the last whole vector are summed here
- * in scalar code.
+ * {@link HeapRows} or {@link BufferRows} for bf16, by where the weights live, and {@link Fp16Rows} for fp16; columns
+ * past the last whole vector are summed here in scalar code.
  */
 public final class HalfMatMul implements AutoCloseable {
     /** Weight columns per vector load: two per int lane. */
@@ -76,8 +76,8 @@ public final class HalfMatMul implements AutoCloseable {
     }
 
     /**
-     * x [batch, cols] -> [paddedBatch, 2, pairs]: per input row its even columns 0, 2, .., then its odd columns 1, 3, ..
-     * (the vector part only); padding rows are zero.
+     * x [batch, cols] -> [paddedBatch, 2, pairs]: per input row its even columns 0, 2, .., then its odd columns
+     * 1, 3, .. (the vector part only); padding rows are zero.
      */
     private static float[] split(float[] x, int batch, int cols, int pairs, int paddedBatch) {
         float[] split = new float[paddedBatch * 2 * pairs];
@@ -106,7 +106,6 @@ public final class HalfMatMul implements AutoCloseable {
         private final ByteBuffer buffer; // [rows, cols] 16-bit, little-endian: tails, and the loops when off-heap
         private final int base;          // byte offset of W[0, 0] in heap (0 in buffer)
         private final HalfType type;
-        private final boolean fp16;
         private final int rows;
         private final int cols;
         private final float[] x;         // [batch, cols]
@@ -121,7 +120,6 @@ public final class HalfMatMul implements AutoCloseable {
             this.buffer = matrix.data();
             this.base = matrix.heapOffset();
             this.type = matrix.type();
-            this.fp16 = type == HalfType.FP16;
             this.rows = matrix.rows();
             this.cols = matrix.cols();
             this.x = x;
@@ -133,10 +131,20 @@ public final class HalfMatMul implements AutoCloseable {
         }
 
         /**
-         * y[.., first..end) for every input: each group of four rows against one input (batch 1) or, input pair by
-         * input pair, against all of them (the chunk stays in L1/L2 meanwhile).
+         * y[.., first..end) for every input. bf16: each group of four rows against one input (batch 1) or, input pair
+         * by input pair, against all of them (the chunk stays in L1/L2 meanwhile); fp16: row by row.
          */
         void rows(int first, int end) {
+            if (type == HalfType.FP16) {
+                float[] row = new float[2 * pairs]; // [2, pairs]
+                for (int r = first; r < end; r++) {
+                    Fp16Rows.widen(buffer, 2 * r * cols, pairs, row);
+                    for (int b = 0; b < batch; b++) {
+                        store(b, r, Fp16Rows.dot(row, split, b * 2 * pairs, pairs));
+                    }
+                }
+                return;
+            }
             float[] sums = new float[ROW_TILE * BATCH_TILE];
             if (batch == 1) {
                 for (int r = first; r < end; r += ROW_TILE) {
@@ -168,9 +176,9 @@ public final class HalfMatMul implements AutoCloseable {
             int w2 = Math.min(r + 2, last) * rowBytes;
             int w3 = Math.min(r + 3, last) * rowBytes;
             if (heap != null) {
-                HeapRows.fourRowsOneInput(heap, base + w0, base + w1, base + w2, base + w3, fp16, split, pairs, sums);
+                HeapRows.fourRowsOneInput(heap, base + w0, base + w1, base + w2, base + w3, split, pairs, sums);
             } else {
-                BufferRows.fourRowsOneInput(buffer, w0, w1, w2, w3, fp16, split, pairs, sums);
+                BufferRows.fourRowsOneInput(buffer, w0, w1, w2, w3, split, pairs, sums);
             }
         }
 
@@ -184,10 +192,9 @@ public final class HalfMatMul implements AutoCloseable {
             int w3 = Math.min(r + 3, last) * rowBytes;
             int x0 = b * 2 * pairs;
             if (heap != null) {
-                HeapRows.fourRowsTwoInputs(heap, base + w0, base + w1, base + w2, base + w3, fp16, split, x0, pairs,
-                        sums);
+                HeapRows.fourRowsTwoInputs(heap, base + w0, base + w1, base + w2, base + w3, split, x0, pairs, sums);
             } else {
-                BufferRows.fourRowsTwoInputs(buffer, w0, w1, w2, w3, fp16, split, x0, pairs, sums);
+                BufferRows.fourRowsTwoInputs(buffer, w0, w1, w2, w3, split, x0, pairs, sums);
             }
         }
 

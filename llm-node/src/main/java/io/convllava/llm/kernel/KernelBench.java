@@ -86,10 +86,12 @@ public final class KernelBench {
         SplittableRandom random = new SplittableRandom(42);
         List<HalfMatrix> weights = new ArrayList<>();       // on the heap: the kernel's fast path
         List<HalfMatrix> directWeights = new ArrayList<>(); // the same bytes off-heap, as a mapped file would be
+        List<HalfMatrix> fp16Weights = new ArrayList<>();   // the same heap bytes read as fp16 (values near +-1)
         long tokenBytes = 0;
         for (int[] s : shapes) {
             ByteBuffer heap = randomBf16(s[0], s[1], random);
             weights.add(HalfMatrix.wrap(heap, HalfType.BF16, s[0], s[1]));
+            fp16Weights.add(HalfMatrix.wrap(heap, HalfType.FP16, s[0], s[1]));
             ByteBuffer direct = ByteBuffer.allocateDirect(heap.capacity()).put(heap.duplicate()).flip();
             directWeights.add(HalfMatrix.wrap(direct, HalfType.BF16, s[0], s[1]));
             tokenBytes += 2L * s[0] * s[1];
@@ -123,6 +125,7 @@ public final class KernelBench {
                 }
                 one.put("bf16 kernel, direct buffers, batch 1",
                         bestOf(3, () -> kernelStep(kernel, directWeights, inputs, 1)));
+                one.put("fp16 kernel, batch 1", bestOf(3, () -> kernelStep(kernel, fp16Weights, inputs, 1)));
                 for (int batch : LIBTORCH_BATCHES) {
                     one.put("libtorch float32, batch " + batch,
                             bestOf(batch == 1 ? 3 : 1, () -> libtorchStep(manager, transposed, inputs, batch)));
@@ -131,8 +134,9 @@ public final class KernelBench {
                     for (Map.Entry<String, Double> e : one.entrySet()) {
                         seconds.computeIfAbsent(e.getKey(), k -> new double[rounds])[round] = e.getValue();
                     }
-                    System.out.printf("round %d: read %.1f GB/s (Java) %.1f GB/s (libtorch), kernel batch 1 %.1f GB/s%n",
-                            round + 1, tokenBytes / one.get(HEAP_SUM) / 1e9, BANDWIDTH_BYTES / one.get(LIBTORCH_SUM) / 1e9,
+                    System.out.printf("round %d: read %.1f (Java) %.1f (libtorch) GB/s, kernel batch 1 %.1f GB/s%n",
+                            round + 1, tokenBytes / one.get(HEAP_SUM) / 1e9,
+                            BANDWIDTH_BYTES / one.get(LIBTORCH_SUM) / 1e9,
                             tokenBytes / one.get("bf16 kernel, batch 1") / 1e9);
                 }
             }

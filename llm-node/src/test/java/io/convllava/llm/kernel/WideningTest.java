@@ -39,8 +39,9 @@ class WideningTest {
             }
             for (int column = 0; column < 65536 + shift; column += 2 * lanes) {
                 IntVector pairs = IntVector.fromByteBuffer(Widening.PAIRS, bytes, 2 * column, ByteOrder.LITTLE_ENDIAN);
-                float[] even = Widening.even(pairs, type == HalfType.FP16).toArray();
-                float[] odd = Widening.odd(pairs, type == HalfType.FP16).toArray();
+                boolean bf16 = type == HalfType.BF16;
+                float[] even = (bf16 ? Widening.bf16Even(pairs) : Widening.fp16Even(pairs)).toArray();
+                float[] odd = (bf16 ? Widening.bf16Odd(pairs) : Widening.fp16Odd(pairs)).toArray();
                 for (int i = 0; i < lanes; i++) {
                     assertSame(type, bytes.getShort(2 * (column + 2 * i)), even[i]);
                     assertSame(type, bytes.getShort(2 * (column + 2 * i + 1)), odd[i]);
