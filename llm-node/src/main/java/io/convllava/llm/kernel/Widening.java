@@ -20,30 +20,37 @@ final class Widening {
     private Widening() {
     }
 
-    /** The even columns (low halves) of the pairs, as float32. */
-    static FloatVector even(IntVector pairs, boolean fp16) {
-        IntVector top = pairs.lanewise(VectorOperators.LSHL, 16);
-        return fp16 ? fp16ToFloat(top) : top.reinterpretAsFloats();
+    /** The even columns (low halves) of bf16 pairs: bf16 is the top half of a float32. */
+    static FloatVector bf16Even(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    /** The odd columns (high halves) of the pairs, as float32. */
-    static FloatVector odd(IntVector pairs, boolean fp16) {
-        IntVector top = pairs.and(0xFFFF0000);
-        return fp16 ? fp16ToFloat(top) : top.reinterpretAsFloats();
+    /** The odd columns (high halves) of bf16 pairs. */
+    static FloatVector bf16Odd(IntVector pairs) {
+        return pairs.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /** The even columns of fp16 pairs. */
+    static FloatVector fp16Even(IntVector pairs) {
+        return fp16Top(pairs.lanewise(VectorOperators.LSHL, 16));
+    }
+
+    /** The odd columns of fp16 pairs. */
+    static FloatVector fp16Odd(IntVector pairs) {
+        return fp16Top(pairs.and(0xFFFF0000));
     }
 
     /**
-     * fp16 bits held in the top half of each lane (low half zero) to float32: exponent and mantissa shifted into
-     * float32 position read as a float whose exponent is 112 too small, scaled by 2^112 (exact, subnormals included);
-     * infinities and NaNs (fp16 exponent 31) get the all-ones float32 exponent instead; then the sign.
+     * fp16 bits in the top half of each lane (low half zero) to float32: exponent and mantissa shifted into float32
+     * position read as a float whose exponent is 112 too small, scaled by 2^112 (exact, subnormals included); fp16
+     * exponent 31 (infinity, NaN) gets the all-ones float32 exponent, from a mask that adding 0x70800000 carries into
+     * the sign bit; then the sign. No lane masks or blends: they made C2's graph too large to inline the loop (the
+     * vectors were boxed: 16x slower).
      */
-    private static FloatVector fp16ToFloat(IntVector top) {
-        IntVector magnitude = top.and(0x7FFF0000).lanewise(VectorOperators.LSHR, 3); // (h & 0x7FFF) << 13
-        FloatVector finite = magnitude.reinterpretAsFloats().mul(0x1p112f);
-        IntVector special = magnitude.or(0x7F800000);
-        IntVector bits = finite.reinterpretAsInts()
-                .blend(special, magnitude.compare(VectorOperators.GE, 0x1F << 23))
-                .or(top.and(0x80000000));
-        return bits.reinterpretAsFloats();
+    private static FloatVector fp16Top(IntVector top) {
+        IntVector magnitude = top.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000); // (h & 0x7FFF) << 13
+        IntVector finite = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        IntVector special = magnitude.add(0x70800000).lanewise(VectorOperators.ASHR, 31).and(0x7F800000);
+        return finite.or(special).or(top.and(0x80000000)).reinterpretAsFloats();
     }
 }

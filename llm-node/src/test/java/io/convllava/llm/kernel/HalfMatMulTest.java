@@ -1,0 +1,199 @@
+package io.convllava.llm.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The kernel against a double-precision reference on random data: shapes around the vector width and the chunk size,
+ * batches that do and do not fill a tile, both 16-bit types, heap and off-heap weights (two code paths), offset,
+ * read-only and mapped buffers, 1 to 3 threads.
+ */
+class HalfMatMulTest {
+    private static HalfMatMul oneThread;
+    private static HalfMatMul twoThreads;
+    private static HalfMatMul threeThreads;
+
+    @BeforeAll
+    static void start() {
+        oneThread = new HalfMatMul(1);
+        twoThreads = new HalfMatMul(2);
+        threeThreads = new HalfMatMul(3);
+    }
+
+    @AfterAll
+    static void stop() {
+        oneThread.close();
+        twoThreads.close();
+        threeThreads.close();
+    }
+
+    static Stream<Arguments> shapes() {
+        int[][] shapes = {
+            {1, 1}, {5, 7}, {3, 16}, {9, 32}, {2, 33}, {37, 131}, {17, 48}, {1000, 33}, {300, 2048}, {64, 4096}, {4, 5632},
+        };
+        int[] batches = {1, 2, 3, 4, 5, 64};
+        Stream.Builder<Arguments> all = Stream.builder();
+        for (HalfType type : HalfType.values()) {
+            for (int[] shape : shapes) {
+                for (int batch : batches) {
+                    all.add(Arguments.of(type, shape[0], shape[1], batch, "heap"));
+                    all.add(Arguments.of(type, shape[0], shape[1], batch, "direct"));
+                }
+            }
+        }
+        return all.build();
+    }
+
+    @ParameterizedTest(name = "{0} [{1}x{2}] batch {3}, {4}")
+    @MethodSource("shapes")
+    void matchesTheDoubleReference(HalfType type, int rows, int cols, int batch, String memory) {
+        SplittableRandom random = new SplittableRandom(31L * rows + cols + 1000L * batch);
+        ByteBuffer bytes = (memory.equals("heap") ? ByteBuffer.allocate(2 * rows * cols)
+                : ByteBuffer.allocateDirect(2 * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
+        fill(bytes, type, random);
+        HalfMatrix w = HalfMatrix.wrap(bytes, type, rows, cols);
+        float[] x = randomInputs(batch * cols, random);
+        float[] y = new float[batch * rows];
+        twoThreads.multiply(w, x, batch, y);
+        assertCloseToReference(w, x, batch, y);
+    }
+
+    @Test
+    void offsetMappedAndReadOnlyBuffersAndAnyThreadCount(@TempDir Path dir) throws IOException {
+        int rows = 67;
+        int cols = 515;
+        SplittableRandom random = new SplittableRandom(7);
+        // the matrix at an odd byte offset of a big-endian heap buffer: wrap() must read from the position, little-endian
+        ByteBuffer heap = ByteBuffer.allocate(3 + 2 * rows * cols + 5);
+        heap.position(3);
+        fill(heap.slice().order(ByteOrder.LITTLE_ENDIAN), HalfType.BF16, random);
+        HalfMatrix fromHeap = HalfMatrix.wrap(heap, HalfType.BF16, rows, cols);
+        Path file = dir.resolve("w.bin");
+        byte[] copy = new byte[2 * rows * cols];
+        heap.duplicate().get(copy);
+        Files.write(file, copy);
+        HalfMatrix mapped;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            mapped = HalfMatrix.wrap(channel.map(FileChannel.MapMode.READ_ONLY, 0, copy.length), HalfType.BF16,
+                    rows, cols);
+        }
+        HalfMatrix readOnlyHeap = HalfMatrix.wrap(heap.asReadOnlyBuffer(), HalfType.BF16, rows, cols); // no array
+        for (int batch : new int[] {1, 6}) {
+            float[] x = randomInputs(batch * cols, random);
+            for (HalfMatMul kernel : new HalfMatMul[] {oneThread, twoThreads, threeThreads}) {
+                for (HalfMatrix w : new HalfMatrix[] {fromHeap, mapped, readOnlyHeap}) {
+                    float[] y = new float[batch * rows];
+                    kernel.multiply(w, x, batch, y);
+                    assertCloseToReference(w, x, batch, y);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(HalfType.class)
+    void compiledCodeGivesTheSameResults(HalfType type) {
+        int rows = 41;
+        int cols = 203;
+        SplittableRandom random = new SplittableRandom(11);
+        ByteBuffer heap = ByteBuffer.allocate(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        fill(heap, type, random);
+        ByteBuffer direct = ByteBuffer.allocateDirect(heap.capacity()).put(heap.duplicate()).flip();
+        for (HalfMatrix w : new HalfMatrix[] {HalfMatrix.wrap(heap, type, rows, cols),
+                HalfMatrix.wrap(direct, type, rows, cols)}) {
+            for (int batch : new int[] {1, 3}) {
+                float[] x = randomInputs(batch * cols, random);
+                float[] first = new float[batch * rows];
+                twoThreads.multiply(w, x, batch, first);
+                assertCloseToReference(w, x, batch, first);
+                float[] y = new float[batch * rows];
+                for (int i = 0; i < 2000; i++) { // C2 compiles the inner loops after ~5,000 calls of them (11 per product)
+                    twoThreads.multiply(w, x, batch, y);
+                }
+                assertArrayEquals(first, y, "the same sums in the same order, interpreted and compiled");
+            }
+        }
+    }
+
+    @Test
+    void leavesTheRestOfLongerArraysAlone() {
+        HalfMatrix w = HalfMatrix.wrap(ByteBuffer.allocate(2 * 3 * 40), HalfType.BF16, 3, 40);
+        float[] y = new float[2 * 3 + 4];
+        Arrays.fill(y, 9f);
+        oneThread.multiply(w, new float[2 * 40 + 7], 2, y);
+        for (int i = 0; i < y.length; i++) {
+            assertEquals(i < 6 ? 0f : 9f, y[i], "y[" + i + "]");
+        }
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        HalfMatrix w = HalfMatrix.wrap(ByteBuffer.allocate(2 * 4 * 8), HalfType.FP16, 4, 8);
+        assertThrows(IllegalArgumentException.class, () -> oneThread.multiply(w, new float[8], 0, new float[4]));
+        assertThrows(IllegalArgumentException.class, () -> oneThread.multiply(w, new float[15], 2, new float[8]));
+        assertThrows(IllegalArgumentException.class, () -> oneThread.multiply(w, new float[16], 2, new float[7]));
+        assertThrows(IllegalArgumentException.class, () -> HalfMatrix.wrap(ByteBuffer.allocate(63), HalfType.BF16, 4, 8));
+        assertThrows(IndexOutOfBoundsException.class, () -> w.get(4, 0));
+    }
+
+    /** |y - reference| <= 1e-5 * sum_c |x[b, c] * w[r, c]|: float32 rounding of a sum, whatever its order. */
+    private static void assertCloseToReference(HalfMatrix w, float[] x, int batch, float[] y) {
+        int rows = w.rows();
+        int cols = w.cols();
+        for (int b = 0; b < batch; b++) {
+            for (int r = 0; r < rows; r++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int c = 0; c < cols; c++) {
+                    double term = (double) x[b * cols + c] * w.get(r, c);
+                    sum += term;
+                    magnitude += Math.abs(term);
+                }
+                double error = Math.abs(y[b * rows + r] - sum);
+                if (error > 1e-5 * magnitude + 1e-30) {
+                    throw new AssertionError("y[" + b + ", " + r + "] = " + y[b * rows + r] + ", reference " + sum
+                            + " (sum of |terms| " + magnitude + ")");
+                }
+            }
+        }
+    }
+
+    /** Finite values of both signs over a few binades, subnormals included for fp16. */
+    private static void fill(ByteBuffer bytes, HalfType type, SplittableRandom random) {
+        for (int i = 0; i + 1 < bytes.limit(); i += 2) {
+            int sign = random.nextInt(2) << 15;
+            short bits = type == HalfType.BF16
+                    ? (short) (sign | (random.nextInt(120, 131) << 7) | random.nextInt(1 << 7))
+                    : (short) (sign | (random.nextInt(0, 18) << 10) | random.nextInt(1 << 10));
+            bytes.putShort(i, bits);
+        }
+    }
+
+    private static float[] randomInputs(int n, SplittableRandom random) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextDouble(-2, 2);
+        }
+        return x;
+    }
+}
