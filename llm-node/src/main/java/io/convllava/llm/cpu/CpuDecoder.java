@@ -1,5 +1,6 @@
 package io.convllava.llm.cpu;
 
+import io.convllava.common.checkpoint.Checkpoints;
 import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.config.LlmConfig;
 import io.convllava.llm.kernel.HalfMatMul;
@@ -70,6 +71,7 @@ public final class CpuDecoder implements AutoCloseable {
      * of layers loaded so far.
      */
     public static CpuDecoder load(LlmConfig cfg, TensorSource source, int start, int end, IntConsumer onLayer) {
+        requireHeapFor(cfg, source, start, end);
         HalfWeights w = new HalfWeights(source);
         int hidden = cfg.hiddenSize();
         HalfMatrix embedding = start == 0 ? w.matrix(Names.EMBEDDING, cfg.vocabSize(), hidden) : null;
@@ -86,6 +88,29 @@ public final class CpuDecoder implements AutoCloseable {
             head = w.matrix(headName, cfg.vocabSize(), hidden);
         }
         return new CpuDecoder(cfg, start, embedding, List.copyOf(layers), norm, head, new HalfMatMul());
+    }
+
+    /** The 16-bit matrices live in the Java heap: say how much is needed before loading, not with OutOfMemoryError. */
+    private static void requireHeapFor(LlmConfig cfg, TensorSource source, int start, int end) {
+        List<String> names = new ArrayList<>();
+        for (int i = start; i < end; i++) {
+            names.addAll(List.of(CpuLayer.matrixNames(i)));
+        }
+        if (start == 0) {
+            names.add(Names.EMBEDDING);
+        }
+        if (end == cfg.numHiddenLayers() && source.contains(Names.LM_HEAD)) {
+            names.add(Names.LM_HEAD);
+        }
+        long needed = Checkpoints.storedBytes(source, names);
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (needed > available) {
+            throw new IllegalStateException(String.format("decoder layers [%d, %d) keep %.2f GB of 16-bit weights in"
+                    + " the Java heap, but only %.2f GB of the %.2f GB maximum heap are free: raise -Xmx (for example"
+                    + " -Xmx%dg in CONVLLAVA_JAVA_OPTS, or --node-java-opts for local)", start, end, needed / 1e9,
+                    available / 1e9, rt.maxMemory() / 1e9, (long) Math.ceil(needed * 1.25 / (1L << 30)) + 1));
+        }
     }
 
     /** An empty cache for one session. */
