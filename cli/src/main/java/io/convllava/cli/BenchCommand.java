@@ -189,11 +189,13 @@ final class BenchCommand implements Callable<Integer> {
             }
             double median = median(decodeRates);
             double best = Arrays.stream(decodeRates).max().orElseThrow();
-            long weightBytes = decodeWeightBytes(files.llmConfig(), device.equals("cpu") ? 4 : 2);
+            // the Java engine streams the 16-bit weights; libtorch float32 on a CPU, float16 on a GPU
+            boolean halfResident = engine.decoderEngine().equals("cpu") || !device.equals("cpu");
+            long weightBytes = decodeWeightBytes(files.llmConfig(), halfResident ? 2 : 4);
             double bound = bandwidth / weightBytes;
             out.printf("answer: %s%n", r.text());
-            out.printf("load (safetensors -> float32, tower + projector + %d layers): %.1f s%n",
-                    files.llmConfig().numHiddenLayers(), loadSeconds);
+            out.printf("load (tower + projector + %d layers; decoder engine %s): %.1f s%n",
+                    files.llmConfig().numHiddenLayers(), engine.decoderEngine(), loadSeconds);
             out.printf("encode one image (decode, pad, resize, tower, projector; %d tokens): %.0f ms%n",
                     r.imageTokens(), median(encodeMs));
             out.printf("prefill %d positions (%d text + %d image): %.0f ms%n", r.promptTokens() + r.imageTokens(),

@@ -58,6 +58,11 @@ public final class LocalEngine implements AutoCloseable {
         }
     }
 
+    /** Which engine computes the decoder: "cpu" (Java on 16-bit weights) or "djl" (libtorch). */
+    public String decoderEngine() {
+        return pipeline.engineName();
+    }
+
     public Generator generator() {
         return generator;
     }

@@ -15,6 +15,11 @@ import java.util.List;
 public final class LocalPipeline implements DecoderPipeline {
     private final List<LlamaShard> shards;
 
+    /** Which engine computes the decoder: "cpu" (Java on 16-bit weights) or "djl" (libtorch). */
+    public String engineName() {
+        return shards.get(0).engineName();
+    }
+
     /** @param shards contiguous ranges from layer 0 to the last layer, in order */
     public LocalPipeline(List<LlamaShard> shards) {
         if (shards.isEmpty() || !shards.get(0).isFirst() || !shards.get(shards.size() - 1).isLast()) {
