@@ -96,6 +96,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Size of the array summed to measure memory bandwidth (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
 
+    @Option(names = "--vision-1536", description = "Also encode at 1536 px: time, FLOP/s and peak memory beside its"
+            + " estimate.")
+    boolean vision1536;
+
     /** Decoder and tower sizes of the benchmark model. */
     record Shape5(int hidden, int layers, int heads, int kvHeads, int ffn, int vocab, int[] towerDepths,
                   int[] towerWidths, int resolution) {
@@ -151,6 +155,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("memory-bandwidth bound: %.2f GB of weights per token / %.1f GB/s measured = %.2f tokens/s; "
                     + "decode reaches %.0f%% of it%n", weightBytes / 1e9, bandwidth / 1e9, bound, 100 * decodeRate / bound);
         }
+        VisionBench.run(ModelFiles.resolve(dir.toString(), null, null), device, vision1536, out);
         return 0;
     }
 
