@@ -110,6 +110,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Size of the array summed to measure memory bandwidth (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
 
+    @Option(names = "--vision-1536", description = "Also encode at 1536 px: time, FLOP/s and peak memory beside its"
+            + " estimate.")
+    boolean vision1536;
+
     static final String SAMPLE_IMAGE = "sample-ground-1.png";
 
     /** Decoder and tower sizes of the random benchmark model. */
@@ -206,6 +210,7 @@ final class BenchCommand implements Callable<Integer> {
                             + " decode reaches %.0f%% of it (median)%n", weightBytes / 1e9, bandwidth / 1e9, bound,
                     100 * median / bound);
         }
+        VisionBench.run(ModelFiles.resolve(dir.toString(), null, null), device, vision1536, out);
         return 0;
     }
 

@@ -1,6 +1,7 @@
 package io.convllava.cli;
 
 import io.convllava.common.model.ModelFiles;
+import io.convllava.vision.model.VisionEncoder;
 import io.convllava.vision.node.VisionNode;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
@@ -30,12 +31,19 @@ final class VisionNodeCommand implements Callable<Integer> {
             description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--encode-memory-limit", paramLabel = "SIZE", converter = ByteSizeConverter.class,
+            description = "Bound on the estimated activation memory of the encodes running at once, e.g. 4GiB or"
+                    + " 512M; encodes beyond it wait, and a request whose one image needs more is refused (default:"
+                    + " a quarter of this machine's memory, at most 4 GiB).")
+    Long encodeMemoryLimit;
+
     @Override
     public Integer call() throws Exception {
         ModelFiles files = model.files();
         try (CuratorFramework zk = node.connect();
              VisionNode vision = VisionNode.start(files, model.id(node.modelId), device.device, node.host, port,
-                     node.nodeId, zk, node.layout(), System.err)) {
+                     node.nodeId, encodeMemoryLimit != null ? encodeMemoryLimit
+                             : VisionEncoder.defaultEncodeMemoryLimit(), zk, node.layout(), System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(vision::close, "vision-node-shutdown"));
             main.out().println("vision-node ready at " + vision.address() + " (" + vision.nodeId() + ")");
             main.out().flush();

@@ -20,10 +20,11 @@ final class ChannelsFirstLayerNorm {
                 weights.load(prefix + ".bias", channels));
     }
 
-    /** [B, C, H, W] -> [B, C, H, W]. */
+    /** [B, C, H, W] -> [B, C, H, W], a channels-last view of a new array; x stays open. */
     NDArray forward(NDArray x) {
-        NDArray nhwc = x.transpose(0, 2, 3, 1); // [B, H, W, C]
-        NDArray normed = LayerNorm.layerNorm(nhwc, weight.getShape(), weight, bias, EPS).singletonOrThrow();
-        return normed.transpose(0, 3, 1, 2);
+        try (NDArray nhwc = x.transpose(0, 2, 3, 1); // [B, H, W, C]
+             NDArray normed = LayerNorm.layerNorm(nhwc, weight.getShape(), weight, bias, EPS).singletonOrThrow()) {
+            return normed.transpose(0, 3, 1, 2);
+        }
     }
 }

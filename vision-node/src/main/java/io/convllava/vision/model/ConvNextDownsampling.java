@@ -1,7 +1,6 @@
 package io.convllava.vision.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 
@@ -26,13 +25,11 @@ final class ConvNextDownsampling {
                 weights.load(prefix + ".1.bias", outChannels));
     }
 
-    /** [B, C_in, H, W] -> [B, C_out, H/2, W/2]. */
+    /** [B, C_in, H, W] -> [B, C_out, H/2, W/2]; closes x as soon as it is normalised. */
     NDArray forward(NDArray x) {
-        try (NDScope scope = new NDScope()) {
-            NDArray normed = layerNorm.forward(x);
-            NDArray out = Conv2d.conv2d(normed, convWeight, convBias, KERNEL_AND_STRIDE).singletonOrThrow();
-            NDScope.unregister(out);
-            return out;
+        try (NDArray normed = layerNorm.forward(x)) {
+            x.close();
+            return Conv2d.conv2d(normed, convWeight, convBias, KERNEL_AND_STRIDE).singletonOrThrow();
         }
     }
 }

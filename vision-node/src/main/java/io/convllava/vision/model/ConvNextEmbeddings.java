@@ -1,7 +1,6 @@
 package io.convllava.vision.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 
@@ -27,13 +26,11 @@ final class ConvNextEmbeddings {
                 patch);
     }
 
-    /** [B, 3, H, W] -> [B, C0, H/p, W/p]. */
+    /** [B, 3, H, W] -> [B, C0, H/p, W/p]; closes the pixels as soon as they are patchified. */
     NDArray forward(NDArray pixels) {
-        try (NDScope scope = new NDScope()) {
-            NDArray patches = Conv2d.conv2d(pixels, patchWeight, patchBias, stride).singletonOrThrow();
-            NDArray out = layerNorm.forward(patches);
-            NDScope.unregister(out);
-            return out;
+        try (NDArray patches = Conv2d.conv2d(pixels, patchWeight, patchBias, stride).singletonOrThrow()) {
+            pixels.close();
+            return layerNorm.forward(patches);
         }
     }
 }

@@ -33,17 +33,13 @@ final class ConvNextStage {
     }
 
     /**
-     * [B, C_in, H, W] -> [B, C_out, H', W'] (H' = H/2 after a down-sampling). The input stays open; every
-     * intermediate map is closed as soon as the next one exists.
+     * [B, C_in, H, W] -> [B, C_out, H', W'] (H' = H/2 after a down-sampling). Takes x over: it is closed, or (without
+     * a down-sampling) updated in place by the blocks and returned.
      */
     NDArray forward(NDArray x) {
         NDArray h = downsampling.map(d -> d.forward(x)).orElse(x);
         for (ConvNextLayer layer : layers) {
-            NDArray next = layer.forward(h);
-            if (h != x) {
-                h.close();
-            }
-            h = next;
+            h = layer.forward(h);
         }
         return h;
     }

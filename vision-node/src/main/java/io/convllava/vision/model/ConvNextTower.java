@@ -42,21 +42,20 @@ final class ConvNextTower {
         return new ConvNextTower(config, stem, List.copyOf(stages));
     }
 
-    /** Pixels [B, 3, H, W] -> tokens [B, (H/f)*(W/f), C_last] in row-major (h, w) order, f = downsample factor. */
+    /**
+     * Pixels [B, 3, H, W] -> tokens [B, (H/f)*(W/f), C_last] in row-major (h, w) order, f = downsample factor.
+     * Takes the pixels over (they are closed once patchified); each stage's input is freed as the next one starts.
+     */
     NDArray forward(NDArray pixels) {
         NDArray h = embeddings.forward(pixels);                // [B, C0, H/p, W/p]
         for (ConvNextStage stage : stages) {
-            NDArray next = stage.forward(h);
-            if (next != h) {
-                h.close();
-            }
-            h = next;
+            h = stage.forward(h);
         }
         Shape map = h.getShape();                              // [B, C, h, w]
-        NDArray tokens = h.transpose(0, 2, 3, 1)               // [B, h, w, C]
-                .reshape(map.get(0), map.get(2) * map.get(3), map.get(1));
-        h.close();
-        return tokens;                                         // [B, h*w, C]
+        try (NDArray last = h;
+             NDArray nhwc = last.transpose(0, 2, 3, 1)) {      // [B, h, w, C]
+            return nhwc.reshape(map.get(0), map.get(2) * map.get(3), map.get(1)); // [B, h*w, C]
+        }
     }
 
     VisionConfig config() {

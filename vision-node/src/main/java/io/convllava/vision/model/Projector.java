@@ -1,12 +1,12 @@
 package io.convllava.vision.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
 import io.convllava.common.checkpoint.CheckpointException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,9 +21,13 @@ final class Projector {
     private static final Pattern MLP_GELU = Pattern.compile("^mlp(\\d+)x_gelu$");
 
     private final List<LinearLayer> linears;
+    private final int[] widths;
 
-    private Projector(List<LinearLayer> linears) {
+    private Projector(List<LinearLayer> linears, int mmHiddenSize, int hiddenSize) {
         this.linears = linears;
+        this.widths = new int[linears.size() + 1];
+        Arrays.fill(widths, hiddenSize);
+        widths[0] = mmHiddenSize;
     }
 
     /**
@@ -32,7 +36,8 @@ final class Projector {
      */
     static Projector load(String type, int mmHiddenSize, int hiddenSize, WeightLoader weights, Path configFile) {
         if ("linear".equals(type)) {
-            return new Projector(List.of(LinearLayer.load(weights, KEY_PREFIX, mmHiddenSize, hiddenSize)));
+            return new Projector(List.of(LinearLayer.load(weights, KEY_PREFIX, mmHiddenSize, hiddenSize)), mmHiddenSize,
+                    hiddenSize);
         }
         Matcher mlp = MLP_GELU.matcher(type == null ? "" : type);
         if (!mlp.matches() || Integer.parseInt(mlp.group(1)) < 1) {
@@ -45,18 +50,24 @@ final class Projector {
             int in = i == 0 ? mmHiddenSize : hiddenSize;
             linears.add(LinearLayer.load(weights, KEY_PREFIX + "." + (2 * i), in, hiddenSize));
         }
-        return new Projector(List.copyOf(linears));
+        return new Projector(List.copyOf(linears), mmHiddenSize, hiddenSize);
     }
 
-    /** Visual tokens [B, N, mm_hidden] -> LLM embeddings [B, N, hidden]. */
+    /** Visual tokens [B, N, mm_hidden] -> LLM embeddings [B, N, hidden]; at most two [B, N, hidden] live at once. */
     NDArray forward(NDArray features) {
-        try (NDScope scope = new NDScope()) {
-            NDArray x = linears.get(0).forward(features);
-            for (int i = 1; i < linears.size(); i++) {
-                x = linears.get(i).forward(Activation.gelu(x));
+        NDArray x = linears.get(0).forward(features);
+        for (int i = 1; i < linears.size(); i++) {
+            NDArray activated = Activation.gelu(x);
+            x.close();
+            try (activated) {
+                x = linears.get(i).forward(activated);
             }
-            NDScope.unregister(x);
-            return x;
         }
+        return x;
+    }
+
+    /** Widths along the projector: mm_hidden, then each Linear's output (hidden). */
+    int[] widths() {
+        return widths.clone();
     }
 }

@@ -10,32 +10,40 @@ import io.convllava.common.config.VisionConfig;
 import io.convllava.common.model.ModelFiles;
 import io.convllava.common.tensor.HostTensor;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 
 /**
  * ConvLLaVA's {@code encode_images}: ConvNeXt tower, then the multimodal projector. Weights live in one capped
- * manager; each {@link #encode} computes in its own sub-manager that is closed before returning. Calls are
- * serialized, so one instance may be shared between threads.
+ * manager; each {@link #encode} computes in its own sub-manager that is closed before returning. Encodes run
+ * concurrently as long as their estimated activation memory ({@link #activationBytes}) fits the encode memory limit
+ * together; beyond it they wait, and one that could never fit is refused.
  */
 public final class VisionEncoder implements AutoCloseable {
+    /** The default encode memory limit's ceiling. */
+    public static final long MAX_DEFAULT_ENCODE_MEMORY = 4L << 30;
+
     private final Placement target;
     private final NDManager weights;
     private final ConvNextTower tower;
     private final Projector projector;
     private final int resolution;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ActivationBudget budget;
+    private final ReadWriteLock lifecycle = new ReentrantReadWriteLock(); // encodes share it; close takes it alone
     private boolean closed;
 
     private VisionEncoder(Placement target, NDManager weights, ConvNextTower tower, Projector projector,
-                          int resolution) {
+                          int resolution, ActivationBudget budget) {
         this.target = target;
         this.weights = weights;
         this.tower = tower;
         this.projector = projector;
         this.resolution = resolution;
+        this.budget = budget;
     }
 
     /** Loads on {@code "cpu"} (float32) or {@code "gpu"} / {@code "gpu:N"} (float16), silently. */
@@ -43,19 +51,39 @@ public final class VisionEncoder implements AutoCloseable {
         return load(files, device, line -> { });
     }
 
-    /** Like {@link #load(ModelFiles, String)}, with progress lines ("loading vision tower: stage 3/5") to a callback. */
+    /**
+     * Like {@link #load(ModelFiles, String)}, with progress lines ("loading vision tower: stage 3/5") to a callback;
+     * the model's resolution and the {@linkplain #defaultEncodeMemoryLimit() default encode memory limit}.
+     */
     public static VisionEncoder load(ModelFiles files, String device, Consumer<String> progress) {
+        return load(files, device, files.preprocessorConfig().cropHeight(), defaultEncodeMemoryLimit(), progress);
+    }
+
+    /**
+     * @param resolution            the square input side R (the model's: its preprocessor's crop size; the tower
+     *                              itself takes any multiple of its downsample factor)
+     * @param maxEncodeMemoryBytes  bound on the estimated activation memory of the encodes running at once
+     */
+    public static VisionEncoder load(ModelFiles files, String device, int resolution, long maxEncodeMemoryBytes,
+                                     Consumer<String> progress) {
         try (TensorSource towerWeights = files.openVisionWeights();
              TensorSource llmWeights = files.openLlmWeights()) {
-            return load(files.visionConfig(), files.llmConfig(), files.llmDir().resolve("config.json"),
-                    files.preprocessorConfig().cropHeight(), towerWeights, llmWeights, Placement.parse(device),
-                    progress);
+            return load(files.visionConfig(), files.llmConfig(), files.llmDir().resolve("config.json"), resolution,
+                    towerWeights, llmWeights, Placement.parse(device), maxEncodeMemoryBytes, progress);
         }
+    }
+
+    /** A quarter of this machine's physical memory, at most {@link #MAX_DEFAULT_ENCODE_MEMORY}. */
+    public static long defaultEncodeMemoryLimit() {
+        long physical = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        return Math.min(MAX_DEFAULT_ENCODE_MEMORY, physical / 4);
     }
 
     static VisionEncoder load(VisionConfig visionConfig, LlmConfig llmConfig, Path llmConfigFile, int resolution,
                               TensorSource towerWeights, TensorSource llmWeights, Placement target,
-                              Consumer<String> progress) {
+                              long maxEncodeMemoryBytes, Consumer<String> progress) {
+        ActivationBudget budget = new ActivationBudget(maxEncodeMemoryBytes);
         NDManager manager = NDManager.newBaseManager(target.device(), "PyTorch");
         try {
             ConvNextTower tower = ConvNextTower.load(visionConfig, new WeightLoader(towerWeights, manager, target),
@@ -64,25 +92,62 @@ public final class VisionEncoder implements AutoCloseable {
             Projector projector = Projector.load(llmConfig.mmProjectorType(), visionConfig.outputChannels(),
                     llmConfig.hiddenSize(), new WeightLoader(llmWeights, manager, target), llmConfigFile);
             manager.cap();
-            return new VisionEncoder(target, manager, tower, projector, resolution);
+            return new VisionEncoder(target, manager, tower, projector, resolution, budget);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
     }
 
-    /** Pixels float32 [B, 3, R, R] -> features [B, N, C] and embeddings [B, N, H], both float32. */
+    /**
+     * Pixels float32 [B, 3, R, R] -> features [B, N, C] and embeddings [B, N, H], both float32. Waits while other
+     * encodes hold the memory this one needs.
+     *
+     * @throws EncodeMemoryLimitException when {@link #activationBytes}(B) exceeds the limit on its own
+     */
     public EncodedImages encode(HostTensor pixels) {
         checkPixels(pixels);
-        lock.lock();
-        try (NDManager scope = openScope()) {
-            NDArray x = target.cast(scope.create(pixels.data(), new Shape(pixels.shape()))); // [B, 3, R, R]
-            NDArray features = tower.forward(x);                                                // [B, N, C]
-            NDArray embeddings = projector.forward(features);                                   // [B, N, H]
-            return new EncodedImages(toHost(features), toHost(embeddings));
-        } finally {
-            lock.unlock();
+        int images = Math.toIntExact(pixels.shape()[0]);
+        long bytes = activationBytes(images);
+        if (!budget.fits(bytes)) {
+            throw new EncodeMemoryLimitException(images, resolution, bytes, budget.limitBytes());
         }
+        try (ActivationBudget.Reservation reserved = budget.reserve(bytes)) {
+            lifecycle.readLock().lock();
+            try (NDManager scope = openScope()) {
+                NDArray x = target.cast(scope.create(pixels.data(), new Shape(pixels.shape()))); // [B, 3, R, R]
+                NDArray features = tower.forward(x);                                                // [B, N, C]
+                NDArray embeddings = projector.forward(features);                                   // [B, N, H]
+                return new EncodedImages(toHost(features), toHost(embeddings));
+            } finally {
+                lifecycle.readLock().unlock();
+            }
+        }
+    }
+
+    /** FLOPs of encoding one image ({@link EncodeCost#flops}). */
+    public long flopsPerImage() {
+        return EncodeCost.flops(tower.config(), resolution, projector.widths());
+    }
+
+    /** Estimated peak activation bytes of encoding {@code images} at once ({@link EncodeCost#peakActivationBytes}). */
+    public long activationBytes(int images) {
+        return EncodeCost.peakActivationBytes(tower.config(), resolution, projector.widths(), images,
+                target.dataType().getNumOfBytes());
+    }
+
+    /** The most images, up to {@code atMost}, that one encode may take within the limit; 0 when not even one fits. */
+    public int imagesWithinLimit(int atMost) {
+        int images = 0;
+        while (images < atMost && budget.fits(activationBytes(images + 1))) {
+            images++;
+        }
+        return images;
+    }
+
+    /** The bound on the estimated activation memory of the encodes running at once. */
+    public long maxEncodeMemoryBytes() {
+        return budget.limitBytes();
     }
 
     /** Visual tokens per image: (R / downsample factor)^2. */
@@ -96,22 +161,28 @@ public final class VisionEncoder implements AutoCloseable {
         return resolution;
     }
 
+    /** Frees the weights once the encodes running have finished; later encodes fail. */
     @Override
     public void close() {
-        lock.lock();
+        lifecycle.writeLock().lock();
         try {
             if (!closed) {
                 closed = true;
                 weights.close();
             }
         } finally {
-            lock.unlock();
+            lifecycle.writeLock().unlock();
         }
     }
 
     /** The manager holding the weights, for leak checks. */
     NDManager weightsManager() {
         return weights;
+    }
+
+    /** The activation budget, for checks of what it admitted. */
+    ActivationBudget budget() {
+        return budget;
     }
 
     private NDManager openScope() {

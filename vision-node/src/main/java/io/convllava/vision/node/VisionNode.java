@@ -28,19 +28,30 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
         this.encoder = encoder;
     }
 
+    /** {@link #start(ModelFiles, String, String, String, int, String, long, CuratorFramework, ZkLayout, PrintStream)}
+     * with the {@linkplain VisionEncoder#defaultEncodeMemoryLimit() default encode memory limit}. */
+    public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
+                                   String nodeId, CuratorFramework zk, ZkLayout layout, PrintStream log)
+            throws IOException, InterruptedException {
+        return start(files, modelId, device, host, port, nodeId, VisionEncoder.defaultEncodeMemoryLimit(), zk, layout,
+                log);
+    }
+
     /**
      * Listens on {@code host:port} (0 = any free port; a busy port fails at once), loads the tower, serves it and
      * registers.
      *
-     * @param nodeId null = {@code vision-<host>:<port>}
+     * @param nodeId               null = {@code vision-<host>:<port>}
+     * @param maxEncodeMemoryBytes bound on the estimated activation memory of the encodes running at once
      */
     public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
-                                   String nodeId, CuratorFramework zk, ZkLayout layout, PrintStream log)
-            throws IOException, InterruptedException {
+                                   String nodeId, long maxEncodeMemoryBytes, CuratorFramework zk, ZkLayout layout,
+                                   PrintStream log) throws IOException, InterruptedException {
         GrpcServer bound = GrpcServer.bind(VisionNodeServer.NAME, host, port, TransportOptions.DEFAULTS);
         VisionEncoder encoder = null;
         try {
-            encoder = VisionEncoder.load(files, device, message -> log.println("vision node: " + message));
+            encoder = VisionEncoder.load(files, device, files.preprocessorConfig().cropHeight(), maxEncodeMemoryBytes,
+                    message -> log.println("vision node: " + message));
             VisionNodeServer server = VisionNodeServer.serve(bound, ImagePreprocessor.forModel(files), encoder,
                     VisionNodeServer.DEFAULT_MAX_BATCH);
             String id = nodeId != null ? nodeId : "vision-" + server.address();

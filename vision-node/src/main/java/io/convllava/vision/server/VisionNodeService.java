@@ -10,6 +10,7 @@ import io.convllava.vision.image.ImageDecoder;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.image.InvalidImageException;
 import io.convllava.vision.image.RgbImage;
+import io.convllava.vision.model.EncodeMemoryLimitException;
 import io.convllava.vision.model.EncodedImages;
 import io.convllava.vision.model.VisionEncoder;
 import io.grpc.Status;
@@ -24,8 +25,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The VisionNode service: decodes each image, preprocesses it and runs the tower and projector, in batches of at
- * most {@code maxBatch} images. A bad image fails the call with INVALID_ARGUMENT naming its index; nothing a
- * request contains brings the node down.
+ * most {@code maxBatch} images and at most as many as the encoder's memory limit admits. A bad image fails the call
+ * with INVALID_ARGUMENT naming its index; nothing a request contains brings the node down. When not even one image
+ * fits the limit, every call fails with FAILED_PRECONDITION: the node is configured too small for its model, which
+ * retrying cannot fix (RESOURCE_EXHAUSTED says "overloaded, retry later"); encodes that fit but find the memory
+ * taken by others wait instead.
  */
 public final class VisionNodeService extends VisionNodeGrpc.VisionNodeImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(VisionNodeService.class);
@@ -56,6 +60,8 @@ public final class VisionNodeService extends VisionNodeGrpc.VisionNodeImplBase {
             response.onCompleted();
         } catch (InvalidImageException | IllegalArgumentException e) {
             response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        } catch (EncodeMemoryLimitException e) {
+            response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
         } catch (RuntimeException e) {
             LOG.error("request {}: encoding failed", request.getRequestId(), e);
             response.onError(Status.INTERNAL.withDescription("encoding failed: " + e).withCause(e)
@@ -85,8 +91,9 @@ public final class VisionNodeService extends VisionNodeGrpc.VisionNodeImplBase {
         EncodeResponse.Builder out = EncodeResponse.newBuilder()
                 .setTokensPerImage(encoder.tokensPerImage())
                 .setResolution(encoder.resolution());
-        for (int from = 0; from < images.size(); from += maxBatch) {
-            List<RgbImage> batch = images.subList(from, Math.min(images.size(), from + maxBatch));
+        int batchSize = Math.max(1, encoder.imagesWithinLimit(maxBatch)); // 0: encode refuses with the reason
+        for (int from = 0; from < images.size(); from += batchSize) {
+            List<RgbImage> batch = images.subList(from, Math.min(images.size(), from + batchSize));
             EncodedImages encoded = encoder.encode(preprocessor.preprocessBatch(batch)); // [B, 3, R, R] in
             for (int b = 0; b < batch.size(); b++) {
                 out.addEmbeddings(TensorCodec.encode(row(encoded.embeddings(), b)));

@@ -23,11 +23,21 @@ class ConvNextTowerTest {
 
     @Test
     void nonSquareBatchMatchesLoopByLoopReference() {
+        // tokens: 2 x 5, so a transposed or column-major order would not match
+        assertMatchesReference(CONFIG, 2, 16, 40);
+    }
+
+    @Test
+    void blocksOnBandsOfRowsMatchTheReference() {
+        // one stage, patch 1: a 2 x 16 x 600 x 448 map, whose MLP runs in 5 bands of rows (the last one short)
+        VisionConfig large = new VisionConfig(3, 1, new int[] {1}, new int[] {16}, "gelu", 600);
+        assertEquals(146, ConvNextLayer.rowsPerBand(2, 16, 448, 4));
+        assertMatchesReference(large, 2, 600, 448);
+    }
+
+    private static void assertMatchesReference(VisionConfig config, int batch, int height, int width) {
         InMemoryTensorSource weights = new InMemoryTensorSource(7);
-        NaiveConvNext.randomWeights(CONFIG, weights);
-        int batch = 2;
-        int height = 16;
-        int width = 40; // tokens: 2 x 5, so a transposed or column-major order would not match
+        NaiveConvNext.randomWeights(config, weights);
         float[] pixels = new float[batch * 3 * height * width];
         Random random = new Random(11);
         for (int i = 0; i < pixels.length; i++) {
@@ -37,17 +47,19 @@ class ConvNextTowerTest {
         float[] actual;
         long[] shape;
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            ConvNextTower tower = ConvNextTower.load(CONFIG,
+            ConvNextTower tower = ConvNextTower.load(config,
                     new WeightLoader(weights, manager, Placement.parse("cpu")), line -> { });
             NDArray tokens = tower.forward(manager.create(pixels, new Shape(batch, 3, height, width)));
             actual = tokens.toFloatArray();
             shape = tokens.getShape().getShape();
         }
 
-        assertArrayEquals(new long[] {batch, 2 * 5, 12}, shape);
-        NaiveConvNext reference = new NaiveConvNext(CONFIG, weights);
+        int f = config.downsampleFactor();
+        int channels = config.outputChannels();
+        assertArrayEquals(new long[] {batch, (long) (height / f) * (width / f), channels}, shape);
+        NaiveConvNext reference = new NaiveConvNext(config, weights);
         int perImage = 3 * height * width;
-        int tokensPerImage = 2 * 5 * 12;
+        int tokensPerImage = (height / f) * (width / f) * channels;
         for (int b = 0; b < batch; b++) {
             double[] image = new double[perImage];
             for (int i = 0; i < perImage; i++) {

@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A vision node on real Netty loopback with the tiny fixture, compared with encoding in this process. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VisionNodeServiceTest {
+    private ModelFiles files;
     private VisionEncoder encoder;
     private ImagePreprocessor preprocessor;
     private VisionNodeServer server;
@@ -45,7 +47,7 @@ class VisionNodeServiceTest {
 
     @BeforeAll
     void start() throws IOException {
-        ModelFiles files = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
+        files = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
         encoder = VisionEncoder.load(files, "cpu", line -> { });
         preprocessor = new ImagePreprocessor(files.preprocessorConfig());
         // batches of 2: a 3-image request takes two encoder calls
@@ -107,11 +109,57 @@ class VisionNodeServiceTest {
     }
 
     @Test
+    void batchesShrinkToTheEncodeMemoryLimit() throws IOException {
+        long oneImage = roundedUpToMib(encoder.activationBytes(1)); // room for one image at a time, not two
+        try (VisionEncoder small = VisionEncoder.load(files, "cpu", 256, oneImage, line -> { })) {
+            EncodedBatch batch = withServer(small, c -> c.encode("req-7", List.of(tinyPng, holdoutPng, tinyPng),
+                    false));
+            EncodedBatch expected = client.encode("req-8", List.of(tinyPng, holdoutPng, tinyPng), false);
+            for (int i = 0; i < 3; i++) {
+                assertClose("embeddings of image " + i, expected.embeddings().get(i).data(),
+                        batch.embeddings().get(i).data());
+            }
+        }
+    }
+
+    @Test
+    void anImageOverTheEncodeMemoryLimitIsAFailedPrecondition() throws IOException {
+        long tooSmall = encoder.activationBytes(1) - 1;
+        try (VisionEncoder small = VisionEncoder.load(files, "cpu", 256, tooSmall, line -> { })) {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                    () -> withServer(small, c -> c.encode("req-9", List.of(tinyPng), false)));
+            assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+            assertTrue(e.getStatus().getDescription().startsWith("encoding 1 image at 256 px needs an estimated "),
+                    e.getStatus().getDescription());
+            assertTrue(e.getStatus().getDescription().contains("more than the encode memory limit of "),
+                    e.getStatus().getDescription());
+        }
+    }
+
+    @Test
     void emptyRequestIsInvalidArgument() {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> client.encode("req-6", List.of(), false));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertEquals("EncodeRequest.images is empty", e.getStatus().getDescription());
+    }
+
+    /** Calls a second node serving {@code other} (batches of up to 2). */
+    private EncodedBatch withServer(VisionEncoder other, Function<RemoteImageEncoder, EncodedBatch> call)
+            throws IOException {
+        try (VisionNodeServer node = VisionNodeServer.start("127.0.0.1", 0, preprocessor, other,
+                TransportOptions.DEFAULTS, 2)) {
+            ManagedChannel otherChannel = Channels.forAddress(node.address(), TransportOptions.DEFAULTS);
+            try {
+                return call.apply(new RemoteImageEncoder(otherChannel, TransportOptions.DEFAULTS));
+            } finally {
+                otherChannel.shutdownNow();
+            }
+        }
+    }
+
+    private static long roundedUpToMib(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20 << 20;
     }
 
     private static HostTensor batched(HostTensor chw) {
