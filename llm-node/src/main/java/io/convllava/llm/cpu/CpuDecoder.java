@@ -26,6 +26,8 @@ public final class CpuDecoder implements AutoCloseable {
     static final int CHUNK = 512;
     /** From this many rows on, weight products run on libtorch (widening the weights once per product pays). */
     static final int TORCH_ROWS = 128;
+    /** Matrices smaller than this are multiplied on the calling thread: waking the others costs more than it saves. */
+    private static final long SERIAL_BYTES = 1 << 20;
     /** Below this much attention work per layer (rows x context x heads), threads cost more than they save. */
     private static final long PARALLEL_ATTENTION_WORK = 1 << 16;
 
@@ -37,6 +39,7 @@ public final class CpuDecoder implements AutoCloseable {
     private final HalfMatrix lmHead;    // [vocab, H], last shard only
     private final RopeTable rope;
     private final HalfMatMul kernel;
+    private final HalfMatMul serialKernel = new HalfMatMul(1);
     private final TorchProducts torch = new TorchProducts();
     private final Workspace ws;
 
@@ -156,7 +159,7 @@ public final class CpuDecoder implements AutoCloseable {
         System.arraycopy(x, row * hidden, ws.h, 0, hidden);
         rmsNorm(ws.h, finalNorm, ws.normed, 1);
         float[] logits = new float[config.vocabSize()];
-        kernel.multiply(lmHead, ws.normed, 1, logits);
+        multiply(lmHead, ws.normed, 1, logits);
         return logits;
     }
 
@@ -240,6 +243,8 @@ public final class CpuDecoder implements AutoCloseable {
     private void multiply(HalfMatrix w, float[] x, int n, float[] y) {
         if (n >= TORCH_ROWS) {
             torch.multiply(w, x, n, y);
+        } else if (w.byteSize() * n < SERIAL_BYTES) {
+            serialKernel.multiply(w, x, n, y);
         } else {
             kernel.multiply(w, x, n, y);
         }
@@ -266,6 +271,7 @@ public final class CpuDecoder implements AutoCloseable {
     @Override
     public void close() {
         kernel.close();
+        serialKernel.close();
         torch.close();
     }
 
