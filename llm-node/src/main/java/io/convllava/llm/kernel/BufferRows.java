@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorOperators;
  * and applied to every input while in registers; one accumulator per (row, input), each taking the even then the odd
  * product. {@link HeapRows} is the same over a heap array.
  *
- * <p>Four rows is as many as C2 (JDK 17) compiles without boxing the vectors: eight rows ran 10x slower.
+ * <p>Four rows is as many as C2 (JDK 17) compiles without boxing the vectors: eight rows ran 6x slower.
  */
 final class BufferRows {
     private BufferRows() {

@@ -98,8 +98,8 @@ public final class HalfMatMul implements AutoCloseable {
     }
 
     /**
-     * One call's operands: runs the inner loops on a group of four rows (rows past the end are clamped to the last row
-     * and not stored) and stores their sums plus the scalar tail.
+     * One call's operands, and the work on a chunk of rows: the inner loops on groups of four rows (rows past the end
+     * are clamped to the last row and not stored), then each sum plus its scalar tail into y.
      */
     private static final class Product {
         private final byte[] heap;       // the weights when on the heap, else null

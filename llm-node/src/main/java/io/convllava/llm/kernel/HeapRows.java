@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorOperators;
  * to every input while in registers; one accumulator per (row, input), each taking the even then the odd product.
  * {@link BufferRows} is the same over a ByteBuffer; this one is about twice as fast per core (JDK 17).
  *
- * <p>Four rows is as many as C2 (JDK 17) compiles without boxing the vectors: eight rows ran 10x slower.
+ * <p>Four rows is as many as C2 (JDK 17) compiles without boxing the vectors: eight rows ran 6x slower.
  */
 final class HeapRows {
     private HeapRows() {
