@@ -1,6 +1,7 @@
 package io.convllava.llm.kernel;
 
 import static io.convllava.llm.kernel.Widening.FLOATS;
+import static io.convllava.llm.kernel.Widening.LANES;
 import static io.convllava.llm.kernel.Widening.PAIRS;
 
 import java.nio.ByteBuffer;
@@ -21,7 +22,7 @@ final class Fp16Rows {
 
     /** row [2, pairs] = the vector part of the fp16 row starting at byte {@code from} of {@code w}, as float32. */
     static void widen(ByteBuffer w, int from, int pairs, float[] row) {
-        for (int j = 0; j < pairs; j += PAIRS.length()) {
+        for (int j = 0; j < pairs; j += LANES) {
             IntVector p = IntVector.fromByteBuffer(PAIRS, w, from + 4 * j, ByteOrder.LITTLE_ENDIAN);
             Widening.fp16Even(p).intoArray(row, j);
             Widening.fp16Odd(p).intoArray(row, pairs + j);
@@ -32,7 +33,7 @@ final class Fp16Rows {
     static float dot(float[] row, float[] split, int x0, int pairs) {
         FloatVector even = FloatVector.zero(FLOATS);
         FloatVector odd = FloatVector.zero(FLOATS);
-        for (int j = 0; j < pairs; j += PAIRS.length()) {
+        for (int j = 0; j < pairs; j += LANES) {
             even = FloatVector.fromArray(FLOATS, row, j).fma(FloatVector.fromArray(FLOATS, split, x0 + j), even);
             odd = FloatVector.fromArray(FLOATS, row, pairs + j)
                     .fma(FloatVector.fromArray(FLOATS, split, x0 + pairs + j), odd);

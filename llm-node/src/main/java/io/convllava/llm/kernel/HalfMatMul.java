@@ -1,6 +1,6 @@
 package io.convllava.llm.kernel;
 
-import static io.convllava.llm.kernel.Widening.PAIRS;
+import static io.convllava.llm.kernel.Widening.LANES;
 
 import java.nio.ByteBuffer;
 
@@ -18,7 +18,7 @@ import java.nio.ByteBuffer;
  */
 public final class HalfMatMul implements AutoCloseable {
     /** Weight columns per vector load: two per int lane. */
-    private static final int COLS_PER_LOAD = 2 * PAIRS.length();
+    private static final int COLS_PER_LOAD = 2 * LANES;
     /** Weight rows per pass of the inner loops. */
     private static final int ROW_TILE = 4;
     /** Inputs per pass of the inner loops when batch > 1 (the split input is padded to a multiple). */
@@ -63,7 +63,7 @@ public final class HalfMatMul implements AutoCloseable {
             throw new IllegalArgumentException("x has " + x.length + " floats and y " + y.length + ", [" + batch + ", "
                     + rows + "x" + cols + "] needs " + (long) batch * cols + " and " + (long) batch * rows);
         }
-        int pairs = cols / COLS_PER_LOAD * PAIRS.length(); // int lanes per weight row covered by whole vectors
+        int pairs = cols / COLS_PER_LOAD * LANES; // int lanes per weight row covered by whole vectors
         int paddedBatch = batch == 1 ? 1 : (batch + BATCH_TILE - 1) / BATCH_TILE * BATCH_TILE;
         float[] split = split(x, batch, cols, pairs, paddedBatch);
         int chunkRows = Math.max(ROW_TILE, CHUNK_BYTES / (2 * cols) / ROW_TILE * ROW_TILE);
@@ -98,8 +98,8 @@ public final class HalfMatMul implements AutoCloseable {
     }
 
     /**
-     * One call's operands: runs the inner loops on a group of four rows (rows past the end are clamped to the last row
-     * and not stored) and stores their sums plus the scalar tail.
+     * One call's operands, and the work on a chunk of rows: the inner loops on groups of four rows (rows past the end
+     * are clamped to the last row and not stored), then each sum plus its scalar tail into y.
      */
     private static final class Product {
         private final byte[] heap;       // the weights when on the heap, else null

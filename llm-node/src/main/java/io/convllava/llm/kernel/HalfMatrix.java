@@ -8,10 +8,11 @@ import java.nio.ByteOrder;
  * a Linear weight ([out, in]). The bytes stay where they are: a slice of a memory-mapped checkpoint, a direct buffer
  * or a heap buffer; nothing is widened or copied.
  *
- * <p>Where the bytes live matters for speed on JDK 17: {@link HalfMatMul} reads a heap buffer's array about twice as
- * fast per core as a direct or mapped buffer (each vector load from a ByteBuffer re-reads the buffer's fields and
- * re-checks its bounds; measured in docs/benchmarks.md). Weights that must be copied anyway (fused or converted
- * matrices) are best copied into {@link ByteBuffer#allocate heap buffers}.
+ * <p>Where the bytes live matters on JDK 17: {@link HalfMatMul} reads a heap buffer's array about twice as fast per
+ * core as a direct or mapped buffer (C2 keeps a ByteBuffer load's checks inside the loop), and a mapping's page cache
+ * can be reclaimed and re-read from disk, which heap memory on a host without swap is not (docs/benchmarks.md). Weights
+ * that must be copied anyway (fused or converted matrices) are best copied into {@link ByteBuffer#allocate heap
+ * buffers}.
  */
 public final class HalfMatrix {
     private final ByteBuffer data;  // [rows, cols] x 2 bytes, position 0, little-endian, read-only

@@ -1,6 +1,7 @@
 package io.convllava.llm.kernel;
 
 import static io.convllava.llm.kernel.Widening.FLOATS;
+import static io.convllava.llm.kernel.Widening.LANES;
 import static io.convllava.llm.kernel.Widening.PAIRS;
 
 import java.nio.ByteOrder;
@@ -15,7 +16,7 @@ import jdk.incubator.vector.VectorOperators;
  * to every input while in registers; one accumulator per (row, input), each taking the even then the odd product.
  * {@link BufferRows} is the same over a ByteBuffer; this one is about twice as fast per core (JDK 17).
  *
- * <p>Four rows is as many as C2 (JDK 17) compiles without boxing the vectors: eight rows ran 10x slower.
+ * <p>Four rows is as many as C2 (JDK 17) compiles without boxing the vectors: eight rows ran 6x slower.
  */
 final class HeapRows {
     private HeapRows() {
@@ -28,7 +29,7 @@ final class HeapRows {
         FloatVector a1 = FloatVector.zero(FLOATS);
         FloatVector a2 = FloatVector.zero(FLOATS);
         FloatVector a3 = FloatVector.zero(FLOATS);
-        for (int j = 0; j < pairs; j += PAIRS.length()) {
+        for (int j = 0; j < pairs; j += LANES) {
             FloatVector xe = FloatVector.fromArray(FLOATS, split, j);
             FloatVector xo = FloatVector.fromArray(FLOATS, split, pairs + j);
             IntVector p0 = IntVector.fromByteArray(PAIRS, w, w0 + 4 * j, ByteOrder.LITTLE_ENDIAN);
@@ -58,7 +59,7 @@ final class HeapRows {
         FloatVector a21 = FloatVector.zero(FLOATS);
         FloatVector a30 = FloatVector.zero(FLOATS);
         FloatVector a31 = FloatVector.zero(FLOATS);
-        for (int j = 0; j < pairs; j += PAIRS.length()) {
+        for (int j = 0; j < pairs; j += LANES) {
             FloatVector xe0 = FloatVector.fromArray(FLOATS, split, x0 + j);
             FloatVector xo0 = FloatVector.fromArray(FLOATS, split, x0 + pairs + j);
             FloatVector xe1 = FloatVector.fromArray(FLOATS, split, x1 + j);

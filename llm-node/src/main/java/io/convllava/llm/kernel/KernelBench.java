@@ -6,13 +6,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -20,16 +24,17 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Decode-step weight products of a TinyLlama-1.1B-shaped decoder (hidden 2048, FFN 5632, 22 layers, 32 / 4 heads,
  * vocab 32000), bf16-resident on {@link HalfMatMul} next to today's libtorch float32 path, against the machine's read
- * bandwidth measured in the same run. Every round measures everything once, in turn, so a busy neighbour slows all
- * of them alike; the summary gives the best and the median round.
+ * bandwidth measured in the same run: the fastest rate at which anything here reads memory (a Java vector sum over the
+ * bf16 weights, a libtorch sum over its float32 copies, libtorch's batch-1 product). Every round measures everything
+ * once, in turn, so a busy neighbour slows all of them alike; the summary gives the best and the median round.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -Xmx3g -XX:MaxDirectMemorySize=16g -cp CLASSPATH \
+ * java --add-modules jdk.incubator.vector -Xmx3g -XX:MaxDirectMemorySize=8g -cp CLASSPATH \
  *     io.convllava.llm.kernel.KernelBench [--threads N] [--rounds R]
  * </pre>
  *
- * Needs about 2.1 GB of heap (the bf16 weights), and off-heap 2.1 GB (the same weights in direct buffers), 4.1 GB
- * (libtorch's float32 copies) and 2 GiB (the bandwidth array).
+ * Memory: 2.1 GB of heap (the bf16 weights), 4.1 GB of direct buffers (libtorch's float32 copies) and a 2.1 GB
+ * temporary file mapped back (the same bf16 weights off-heap, in the page cache).
  */
 public final class KernelBench {
     private static final int HIDDEN = 2048;
@@ -39,10 +44,8 @@ public final class KernelBench {
     private static final int VOCAB = 32000;
     private static final int[] BATCHES = {1, 4, 16, 64};
     private static final int[] LIBTORCH_BATCHES = {1, 16, 64};
-    private static final int BANDWIDTH_BYTES = 2047 << 20; // the largest direct buffer is just under 2 GiB
-    private static final int BANDWIDTH_CHUNK = 64 << 10;   // divides every weight matrix's size
-    private static final String HEAP_SUM = "read bandwidth, Java vector sum of the weights";
-    private static final String LIBTORCH_SUM = "read bandwidth, libtorch sum of 2 GiB";
+    private static final int BANDWIDTH_CHUNK = 64 << 10; // divides every weight matrix's size
+    private static final Runnable NOTHING = () -> { };
 
     private KernelBench() {
     }
@@ -60,7 +63,7 @@ public final class KernelBench {
         return shapes;
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         int threads = Runtime.getRuntime().availableProcessors();
         int rounds = 5;
         for (int i = 0; i < args.length; i++) {
@@ -79,25 +82,27 @@ public final class KernelBench {
         run(threads, rounds);
     }
 
-    private static void run(int threads, int rounds) {
+    private static void run(int threads, int rounds) throws IOException {
         List<int[]> shapes = tokenShapes();
         System.out.printf("KernelBench: %s, %d threads, %s (%d float lanes), %d rounds%n",
                 System.getProperty("os.arch"), threads, FLOATS, FLOATS.length(), rounds);
         SplittableRandom random = new SplittableRandom(42);
-        List<HalfMatrix> weights = new ArrayList<>();       // on the heap: the kernel's fast path
-        List<HalfMatrix> directWeights = new ArrayList<>(); // the same bytes off-heap, as a mapped file would be
-        List<HalfMatrix> fp16Weights = new ArrayList<>();   // the same heap bytes read as fp16 (values near +-1)
+        List<HalfMatrix> weights = new ArrayList<>();     // on the heap: the kernel's fast path
+        List<HalfMatrix> fp16Weights = new ArrayList<>(); // the same heap bytes read as fp16 (values near +-1)
         long tokenBytes = 0;
         for (int[] s : shapes) {
             ByteBuffer heap = randomBf16(s[0], s[1], random);
             weights.add(HalfMatrix.wrap(heap, HalfType.BF16, s[0], s[1]));
             fp16Weights.add(HalfMatrix.wrap(heap, HalfType.FP16, s[0], s[1]));
-            ByteBuffer direct = ByteBuffer.allocateDirect(heap.capacity()).put(heap.duplicate()).flip();
-            directWeights.add(HalfMatrix.wrap(direct, HalfType.BF16, s[0], s[1]));
             tokenBytes += 2L * s[0] * s[1];
         }
+        List<MappedByteBuffer> mapped = mappedCopy(weights); // off-heap: a checkpoint mapped in place
+        List<HalfMatrix> mappedWeights = new ArrayList<>();
+        for (int i = 0; i < mapped.size(); i++) {
+            HalfMatrix w = weights.get(i);
+            mappedWeights.add(HalfMatrix.wrap(mapped.get(i), w.type(), w.rows(), w.cols()));
+        }
         System.out.printf("weights: %d bf16 matrices, %.3f GB per token%n", weights.size(), tokenBytes / 1e9);
-        ByteBuffer bandwidthArray = ByteBuffer.allocateDirect(BANDWIDTH_BYTES).order(ByteOrder.nativeOrder());
 
         try (HalfMatMul kernel = new HalfMatMul(threads);
              NDManager manager = NDManager.newBaseManager("PyTorch")) {
@@ -105,76 +110,104 @@ public final class KernelBench {
             for (HalfMatrix w : weights) {
                 transposed.add(manager.create(transposedFloat32(w), new Shape(w.cols(), w.rows()), DataType.FLOAT32));
             }
-            NDArray bandwidthTensor = manager.create(bandwidthArray, new Shape(BANDWIDTH_BYTES / 4), DataType.FLOAT32);
             Inputs inputs = new Inputs(BATCHES[BATCHES.length - 1], random);
             checkAgainstLibtorch(kernel, weights.get(weights.size() - 1), transposed.get(transposed.size() - 1),
                     inputs, manager);
 
-            Map<String, double[]> seconds = new LinkedHashMap<>(); // measurement -> seconds per round
+            List<Measurement> measurements = new ArrayList<>(); // bf16 batch 1 first, then the rest
+            for (int batch : BATCHES) {
+                measurements.add(new Measurement("bf16 kernel, batch " + batch, tokenBytes, batch, batch == 1 ? 3 : 1,
+                        false, NOTHING, () -> kernelStep(kernel, weights, inputs, batch)));
+            }
+            // the mapped pages are read in first, untimed: idle file pages are reclaimed (see docs/benchmarks.md)
+            measurements.add(new Measurement("bf16 kernel, mapped file, batch 1", tokenBytes, 1, 3, false,
+                    () -> mapped.forEach(MappedByteBuffer::load), () -> kernelStep(kernel, mappedWeights, inputs, 1)));
+            measurements.add(new Measurement("fp16 kernel, batch 1", tokenBytes, 1, 3, false, NOTHING,
+                    () -> kernelStep(kernel, fp16Weights, inputs, 1)));
+            measurements.add(new Measurement("read: Java vector sum of the bf16 weights", tokenBytes, 0, 3, true,
+                    NOTHING, () -> vectorSum(kernel, weights)));
+            measurements.add(new Measurement("read: libtorch sum of its float32 weights", 2 * tokenBytes, 0, 3, true,
+                    NOTHING, () -> libtorchSum(transposed)));
+            for (int batch : LIBTORCH_BATCHES) {
+                measurements.add(new Measurement("libtorch float32, batch " + batch, 2 * tokenBytes, batch,
+                        batch == 1 ? 3 : 1, batch == 1, NOTHING,
+                        () -> libtorchStep(manager, transposed, inputs, batch)));
+            }
+            double[][] seconds = new double[measurements.size()][rounds]; // [measurement, round]
             for (int round = -1; round < rounds; round++) { // round -1 warms up the JIT and libtorch
-                Map<String, Double> one = new LinkedHashMap<>();
-                one.put(HEAP_SUM, bestOf(3, () -> vectorSum(kernel, weights)));
-                one.put(LIBTORCH_SUM, bestOf(3, () -> {
-                    try (NDArray sum = bandwidthTensor.sum()) {
-                        sum.getFloat();
-                    }
-                }));
-                for (int batch : BATCHES) {
-                    one.put("bf16 kernel, batch " + batch,
-                            bestOf(batch == 1 ? 3 : 1, () -> kernelStep(kernel, weights, inputs, batch)));
-                }
-                one.put("bf16 kernel, direct buffers, batch 1",
-                        bestOf(3, () -> kernelStep(kernel, directWeights, inputs, 1)));
-                one.put("fp16 kernel, batch 1", bestOf(3, () -> kernelStep(kernel, fp16Weights, inputs, 1)));
-                for (int batch : LIBTORCH_BATCHES) {
-                    one.put("libtorch float32, batch " + batch,
-                            bestOf(batch == 1 ? 3 : 1, () -> libtorchStep(manager, transposed, inputs, batch)));
+                long start = System.nanoTime();
+                double[] one = new double[measurements.size()];
+                for (int m = 0; m < measurements.size(); m++) {
+                    one[m] = measurements.get(m).bestSeconds();
                 }
                 if (round >= 0) {
-                    for (Map.Entry<String, Double> e : one.entrySet()) {
-                        seconds.computeIfAbsent(e.getKey(), k -> new double[rounds])[round] = e.getValue();
+                    for (int m = 0; m < one.length; m++) {
+                        seconds[m][round] = one[m];
                     }
-                    System.out.printf("round %d: read %.1f (Java) %.1f (libtorch) GB/s, kernel batch 1 %.1f GB/s%n",
-                            round + 1, tokenBytes / one.get(HEAP_SUM) / 1e9,
-                            BANDWIDTH_BYTES / one.get(LIBTORCH_SUM) / 1e9,
-                            tokenBytes / one.get("bf16 kernel, batch 1") / 1e9);
+                    System.out.printf("round %d (%.0f s): bound %.1f GB/s, bf16 kernel batch 1 %.1f GB/s%n", round + 1,
+                            (System.nanoTime() - start) / 1e9, bound(measurements, one), tokenBytes / one[0] / 1e9);
                 }
             }
-            report(seconds, tokenBytes);
+            report(measurements, seconds, tokenBytes);
         }
     }
 
-    /** The table: best and median round of each measurement, as weight GB/s and tokens/s. */
-    private static void report(Map<String, double[]> seconds, long tokenBytes) {
-        double boundBest = 0;
-        double boundMedian = 0;
-        for (String name : List.of(HEAP_SUM, LIBTORCH_SUM)) {
-            long bytes = name.equals(HEAP_SUM) ? tokenBytes : BANDWIDTH_BYTES;
-            boundBest = Math.max(boundBest, bytes / min(seconds.get(name)));
-            boundMedian = Math.max(boundMedian, bytes / median(seconds.get(name)));
-        }
+    /** The table: best and median round of each measurement, as GB/s streamed and tokens/s. */
+    private static void report(List<Measurement> measurements, double[][] seconds, long tokenBytes) {
         System.out.printf("%n| measurement | best: GB/s | best: tokens/s | median: GB/s | median: tokens/s |%n");
         System.out.printf("|---|---|---|---|---|%n");
-        for (Map.Entry<String, double[]> e : seconds.entrySet()) {
-            String name = e.getKey();
-            if (name.startsWith("read bandwidth")) {
-                long bytes = name.equals(HEAP_SUM) ? tokenBytes : BANDWIDTH_BYTES;
-                System.out.printf("| %s | %.1f | (bound %.2f) | %.1f | (bound %.2f) |%n", name,
-                        bytes / min(e.getValue()) / 1e9, bytes / min(e.getValue()) / tokenBytes,
-                        bytes / median(e.getValue()) / 1e9, bytes / median(e.getValue()) / tokenBytes);
-                continue;
-            }
-            int batch = Integer.parseInt(name.substring(name.lastIndexOf(' ') + 1));
-            long bytes = name.startsWith("libtorch") ? 2 * tokenBytes : tokenBytes; // float32 streams twice the bytes
-            System.out.printf("| %s | %.1f | %.2f | %.1f | %.2f |%n", name, bytes / min(e.getValue()) / 1e9,
-                    batch / min(e.getValue()), bytes / median(e.getValue()) / 1e9, batch / median(e.getValue()));
+        double[] best = new double[measurements.size()];
+        double[] median = new double[measurements.size()];
+        for (int m = 0; m < measurements.size(); m++) {
+            Measurement measurement = measurements.get(m);
+            best[m] = Arrays.stream(seconds[m]).min().orElseThrow();
+            median[m] = median(seconds[m]);
+            String bestRate = measurement.tokens() > 0 ? String.format("%.2f", measurement.tokens() / best[m])
+                    : String.format("(bound %.2f)", measurement.bytes() / best[m] / tokenBytes);
+            String medianRate = measurement.tokens() > 0 ? String.format("%.2f", measurement.tokens() / median[m])
+                    : String.format("(bound %.2f)", measurement.bytes() / median[m] / tokenBytes);
+            System.out.printf("| %s | %.1f | %s | %.1f | %s |%n", measurement.name(),
+                    measurement.bytes() / best[m] / 1e9, bestRate, measurement.bytes() / median[m] / 1e9, medianRate);
         }
-        double kernelBest = tokenBytes / min(seconds.get("bf16 kernel, batch 1"));
-        double kernelMedian = tokenBytes / median(seconds.get("bf16 kernel, batch 1"));
-        System.out.printf("%nbound = the faster read-bandwidth measurement; bf16 kernel batch 1 / bound: best %.0f%% "
-                        + "(%.1f / %.1f GB/s), median %.0f%% (%.1f / %.1f GB/s)%n",
-                100 * kernelBest / boundBest, kernelBest / 1e9, boundBest / 1e9,
-                100 * kernelMedian / boundMedian, kernelMedian / 1e9, boundMedian / 1e9);
+        double boundBest = bound(measurements, best);
+        double boundMedian = bound(measurements, median);
+        double kernelBest = tokenBytes / best[0] / 1e9;
+        double kernelMedian = tokenBytes / median[0] / 1e9;
+        System.out.printf("%nbound = the fastest read rate among the read probes and libtorch's batch-1 product: "
+                        + "%.1f GB/s = %.2f tokens/s (median round %.1f GB/s)%n", boundBest,
+                boundBest * 1e9 / tokenBytes, boundMedian);
+        System.out.printf("bf16 kernel, batch 1 / bound: best %.0f%% (%.1f / %.1f GB/s), median %.0f%% "
+                        + "(%.1f / %.1f GB/s)%n", 100 * kernelBest / boundBest, kernelBest, boundBest,
+                100 * kernelMedian / boundMedian, kernelMedian, boundMedian);
+    }
+
+    /** GB/s: the fastest read rate among the measurements that count towards the bound, given their seconds. */
+    private static double bound(List<Measurement> measurements, double[] seconds) {
+        double bound = 0;
+        for (int m = 0; m < measurements.size(); m++) {
+            if (measurements.get(m).probe()) {
+                bound = Math.max(bound, measurements.get(m).bytes() / seconds[m] / 1e9);
+            }
+        }
+        return bound;
+    }
+
+    /**
+     * One timed body: the weight bytes it streams per run, the tokens it yields per run (0 for a read probe), runs per
+     * round (the best kept), whether its read rate counts towards the bandwidth bound, and what to do, untimed, first.
+     */
+    private record Measurement(String name, long bytes, int tokens, int repeats, boolean probe, Runnable prepare,
+                               Runnable body) {
+        double bestSeconds() {
+            prepare.run();
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < repeats; i++) {
+                long t0 = System.nanoTime();
+                body.run();
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+            return best;
+        }
     }
 
     /** One decode step at this batch: every weight of the token once, x [batch, cols] -> y [batch, rows]. */
@@ -218,6 +251,37 @@ public final class KernelBench {
         }
     }
 
+    /** Reads libtorch's float32 weights once: a sum over each, on libtorch's threads. */
+    private static void libtorchSum(List<NDArray> transposed) {
+        for (NDArray wT : transposed) {
+            try (NDArray sum = wT.sum()) {
+                sum.getFloat();
+            }
+        }
+    }
+
+    /** The matrices' bytes written to a temporary file and mapped back read-only, one mapping each. */
+    private static List<MappedByteBuffer> mappedCopy(List<HalfMatrix> weights) throws IOException {
+        Path file = Files.createTempFile("kernelbench", ".bf16");
+        file.toFile().deleteOnExit();
+        List<MappedByteBuffer> mapped = new ArrayList<>();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long at = 0;
+            for (HalfMatrix w : weights) {
+                ByteBuffer bytes = w.data().duplicate();
+                while (bytes.hasRemaining()) {
+                    at += channel.write(bytes, at);
+                }
+            }
+            at = 0;
+            for (HalfMatrix w : weights) {
+                mapped.add(channel.map(FileChannel.MapMode.READ_ONLY, at, w.byteSize()));
+                at += w.byteSize();
+            }
+        }
+        return mapped;
+    }
+
     /** The last product of the step (lm_head) on both paths: the kernel must agree with libtorch up to rounding. */
     private static void checkAgainstLibtorch(HalfMatMul kernel, HalfMatrix w, NDArray wT, Inputs inputs,
                                              NDManager manager) {
@@ -238,21 +302,6 @@ public final class KernelBench {
                 throw new IllegalStateException("the kernel disagrees with libtorch");
             }
         }
-    }
-
-    /** Seconds of the fastest of n runs. */
-    private static double bestOf(int n, Runnable body) {
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < n; i++) {
-            long t0 = System.nanoTime();
-            body.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-        }
-        return best;
-    }
-
-    private static double min(double[] values) {
-        return Arrays.stream(values).min().orElseThrow();
     }
 
     private static double median(double[] values) {
