@@ -167,29 +167,35 @@ public final class CpuDecoder implements AutoCloseable {
     private void layer(CpuLayer l, int index, KvBlocks cache, int first, int n) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
+        int d = config.headDim();
+        int qSize = heads * d;
+        int kvSize = kvHeads * d;
+        int hidden = config.hiddenSize();
+        int ffn = config.intermediateSize();
         rmsNorm(ws.h, l.inputNorm(), ws.normed, n);
-        multiply(l.q(), ws.normed, n, ws.q);   // [n, heads * d]
-        multiply(l.k(), ws.normed, n, ws.k);   // [n, kvHeads * d]
-        multiply(l.v(), ws.normed, n, ws.v);   // [n, kvHeads * d]
+        multiply(l.qkv(), ws.normed, n, ws.qkv);                 // [n, qSize + 2 kvSize]
+        int width = qSize + 2 * kvSize;
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(ws.qkv, r * width, ws.q, r * qSize, qSize);
+            System.arraycopy(ws.qkv, r * width + qSize, ws.k, r * kvSize, kvSize);
+            System.arraycopy(ws.qkv, r * width + qSize + kvSize, ws.v, r * kvSize, kvSize);
+        }
         rope.apply(ws.q, n, heads, first);
         rope.apply(ws.k, n, kvHeads, first);
         for (int r = 0; r < n; r++) {
             cache.write(index, first + r, ws.k, ws.v, r);
         }
-        attention(index, cache, first, n);              // ws.q -> ws.attended [n, heads * d]
+        attention(index, cache, first, n);                       // ws.q -> ws.attended [n, qSize]
         multiply(l.o(), ws.attended, n, ws.out);
-        VectorMath.add(ws.out, ws.h, n * config.hiddenSize());
+        VectorMath.add(ws.out, ws.h, n * hidden);
 
         rmsNorm(ws.h, l.postNorm(), ws.normed, n);
-        multiply(l.gate(), ws.normed, n, ws.gate); // [n, F]
-        multiply(l.up(), ws.normed, n, ws.up);     // [n, F]
-        int f = n * config.intermediateSize();
-        for (int i = 0; i < f; i++) {
-            float g = ws.gate[i];
-            ws.gate[i] = g * (float) (1.0 / (1.0 + Math.exp(-g))) * ws.up[i]; // silu(gate) * up
+        multiply(l.gateUp(), ws.normed, n, ws.gateUp);           // [n, 2F]: gate then up
+        for (int r = 0; r < n; r++) {
+            VectorMath.swiGlu(ws.gateUp, r * 2 * ffn, r * 2 * ffn + ffn, ws.activated, r * ffn, ffn);
         }
-        multiply(l.down(), ws.gate, n, ws.out);
-        VectorMath.add(ws.out, ws.h, n * config.hiddenSize());
+        multiply(l.down(), ws.activated, n, ws.out);
+        VectorMath.add(ws.out, ws.h, n * hidden);
     }
 
     /**
@@ -298,13 +304,14 @@ public final class CpuDecoder implements AutoCloseable {
     private static final class Workspace {
         final float[] h;        // [CHUNK, H] the residual stream
         final float[] normed;   // [CHUNK, H]
+        final float[] qkv;      // [CHUNK, (heads + 2 kvHeads) * d]
         final float[] q;        // [CHUNK, heads * d]
         final float[] k;        // [CHUNK, kvHeads * d]
         final float[] v;        // [CHUNK, kvHeads * d]
         final float[] attended; // [CHUNK, heads * d]
         final float[] out;      // [CHUNK, H]
-        final float[] gate;     // [CHUNK, F]
-        final float[] up;       // [CHUNK, F]
+        final float[] gateUp;   // [CHUNK, 2F]
+        final float[] activated; // [CHUNK, F]
         final float[] scores;   // [maxPositions] for single-threaded attention
 
         Workspace(LlmConfig c) {
@@ -312,13 +319,14 @@ public final class CpuDecoder implements AutoCloseable {
             int kvSize = c.numKeyValueHeads() * c.headDim();
             h = new float[CHUNK * c.hiddenSize()];
             normed = new float[CHUNK * c.hiddenSize()];
+            qkv = new float[CHUNK * (qSize + 2 * kvSize)];
             q = new float[CHUNK * qSize];
             k = new float[CHUNK * kvSize];
             v = new float[CHUNK * kvSize];
             attended = new float[CHUNK * qSize];
             out = new float[CHUNK * c.hiddenSize()];
-            gate = new float[CHUNK * c.intermediateSize()];
-            up = new float[CHUNK * c.intermediateSize()];
+            gateUp = new float[CHUNK * 2 * c.intermediateSize()];
+            activated = new float[CHUNK * c.intermediateSize()];
             scores = new float[c.maxPositionEmbeddings()];
         }
     }

@@ -37,17 +37,42 @@ final class HalfWeights {
 
     /** A stored [rows, cols] Linear weight ([out, in]), left in its 16-bit type. */
     HalfMatrix matrix(String name, int rows, int cols) {
-        TensorInfo info = checkShape(name, rows, cols);
-        HalfType type = switch (info.dtype()) {
+        return stacked(new String[] {name}, new int[] {rows}, cols);
+    }
+
+    /**
+     * Linear weights [rows_i, cols] that read the same input, stacked into one [sum(rows_i), cols] matrix (q/k/v,
+     * gate/up), so one product computes all of them; they must share a 16-bit type.
+     */
+    HalfMatrix stacked(String[] names, int[] rows, int cols) {
+        HalfType type = null;
+        long bytes = 0;
+        for (int i = 0; i < names.length; i++) {
+            TensorInfo info = checkShape(names[i], rows[i], cols);
+            HalfType t = halfType(info);
+            if (type != null && t != type) {
+                throw new CheckpointException("tensor '" + names[i] + "' in " + info.file() + " is " + info.dtype()
+                        + " but '" + names[0] + "' is " + type + "; they are multiplied together");
+            }
+            type = t;
+            bytes += info.numel() * 2;
+        }
+        ByteBuffer resident = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+        int total = 0;
+        for (int i = 0; i < names.length; i++) {
+            resident.put(source.readRaw(names[i]));
+            total += rows[i];
+        }
+        return HalfMatrix.wrap(resident.flip(), type, total, cols);
+    }
+
+    private static HalfType halfType(TensorInfo info) {
+        return switch (info.dtype()) {
             case BF16 -> HalfType.BF16;
             case F16 -> HalfType.FP16;
-            default -> throw new CheckpointException("tensor '" + name + "' in " + info.file() + " is "
+            default -> throw new CheckpointException("tensor '" + info.name() + "' in " + info.file() + " is "
                     + info.dtype() + "; the CPU decoder keeps bf16 or fp16 weights");
         };
-        ByteBuffer stored = source.readRaw(name);
-        ByteBuffer resident = ByteBuffer.allocate(stored.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-        resident.put(stored).flip();
-        return HalfMatrix.wrap(resident, type, rows, cols);
     }
 
     /** A 1-D tensor such as a norm weight, widened to float32. */

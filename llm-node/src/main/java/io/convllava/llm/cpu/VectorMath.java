@@ -38,6 +38,21 @@ final class VectorMath {
         }
     }
 
+    /** out[outOff + i] = silu(gate) * up = gate / (1 + exp(-gate)) * up, for gate = x[gateOff + i], up = x[upOff + i]. */
+    static void swiGlu(float[] x, int gateOff, int upOff, float[] out, int outOff, int n) {
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector g = FloatVector.fromArray(F, x, gateOff + i);
+            FloatVector sigmoid = one.div(one.add(g.neg().lanewise(VectorOperators.EXP)));
+            g.mul(sigmoid).mul(FloatVector.fromArray(F, x, upOff + i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
+            float g = x[gateOff + i];
+            out[outOff + i] = g * (float) (1.0 / (1.0 + Math.exp(-g))) * x[upOff + i];
+        }
+    }
+
     /** y[i] += x[i] for i in [0, n). */
     static void add(float[] x, float[] y, int n) {
         int i = 0;
