@@ -3,6 +3,7 @@ package io.convllava.common.checkpoint;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.function.LongConsumer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -179,24 +180,12 @@ public final class TorchPickleFile extends MappedCheckpointFile {
         int span = file.checkedLength(t.span() * dtype.bytes(), name);
         ByteBuffer src = file.map(start, span).order(order);
         ByteBuffer dst = ByteBuffer.allocateDirect(length).order(ByteOrder.LITTLE_ENDIAN);
-        long[] shape = t.shape();
-        long[] stride = t.stride();
-        long[] index = new long[shape.length];
-        long position = 0;
-        for (long n = t.numel(); n > 0; n--) {
+        walk(t, position -> {
             int at = (int) (position * dtype.bytes());
             for (int b = 0; b < dtype.bytes(); b++) {
                 dst.put(src.get(order == ByteOrder.LITTLE_ENDIAN ? at + b : at + dtype.bytes() - 1 - b));
             }
-            for (int d = shape.length - 1; d >= 0; d--) {
-                position += stride[d];
-                if (++index[d] < shape[d]) {
-                    break;
-                }
-                position -= stride[d] * shape[d];
-                index[d] = 0;
-            }
-        }
+        });
         return dst.flip().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -209,12 +198,18 @@ public final class TorchPickleFile extends MappedCheckpointFile {
         }
         FloatBuffer dst = file.allocateFloats(t.numel(), what);
         ByteBuffer src = file.map(start, (int) spanBytes).order(order);
+        walk(t, position -> dst.put(Widening.element(src, (int) (position * dtype.bytes()), dtype)));
+        return dst.flip();
+    }
+
+    /** Tells {@code element} each element's position (in elements from the view's start), in row-major order. */
+    private static void walk(PickledTensor t, LongConsumer element) {
         long[] shape = t.shape();
         long[] stride = t.stride();
         long[] index = new long[shape.length];
-        long position = 0; // in elements from start
+        long position = 0;
         for (long n = t.numel(); n > 0; n--) {
-            dst.put(Widening.element(src, (int) (position * dtype.bytes()), dtype));
+            element.accept(position);
             for (int d = shape.length - 1; d >= 0; d--) {
                 position += stride[d];
                 if (++index[d] < shape[d]) {
@@ -224,6 +219,5 @@ public final class TorchPickleFile extends MappedCheckpointFile {
                 index[d] = 0;
             }
         }
-        return dst.flip();
     }
 }

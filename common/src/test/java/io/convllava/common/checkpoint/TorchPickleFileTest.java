@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 import static io.convllava.common.testing.BitExact.assertSameBits;
@@ -77,7 +78,20 @@ class TorchPickleFileTest {
             assertArrayEquals(new float[] {1, 2, 1, 2}, toArray(src.readFloat("broadcast", 2, 2)));
             assertEquals(DType.F16, src.info("param").dtype());
             assertArrayEquals(new float[] {1, -2}, toArray(src.readFloat("param", 2)));
+            // stored bytes, packed in the view's order: a copy for a strided view, the storage itself for the rest
+            assertArrayEquals(new float[] {2, 4, 6, 3, 5, 7}, floats(src.readRaw("transposed")));
+            assertArrayEquals(new float[] {1, 2, 1, 2}, floats(src.readRaw("broadcast")));
+            ByteBuffer half = src.readRaw("param");
+            assertEquals(4, half.remaining());
+            assertEquals((short) 0x3c00, half.getShort(0));
+            assertEquals((short) 0xc000, half.getShort(2));
         }
+    }
+
+    private static float[] floats(ByteBuffer littleEndian) {
+        float[] out = new float[littleEndian.remaining() / Float.BYTES];
+        littleEndian.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
     }
 
     @Test
