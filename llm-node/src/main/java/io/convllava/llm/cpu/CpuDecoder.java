@@ -17,7 +17,8 @@ import java.util.stream.IntStream;
  * to summation order. Weight products of up to {@value #TORCH_ROWS} rows (decode steps, short prompts) go through
  * {@link HalfMatMul}, which reads each weight once per call whatever the number of rows; longer chunks through
  * {@link TorchProducts} (libtorch's float32 product on weights widened per call). A prompt is processed in chunks of
- * {@value #CHUNK} positions, so activation memory does not grow with its length. Not thread-safe: the owning shard serialises calls (its buffers are reused by every call).
+ * {@value #CHUNK} positions, so activation memory does not grow with its length. Not thread-safe: the owning shard
+ * serialises calls (its buffers are reused by every call).
  */
 public final class CpuDecoder implements AutoCloseable {
     /** Positions per block of KV memory: a session's cache grows by whole blocks. */
@@ -32,7 +33,6 @@ public final class CpuDecoder implements AutoCloseable {
     private static final long PARALLEL_ATTENTION_WORK = 1 << 16;
 
     private final LlmConfig config;
-    private final int start;
     private final HalfMatrix embedding; // [vocab, H], first shard only
     private final List<CpuLayer> layers;
     private final float[] finalNorm;    // [H], last shard only
@@ -43,10 +43,9 @@ public final class CpuDecoder implements AutoCloseable {
     private final TorchProducts torch = new TorchProducts();
     private final Workspace ws;
 
-    private CpuDecoder(LlmConfig config, int start, HalfMatrix embedding, List<CpuLayer> layers, float[] finalNorm,
+    private CpuDecoder(LlmConfig config, HalfMatrix embedding, List<CpuLayer> layers, float[] finalNorm,
                        HalfMatrix lmHead, HalfMatMul products) {
         this.config = config;
-        this.start = start;
         this.embedding = embedding;
         this.layers = layers;
         this.finalNorm = finalNorm;
@@ -90,7 +89,7 @@ public final class CpuDecoder implements AutoCloseable {
             String headName = !w.contains(Names.LM_HEAD) && cfg.tieWordEmbeddings() ? Names.EMBEDDING : Names.LM_HEAD;
             head = w.matrix(headName, cfg.vocabSize(), hidden);
         }
-        return new CpuDecoder(cfg, start, embedding, List.copyOf(layers), norm, head, new HalfMatMul());
+        return new CpuDecoder(cfg, embedding, List.copyOf(layers), norm, head, new HalfMatMul());
     }
 
     /** The 16-bit matrices live in the Java heap: say how much is needed before loading, not with OutOfMemoryError. */
@@ -268,10 +267,6 @@ public final class CpuDecoder implements AutoCloseable {
                 out[base + c] = x[base + c] / rms * weight[c];
             }
         }
-    }
-
-    public int start() {
-        return start;
     }
 
     @Override
