@@ -112,7 +112,7 @@ class SafetensorsCheckpointTest {
     @Test
     void malformedHeaderEntryNamesTheTensor() throws Exception {
         Path file = tmp.resolve("bad.safetensors");
-        new SafetensorsWriter().add("w", "F32", new long[] {3}, new byte[8]).write(file);
+        new SafetensorsBuilder().add("w", "F32", new long[] {3}, new byte[8]).write(file);
         CheckpointException e = assertThrows(CheckpointException.class, () -> new SafetensorsFile(file));
         assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains(file.toString()), e.getMessage());
     }
@@ -132,7 +132,7 @@ class SafetensorsCheckpointTest {
             head.putLong(json.length).put(json).putFloat(1.5f).putFloat(-2f);
             f.write(head.array());
             f.seek(dataStart + farOffset);
-            f.write(SafetensorsWriter.shorts((short) 0x3f80, (short) 0xc040, (short) 0x7f80, (short) 0x0001));
+            f.write(SafetensorsBuilder.shorts((short) 0x3f80, (short) 0xc040, (short) 0x7f80, (short) 0x0001));
         }
         try (TensorSource src = Checkpoints.open(file)) {
             assertTrue(Files.size(file) > (1L << 31));
@@ -156,7 +156,7 @@ class SafetensorsCheckpointTest {
             expected[i] = Float.intBitsToFloat(bits & 0xffff0000);
         }
         Path file = tmp.resolve("bf16.safetensors");
-        new SafetensorsWriter().add("x", "BF16", new long[] {samples.length}, SafetensorsWriter.shorts(bf16))
+        new SafetensorsBuilder().add("x", "BF16", new long[] {samples.length}, SafetensorsBuilder.shorts(bf16))
                 .write(file);
         try (TensorSource src = Checkpoints.open(file)) {
             assertSameBits(FloatBuffer.wrap(expected), src.readFloat("x"), "bf16");
@@ -170,7 +170,7 @@ class SafetensorsCheckpointTest {
         float[] expected = {1f, -2f, 0x1p-24f, 1023 * 0x1p-24f, 0x1p-14f, 65504f, Float.POSITIVE_INFINITY,
                 Float.NEGATIVE_INFINITY, -0f, Float.NaN, 0.33325195f};
         Path file = tmp.resolve("f16.safetensors");
-        new SafetensorsWriter().add("x", "F16", new long[] {half.length}, SafetensorsWriter.shorts(half)).write(file);
+        new SafetensorsBuilder().add("x", "F16", new long[] {half.length}, SafetensorsBuilder.shorts(half)).write(file);
         try (TensorSource src = Checkpoints.open(file)) {
             assertSameBits(FloatBuffer.wrap(expected), src.readFloat("x"), "f16");
         }

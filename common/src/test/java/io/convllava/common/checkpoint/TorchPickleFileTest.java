@@ -69,7 +69,7 @@ class TorchPickleFileTest {
                 .op(0x88).global("collections", "OrderedDict").op(')', 'R', 't', 'R')
                 .op('u', '.')
                 .floatStorage(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-                .rawStorage(1, SafetensorsWriter.shorts((short) 0x3c00, (short) 0xc000))
+                .rawStorage(1, SafetensorsBuilder.shorts((short) 0x3c00, (short) 0xc000))
                 .write(file);
         try (TensorSource src = Checkpoints.open(file)) {
             assertEquals(java.util.Set.of("transposed", "slice", "broadcast", "param"), src.names());

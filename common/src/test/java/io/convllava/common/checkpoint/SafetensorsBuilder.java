@@ -12,16 +12,19 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Writes small {@code .safetensors} files for tests (the raw bytes of each tensor given little-endian). */
-final class SafetensorsWriter {
+/**
+ * Builds small, possibly malformed {@code .safetensors} files for tests from raw little-endian bytes and any dtype
+ * string (the product's {@link SafetensorsWriter} streams well-formed large ones).
+ */
+final class SafetensorsBuilder {
     private final Map<String, Object[]> tensors = new LinkedHashMap<>();
 
-    SafetensorsWriter add(String name, String dtype, long[] shape, byte[] littleEndianData) {
+    SafetensorsBuilder add(String name, String dtype, long[] shape, byte[] littleEndianData) {
         tensors.put(name, new Object[] {dtype, shape, littleEndianData});
         return this;
     }
 
-    SafetensorsWriter addFloats(String name, long[] shape, float... values) {
+    SafetensorsBuilder addFloats(String name, long[] shape, float... values) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);
         return add(name, "F32", shape, b.array());
