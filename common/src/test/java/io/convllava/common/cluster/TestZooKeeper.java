@@ -12,11 +12,12 @@ import java.time.Duration;
  * Test fixture: one in-process ZooKeeper server for a test class, registered as
  * {@code @RegisterExtension static final TestZooKeeper zooKeeper = new TestZooKeeper();}.
  */
-final class TestZooKeeper implements BeforeAllCallback, AfterAllCallback {
+public final class TestZooKeeper implements BeforeAllCallback, AfterAllCallback {
     /** How long a test waits for ZooKeeper (and what watches it) to show a change. */
-    static final Duration WAIT = Duration.ofSeconds(10);
+    public static final Duration WAIT = Duration.ofSeconds(10);
 
     private TestingServer server;
+    private CuratorFramework client;
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
@@ -25,15 +26,26 @@ final class TestZooKeeper implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
+        if (client != null) {
+            client.close();
+        }
         server.close();
     }
 
-    String connectString() {
+    public String connectString() {
         return server.getConnectString();
     }
 
     /** A started client of this server; the caller closes it. */
-    CuratorFramework newClient() {
+    public CuratorFramework newClient() {
         return Zk.newClient(connectString());
+    }
+
+    /** One client for the whole test class, closed with the server. */
+    public CuratorFramework client() {
+        if (client == null) {
+            client = newClient();
+        }
+        return client;
     }
 }

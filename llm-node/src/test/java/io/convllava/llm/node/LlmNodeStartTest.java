@@ -1,15 +1,12 @@
 package io.convllava.llm.node;
 
 import io.convllava.common.checkpoint.CheckpointException;
-import io.convllava.common.cluster.Zk;
+import io.convllava.common.cluster.TestZooKeeper;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.model.ModelFiles;
 import io.convllava.common.testing.Fixtures;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -26,23 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** An llm node takes its port before it loads layers: a busy port is reported without loading anything. */
 class LlmNodeStartTest {
     private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
-    private static TestingServer zookeeper;
-    private static CuratorFramework zk;
+    @RegisterExtension
+    static final TestZooKeeper ZOOKEEPER = new TestZooKeeper();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startZooKeeper() throws Exception {
-        zookeeper = new TestingServer();
-        zk = Zk.newClient(zookeeper.getConnectString());
-    }
-
-    @AfterAll
-    static void stopZooKeeper() throws Exception {
-        zk.close();
-        zookeeper.close();
-    }
 
     @Test
     void aBusyPortIsReportedBeforeTheLayersLoad() throws Exception {
@@ -67,8 +52,8 @@ class LlmNodeStartTest {
     }
 
     private static LlmNode start(ModelFiles files, String layers, int port) throws Exception {
-        return LlmNode.start(files, "tiny", layers, "cpu", "127.0.0.1", port, null, zk, new ZkLayout("llm-start"),
-                Duration.ofSeconds(1), QUIET);
+        return LlmNode.start(files, "tiny", layers, "cpu", "127.0.0.1", port, null,
+                ZOOKEEPER.client(), new ZkLayout("llm-start"), Duration.ofSeconds(1), QUIET);
     }
 
     private static int freePort() throws IOException {
