@@ -38,16 +38,13 @@ final class VectorMath {
         }
     }
 
-    /** out[outOff + i] = silu(gate) * up = gate / (1 + exp(-gate)) * up, for gate = x[gateOff + i], up = x[upOff + i]. */
+    /**
+     * out[outOff + i] = silu(gate) * up = gate / (1 + exp(-gate)) * up, for gate = x[gateOff + i], up = x[upOff + i].
+     * Scalar {@link Math#exp}, which HotSpot computes alike in every compilation tier: the Vector API's lane-wise EXP
+     * gives other roundings once C2 compiles it than before, so results would depend on how warm the JVM is.
+     */
     static void swiGlu(float[] x, int gateOff, int upOff, float[] out, int outOff, int n) {
-        FloatVector one = FloatVector.broadcast(F, 1f);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector g = FloatVector.fromArray(F, x, gateOff + i);
-            FloatVector sigmoid = one.div(one.add(g.neg().lanewise(VectorOperators.EXP)));
-            g.mul(sigmoid).mul(FloatVector.fromArray(F, x, upOff + i)).intoArray(out, outOff + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             float g = x[gateOff + i];
             out[outOff + i] = g * (float) (1.0 / (1.0 + Math.exp(-g))) * x[upOff + i];
         }
