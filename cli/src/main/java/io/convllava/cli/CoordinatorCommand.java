@@ -29,11 +29,11 @@ final class CoordinatorCommand implements Callable<Integer> {
             description = "Public gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--max-concurrent", defaultValue = "8", paramLabel = "N",
+    @Option(names = "--max-concurrent", defaultValue = "64", paramLabel = "N",
             description = "Requests generating at once (default: ${DEFAULT-VALUE}).")
     int maxConcurrent;
 
-    @Option(names = "--max-queued", defaultValue = "32", paramLabel = "N",
+    @Option(names = "--max-queued", defaultValue = "128", paramLabel = "N",
             description = "Requests waiting beyond those; more get RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
     int maxQueued;
 

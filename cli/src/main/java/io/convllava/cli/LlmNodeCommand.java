@@ -37,6 +37,9 @@ final class LlmNodeCommand implements Callable<Integer> {
             description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Mixin
+    BatchOptions batching;
+
     @Option(names = "--assignment-wait-s", defaultValue = "600", paramLabel = "SECONDS",
             description = "How long an auto node waits for the plan to assign layers (default: ${DEFAULT-VALUE}).")
     long assignmentWaitSeconds;
@@ -53,7 +56,7 @@ final class LlmNodeCommand implements Callable<Integer> {
         }
         try (CuratorFramework zk = node.connect();
              LlmNode llm = LlmNode.start(files, model.id(node.modelId), layers, device.device, node.host, port,
-                     node.nodeId, zk, node.layout(), Duration.ofSeconds(assignmentWaitSeconds), System.err)) {
+                     node.nodeId, zk, node.layout(), Duration.ofSeconds(assignmentWaitSeconds), batching.limits(), System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(llm::close, "llm-node-shutdown"));
             main.out().println("llm-node ready at " + llm.address() + " (" + llm.nodeId() + ", layers " + llm.layers()
                     + ")");

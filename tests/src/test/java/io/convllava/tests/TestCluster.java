@@ -1,5 +1,6 @@
 package io.convllava.tests;
 
+import io.convllava.llm.schedule.BatchLimits;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.cluster.Zk;
 import io.convllava.common.model.ModelFiles;
@@ -83,7 +84,7 @@ final class TestCluster implements AutoCloseable {
 
     LlmNode llm(String layers) throws Exception {
         return track(LlmNode.start(files, modelId, layers, "cpu", HOST, 0, null, zk, layout,
-                Duration.ofSeconds(30), QUIET));
+                Duration.ofSeconds(30), BatchLimits.DEFAULTS, QUIET));
     }
 
     String coordinatorAddress() {

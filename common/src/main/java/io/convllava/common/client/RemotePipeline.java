@@ -97,17 +97,23 @@ public final class RemotePipeline implements DecoderPipeline {
     @Override
     public StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
                               boolean returnLogits) {
-        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits);
+        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, 0);
+    }
+
+    @Override
+    public StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
+                              boolean returnLogits, int reservePositions) {
+        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, reservePositions);
     }
 
     @Override
     public StepResult decode(String sessionId, int token, SamplingParams params, int step, boolean returnLogits) {
         return forward(sessionId, SegmentCodec.encode(List.of(new PromptSegment.Tokens(new int[]{token}))), params,
-                step, returnLogits);
+                step, returnLogits, 0);
     }
 
     private StepResult forward(String sessionId, Segments segments, SamplingParams params, int step,
-                               boolean returnLogits) {
+                               boolean returnLogits, int reservePositions) {
         StageAddress first = stages.get(0);
         ForwardRequest.Builder request = ForwardRequest.newBuilder()
                 .setSessionId(sessionId)
@@ -117,7 +123,8 @@ public final class RemotePipeline implements DecoderPipeline {
                 .setSampling(SamplingCodec.encode(params))
                 .setReturnLogits(returnLogits)
                 .setPlanEpoch(planEpoch)
-                .setPastLength(sessionLengths.getOrDefault(sessionId, 0));
+                .setPastLength(sessionLengths.getOrDefault(sessionId, 0))
+                .setReservePositions(reservePositions);
         if (first.hasLayers()) {
             request.setExpectedLayers(first.getLayers());
         }

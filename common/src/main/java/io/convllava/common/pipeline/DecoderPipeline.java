@@ -16,6 +16,16 @@ public interface DecoderPipeline extends AutoCloseable {
     StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
                        boolean returnLogits);
 
+    /**
+     * As {@link #prefill(String, List, SamplingParams, int, boolean)}, telling the stages how many positions the
+     * session may reach (prompt plus the new tokens it may generate), so that they admit it only with KV memory for
+     * all of them. Pipelines without such accounting ignore it.
+     */
+    default StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
+                               boolean returnLogits, int reservePositions) {
+        return prefill(sessionId, segments, params, step, returnLogits);
+    }
+
     /** Feeds one token at the next position and samples the following one. */
     StepResult decode(String sessionId, int token, SamplingParams params, int step, boolean returnLogits);
 

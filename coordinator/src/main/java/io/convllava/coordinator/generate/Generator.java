@@ -88,7 +88,9 @@ public final class Generator {
         long prefilled;
         long firstToken = 0;
         try {
-            StepResult step = pipeline.prefill(session, segments, request.sampling(), 0, request.returnPrefillLogits());
+            int reserve = Math.min(maxPositions, promptLength + request.maxNewTokens());
+            StepResult step = pipeline.prefill(session, segments, request.sampling(), 0, request.returnPrefillLogits(),
+                    reserve);
             prefilled = System.nanoTime();
             prefillLogits = step.logits();
             while (true) {

@@ -21,7 +21,7 @@ public record CoordinatorConfig(String nodeId, String host, int port, int maxCon
 
     /** Defaults for everything but the id, host and port. */
     public static CoordinatorConfig defaults(String nodeId, String host, int port) {
-        return new CoordinatorConfig(nodeId, host, port, 8, 32, 256L << 20, Duration.ofMillis(500),
+        return new CoordinatorConfig(nodeId, host, port, 64, 128, 256L << 20, Duration.ofMillis(500),
                 TransportOptions.DEFAULTS);
     }
 

@@ -24,7 +24,7 @@ public final class CpuDecoder implements AutoCloseable {
     /** Positions per block of KV memory: a session's cache grows by whole blocks. */
     public static final int KV_BLOCK = KvBlocks.BLOCK;
     /** Positions per chunk of a prompt: bounds activation memory; large enough for libtorch's products to pay. */
-    static final int CHUNK = 512;
+    public static final int CHUNK = 512;
     /** From this many rows on, weight products run on libtorch (widening the weights once per product pays). */
     static final int TORCH_ROWS = 128;
     /** Matrices smaller than this are multiplied on the calling thread: waking the others costs more than it saves. */
@@ -134,36 +134,104 @@ public final class CpuDecoder implements AutoCloseable {
 
     /**
      * Runs {@code rows} new positions x [rows, H] through this shard's layers, in place, appending their keys and
-     * values to the session's cache.
+     * values to the session's cache: in chunks of {@value #CHUNK} rows, each one {@link #step}.
      */
     public void forward(Session session, float[] x, int rows) {
-        KvBlocks cache = session.cache;
         int hidden = config.hiddenSize();
-        cache.reserve(cache.length() + rows);
+        float[] chunk = rows <= CHUNK ? x : new float[CHUNK * hidden];
         for (int done = 0; done < rows; done += CHUNK) {
             int n = Math.min(CHUNK, rows - done);
-            int first = cache.length();
-            System.arraycopy(x, done * hidden, ws.h, 0, n * hidden);
-            for (int i = 0; i < layers.size(); i++) {
-                layer(layers.get(i), i, cache, first, n);
+            if (chunk != x) {
+                System.arraycopy(x, done * hidden, chunk, 0, n * hidden);
             }
-            System.arraycopy(ws.h, 0, x, done * hidden, n * hidden);
-            cache.advance(n);
+            step(List.of(new Slice(session, 0, n)), chunk, n);
+            if (chunk != x) {
+                System.arraycopy(chunk, 0, x, done * hidden, n * hidden);
+            }
         }
+    }
+
+    /**
+     * One step of several sessions at once: x [rows, H] holds every slice's new positions; each runs at its
+     * session's next positions and appends to its cache; x is overwritten with the layers' output. The weight
+     * products run once over all rows (a slice of {@value #TORCH_ROWS} rows or more on libtorch, by itself, as it
+     * would alone), attention per slice against its own cache, so a session's numbers do not depend on the others.
+     *
+     * @param slices disjoint, each at most {@value #CHUNK} rows, covering rows [0, rows) of x
+     */
+    public void step(List<Slice> slices, float[] x, int rows) {
+        int hidden = config.hiddenSize();
+        ws.ensure(rows);
+        for (Slice s : slices) {
+            s.session.cache.reserve(s.session.length() + s.rows);
+        }
+        List<Slice> groups = productGroups(slices);
+        System.arraycopy(x, 0, ws.h, 0, rows * hidden);
+        for (int i = 0; i < layers.size(); i++) {
+            layer(layers.get(i), i, slices, groups, rows);
+        }
+        System.arraycopy(ws.h, 0, x, 0, rows * hidden);
+        for (Slice s : slices) {
+            s.session.cache.advance(s.rows);
+        }
+    }
+
+    /** The row ranges of one weight product each: every long slice alone, runs of adjacent short ones together. */
+    private static List<Slice> productGroups(List<Slice> slices) {
+        List<Slice> sorted = new ArrayList<>(slices);
+        sorted.sort(java.util.Comparator.comparingInt(Slice::offset));
+        List<Slice> groups = new ArrayList<>();
+        int runStart = -1;
+        int runEnd = -1;
+        for (Slice s : sorted) {
+            boolean small = s.rows < TORCH_ROWS;
+            if (small && runStart >= 0 && runEnd == s.offset) {
+                runEnd += s.rows;
+                continue;
+            }
+            if (runStart >= 0) {
+                groups.add(new Slice(null, runStart, runEnd - runStart));
+                runStart = -1;
+            }
+            if (small) {
+                runStart = s.offset;
+                runEnd = s.offset + s.rows;
+            } else {
+                groups.add(new Slice(null, s.offset, s.rows));
+            }
+        }
+        if (runStart >= 0) {
+            groups.add(new Slice(null, runStart, runEnd - runStart));
+        }
+        return groups;
     }
 
     /** The last shard's final norm and lm_head on row {@code row} of x [rows, H]: float32 logits [vocab]. */
     public float[] logits(float[] x, int row) {
+        return logits(x, new int[] {row})[0];
+    }
+
+    /** As {@link #logits(float[], int)} for several rows of x in one product: [rows.length][vocab]. */
+    public float[][] logits(float[] x, int[] rows) {
         int hidden = config.hiddenSize();
-        System.arraycopy(x, row * hidden, ws.h, 0, hidden);
-        rmsNorm(ws.h, finalNorm, ws.normed, 1);
-        float[] logits = new float[config.vocabSize()];
-        multiply(lmHead, ws.normed, 1, logits);
+        int vocab = config.vocabSize();
+        int n = rows.length;
+        ws.ensure(n);
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(x, rows[i] * hidden, ws.h, i * hidden, hidden);
+        }
+        rmsNorm(ws.h, finalNorm, ws.normed, 0, n);
+        float[] all = new float[n * vocab];
+        multiply(lmHead, ws.normed, n, all);
+        float[][] logits = new float[n][];
+        for (int i = 0; i < n; i++) {
+            logits[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+        }
         return logits;
     }
 
-    /** One block on n rows at positions [first, first + n): h += attn(norm1(h)); h += mlp(norm2(h)). */
-    private void layer(CpuLayer l, int index, KvBlocks cache, int first, int n) {
+    /** One block on every slice's rows: h += attn(norm1(h)); h += mlp(norm2(h)). */
+    private void layer(CpuLayer l, int index, List<Slice> slices, List<Slice> groups, int n) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int d = config.headDim();
@@ -171,56 +239,66 @@ public final class CpuDecoder implements AutoCloseable {
         int kvSize = kvHeads * d;
         int hidden = config.hiddenSize();
         int ffn = config.intermediateSize();
-        rmsNorm(ws.h, l.inputNorm(), ws.normed, n);
-        multiply(l.qkv(), ws.normed, n, ws.qkv);                 // [n, qSize + 2 kvSize]
+        rmsNorm(ws.h, l.inputNorm(), ws.normed, 0, n);
+        multiply(l.qkv(), ws.normed, groups, ws.qkv);           // [n, qSize + 2 kvSize]
         int width = qSize + 2 * kvSize;
         for (int r = 0; r < n; r++) {
             System.arraycopy(ws.qkv, r * width, ws.q, r * qSize, qSize);
             System.arraycopy(ws.qkv, r * width + qSize, ws.k, r * kvSize, kvSize);
             System.arraycopy(ws.qkv, r * width + qSize + kvSize, ws.v, r * kvSize, kvSize);
         }
-        rope.apply(ws.q, n, heads, first);
-        rope.apply(ws.k, n, kvHeads, first);
-        for (int r = 0; r < n; r++) {
-            cache.write(index, first + r, ws.k, ws.v, r);
+        for (Slice s : slices) {
+            int first = s.session.length();
+            rope.apply(ws.q, s.offset, s.rows, heads, first);
+            rope.apply(ws.k, s.offset, s.rows, kvHeads, first);
+            for (int r = 0; r < s.rows; r++) {
+                s.session.cache.write(index, first + r, ws.k, ws.v, s.offset + r);
+            }
         }
-        attention(index, cache, first, n);                       // ws.q -> ws.attended [n, qSize]
-        multiply(l.o(), ws.attended, n, ws.out);
+        attention(index, slices, n);                              // ws.q -> ws.attended [n, qSize]
+        multiply(l.o(), ws.attended, groups, ws.out);
         VectorMath.add(ws.out, ws.h, n * hidden);
 
-        rmsNorm(ws.h, l.postNorm(), ws.normed, n);
-        multiply(l.gateUp(), ws.normed, n, ws.gateUp);           // [n, 2F]: gate then up
+        rmsNorm(ws.h, l.postNorm(), ws.normed, 0, n);
+        multiply(l.gateUp(), ws.normed, groups, ws.gateUp);     // [n, 2F]: gate then up
         for (int r = 0; r < n; r++) {
             VectorMath.swiGlu(ws.gateUp, r * 2 * ffn, r * 2 * ffn + ffn, ws.activated, r * ffn, ffn);
         }
-        multiply(l.down(), ws.activated, n, ws.out);
+        multiply(l.down(), ws.activated, groups, ws.out);
         VectorMath.add(ws.out, ws.h, n * hidden);
     }
 
     /**
-     * Causal softmax(q k^T / sqrt(d)) v for each of n rows and each query head; query head h reads KV head
-     * h / (heads / kvHeads) (grouped-query attention, HF {@code repeat_kv}).
+     * Causal softmax(q k^T / sqrt(d)) v for each row of each slice, against that slice's session cache, and each
+     * query head; query head h reads KV head h / (heads / kvHeads) (grouped-query attention, HF {@code repeat_kv}).
      */
-    private void attention(int layer, KvBlocks cache, int first, int n) {
+    private void attention(int layer, List<Slice> slices, int n) {
         int heads = config.numAttentionHeads();
-        long work = (long) n * (first + n) * heads;
+        long work = 0;
+        for (Slice s : slices) {
+            for (int r = 0; r < s.rows; r++) {
+                ws.rowCache[s.offset + r] = s.session.cache;
+                ws.rowPosition[s.offset + r] = s.session.length() + r;
+            }
+            work += (long) s.rows * (s.session.length() + s.rows) * heads;
+        }
         if (work >= PARALLEL_ATTENTION_WORK) {
-            IntStream.range(0, n * heads).parallel().forEach(task -> attendOne(layer, cache, first, task, null));
+            IntStream.range(0, n * heads).parallel().forEach(task -> attendOne(layer, task, null));
         } else {
             for (int task = 0; task < n * heads; task++) {
-                attendOne(layer, cache, first, task, ws.scores);
+                attendOne(layer, task, ws.scores);
             }
         }
     }
 
-    private void attendOne(int layer, KvBlocks cache, int first, int task, float[] scratch) {
+    private void attendOne(int layer, int task, float[] scratch) {
         int heads = config.numAttentionHeads();
         int d = config.headDim();
         int group = heads / config.numKeyValueHeads();
         int r = task / heads;
         int h = task % heads;
-        int position = first + r;
-        int context = position + 1;
+        KvBlocks cache = ws.rowCache[r];
+        int context = ws.rowPosition[r] + 1;
         float[] scores = scratch != null ? scratch : new float[context];
         int qOffset = (r * heads + h) * d;
         int kvOffset = (h / group) * d;
@@ -244,6 +322,23 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
+    /** y = x W^T for the rows of each product group: one product per group. */
+    private void multiply(HalfMatrix w, float[] x, List<Slice> groups, float[] y) {
+        for (Slice g : groups) {
+            if (g.offset == 0) {
+                multiply(w, x, g.rows, y);
+                continue;
+            }
+            int cols = w.cols();
+            int out = w.rows();
+            float[] in = ws.staging(0, g.rows * cols);
+            float[] product = ws.staging(1, g.rows * out);
+            System.arraycopy(x, g.offset * cols, in, 0, g.rows * cols);
+            multiply(w, in, g.rows, product);
+            System.arraycopy(product, 0, y, g.offset * out, g.rows * out);
+        }
+    }
+
     /** y = x W^T for n rows: the 16-bit kernel for few rows, libtorch for many. */
     private void multiply(HalfMatrix w, float[] x, int n, float[] y) {
         if (n >= TORCH_ROWS) {
@@ -255,11 +350,11 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
-    /** LLaMA RMSNorm in float32, like HF: w * (x / sqrt(mean(x^2) + eps)), for n rows of [H]. */
-    private void rmsNorm(float[] x, float[] weight, float[] out, int n) {
+    /** LLaMA RMSNorm in float32, like HF: w * (x / sqrt(mean(x^2) + eps)), for rows [firstRow, firstRow + n) of [H]. */
+    private void rmsNorm(float[] x, float[] weight, float[] out, int firstRow, int n) {
         int hidden = config.hiddenSize();
         float eps = (float) config.rmsNormEps();
-        for (int r = 0; r < n; r++) {
+        for (int r = firstRow; r < firstRow + n; r++) {
             int base = r * hidden;
             float sumSquares = VectorMath.dot(x, base, x, base, hidden);
             float rms = (float) Math.sqrt(sumSquares / hidden + eps);
@@ -295,34 +390,65 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
-    /** Activation buffers of one chunk, allocated once per decoder and reused by every call. */
+    /** One session's rows in a {@link #step}: rows [offset, offset + rows) of the step's input. */
+    public record Slice(Session session, int offset, int rows) {
+    }
+
+    /**
+     * Activation buffers of one step, reused by every call: allocated for the largest step so far (a prompt chunk
+     * plus a batch of decode rows), so a steady decode loop allocates nothing.
+     */
     private static final class Workspace {
-        final float[] h;        // [CHUNK, H] the residual stream
-        final float[] normed;   // [CHUNK, H]
-        final float[] qkv;      // [CHUNK, (heads + 2 kvHeads) * d]
-        final float[] q;        // [CHUNK, heads * d]
-        final float[] k;        // [CHUNK, kvHeads * d]
-        final float[] v;        // [CHUNK, kvHeads * d]
-        final float[] attended; // [CHUNK, heads * d]
-        final float[] out;      // [CHUNK, H]
-        final float[] gateUp;   // [CHUNK, 2F]
-        final float[] activated; // [CHUNK, F]
-        final float[] scores;   // [maxPositions] for single-threaded attention
+        private final LlmConfig c;
+        private int capacity;
+        float[] h;          // [rows, H] the residual stream
+        float[] normed;     // [rows, H]
+        float[] qkv;        // [rows, (heads + 2 kvHeads) * d]
+        float[] q;          // [rows, heads * d]
+        float[] k;          // [rows, kvHeads * d]
+        float[] v;          // [rows, kvHeads * d]
+        float[] attended;   // [rows, heads * d]
+        float[] out;        // [rows, H]
+        float[] gateUp;     // [rows, 2F]
+        float[] activated;  // [rows, F]
+        KvBlocks[] rowCache; // [rows] the cache each row attends to
+        int[] rowPosition;  // [rows] each row's position
+        final float[] scores; // [maxPositions] for single-threaded attention
+        private final float[][] staging = new float[2][];
 
         Workspace(LlmConfig c) {
+            this.c = c;
+            this.scores = new float[c.maxPositionEmbeddings()];
+            ensure(1);
+        }
+
+        void ensure(int rows) {
+            if (rows <= capacity) {
+                return;
+            }
             int qSize = c.numAttentionHeads() * c.headDim();
             int kvSize = c.numKeyValueHeads() * c.headDim();
-            h = new float[CHUNK * c.hiddenSize()];
-            normed = new float[CHUNK * c.hiddenSize()];
-            qkv = new float[CHUNK * (qSize + 2 * kvSize)];
-            q = new float[CHUNK * qSize];
-            k = new float[CHUNK * kvSize];
-            v = new float[CHUNK * kvSize];
-            attended = new float[CHUNK * qSize];
-            out = new float[CHUNK * c.hiddenSize()];
-            gateUp = new float[CHUNK * 2 * c.intermediateSize()];
-            activated = new float[CHUNK * c.intermediateSize()];
-            scores = new float[c.maxPositionEmbeddings()];
+            h = new float[rows * c.hiddenSize()];
+            normed = new float[rows * c.hiddenSize()];
+            qkv = new float[rows * (qSize + 2 * kvSize)];
+            q = new float[rows * qSize];
+            k = new float[rows * kvSize];
+            v = new float[rows * kvSize];
+            attended = new float[rows * qSize];
+            out = new float[rows * c.hiddenSize()];
+            gateUp = new float[rows * 2 * c.intermediateSize()];
+            activated = new float[rows * c.intermediateSize()];
+            rowCache = new KvBlocks[rows];
+            rowPosition = new int[rows];
+            capacity = rows;
+        }
+
+        /** Scratch {@code which} (0 or 1) of at least {@code floats}, for products of rows not at offset 0. */
+        float[] staging(int which, int floats) {
+            if (staging[which] == null || staging[which].length < floats) {
+                staging[which] = new float[floats];
+            }
+            return staging[which];
         }
     }
 }

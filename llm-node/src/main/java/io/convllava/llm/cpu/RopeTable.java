@@ -29,13 +29,13 @@ final class RopeTable {
     }
 
     /**
-     * Rotates, in place, the {@code heads} head vectors of each of {@code rows} rows of x ([rows, heads * d]); row r
-     * is at position {@code firstPosition + r}.
+     * Rotates, in place, the {@code heads} head vectors of rows [firstRow, firstRow + rows) of x ([.., heads * d]);
+     * row firstRow + r is at position {@code firstPosition + r}.
      */
-    void apply(float[] x, int rows, int heads, int firstPosition) {
+    void apply(float[] x, int firstRow, int rows, int heads, int firstPosition) {
         int d = 2 * half;
-        for (int r = 0; r < rows; r++) {
-            int table = (firstPosition + r) * half;
+        for (int r = firstRow; r < firstRow + rows; r++) {
+            int table = (firstPosition + r - firstRow) * half;
             for (int h = 0; h < heads; h++) {
                 int base = (r * heads + h) * d;
                 for (int i = 0; i < half; i++) {

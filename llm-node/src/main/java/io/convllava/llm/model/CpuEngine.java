@@ -5,6 +5,10 @@ import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
 import io.convllava.llm.cpu.CpuDecoder;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
 /** A shard computed by {@link CpuDecoder}: 16-bit resident weights, float32 arithmetic in Java. */
 final class CpuEngine implements ShardEngine {
     private final LlmConfig config;
@@ -26,7 +30,8 @@ final class CpuEngine implements ShardEngine {
     public ShardOutput forward(Session session, ShardInput input) {
         int rows = input.length();
         int hidden = config.hiddenSize();
-        float[] x = rows(input, rows, hidden);
+        float[] x = new float[rows * hidden];
+        write(input, x, 0);
         decoder.forward(((CpuSession) session).state, x, rows);
         if (last) {
             return new ShardOutput(null, HostTensor.of(decoder.logits(x, rows - 1), config.vocabSize()));
@@ -34,13 +39,48 @@ final class CpuEngine implements ShardEngine {
         return new ShardOutput(HostTensor.of(x, rows, hidden), null);
     }
 
-    /** The input as float32 rows [rows, H]: embedded tokens and image embeddings in order, or hidden states. */
-    private float[] rows(ShardInput input, int rows, int hidden) {
-        if (input instanceof ShardInput.Hidden h) {
-            return h.hidden().data().clone();
+    /** One decoder step over every part's rows (each at most {@link CpuDecoder#CHUNK}; longer ones run alone). */
+    @Override
+    public List<ShardOutput> forward(List<Part> parts) {
+        if (parts.stream().anyMatch(p -> p.input().length() > CpuDecoder.CHUNK)) {
+            return ShardEngine.super.forward(parts);
         }
-        float[] x = new float[rows * hidden];
-        int row = 0;
+        int hidden = config.hiddenSize();
+        int total = parts.stream().mapToInt(p -> p.input().length()).sum();
+        float[] x = new float[total * hidden];
+        List<CpuDecoder.Slice> slices = new ArrayList<>(parts.size());
+        int[] lastRows = new int[parts.size()];
+        int offset = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            Part part = parts.get(i);
+            int rows = part.input().length();
+            write(part.input(), x, offset);
+            slices.add(new CpuDecoder.Slice(((CpuSession) part.session()).state, offset, rows));
+            offset += rows;
+            lastRows[i] = offset - 1;
+        }
+        decoder.step(slices, x, total);
+        List<ShardOutput> outputs = new ArrayList<>(parts.size());
+        if (last) {
+            for (float[] logits : decoder.logits(x, lastRows)) {
+                outputs.add(new ShardOutput(null, HostTensor.of(logits, config.vocabSize())));
+            }
+            return outputs;
+        }
+        for (CpuDecoder.Slice s : slices) {
+            float[] rows = Arrays.copyOfRange(x, s.offset() * hidden, (s.offset() + s.rows()) * hidden);
+            outputs.add(new ShardOutput(HostTensor.of(rows, s.rows(), hidden), null));
+        }
+        return outputs;
+    }
+
+    /** The input as float32 rows in x from row {@code row}: embedded tokens and image embeddings, or hidden states. */
+    private void write(ShardInput input, float[] x, int row) {
+        int hidden = config.hiddenSize();
+        if (input instanceof ShardInput.Hidden h) {
+            System.arraycopy(h.hidden().data(), 0, x, row * hidden, input.length() * hidden);
+            return;
+        }
         for (PromptSegment segment : ((ShardInput.Segments) input).segments()) {
             if (segment instanceof PromptSegment.Tokens tokens) {
                 for (int id : tokens.ids()) {
@@ -52,7 +92,6 @@ final class CpuEngine implements ShardEngine {
                 row += (int) e.dim(0);
             }
         }
-        return x;
     }
 
     @Override

@@ -7,7 +7,11 @@ import io.convllava.common.tensor.PromptSegment;
 import io.convllava.llm.cpu.CpuDecoder;
 import ai.djl.ndarray.types.DataType;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -21,11 +25,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * weights stay 16-bit (a view of the checkpoint's memory map), the arithmetic is float32 in Java. Otherwise (a GPU,
  * float32 checkpoints, or {@code -D}{@value #ENGINE_PROPERTY}{@code =djl}) libtorch computes it ({@link DjlEngine}).
  *
- * <p>Thread-safe: calls are serialised by one lock per shard.
+ * <p>Thread-safe: calls are serialised by one lock per shard; an llm node drives it from one scheduler thread.
  */
 public final class LlamaShard implements AutoCloseable {
     /** System property that forces an engine: {@code djl} or {@code cpu} (default: cpu where it can run). */
     public static final String ENGINE_PROPERTY = "convllava.engine";
+    /** Most positions of one session in one {@link #forwardBatch} step: longer prompts run in chunks of this. */
+    public static final int CHUNK = CpuDecoder.CHUNK;
 
     private final LlmConfig config;
     private final int start;
@@ -143,6 +149,81 @@ public final class LlamaShard implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * One step over several sessions at once (each at most once, each input at most {@link #CHUNK} positions): the
+     * weight products run once for all of them where the engine can (the CPU engine), attention per session. Outputs
+     * are in the order of {@code parts}, each equal to what {@link #forward} gives for that part alone. Parts are
+     * checked first: a bad one throws before anything runs.
+     */
+    public List<ShardOutput> forwardBatch(List<StepPart> parts) {
+        Set<String> seen = new HashSet<>();
+        for (StepPart part : parts) {
+            check(part.sessionId(), part.input());
+            if (!seen.add(part.sessionId())) {
+                throw new IllegalArgumentException("session '" + part.sessionId() + "' appears twice in one step");
+            }
+        }
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("shard [" + start + ", " + end + ") is closed");
+            }
+            List<ShardEngine.Part> engineParts = new ArrayList<>(parts.size());
+            List<String> created = new ArrayList<>();
+            for (StepPart part : parts) {
+                ShardEngine.Session cache = sessions.get(part.sessionId());
+                if (cache == null) {
+                    cache = engine.newSession();
+                    sessions.put(part.sessionId(), cache);
+                    created.add(part.sessionId());
+                }
+                engineParts.add(new ShardEngine.Part(cache, part.input()));
+            }
+            try {
+                return engine.forward(engineParts);
+            } catch (RuntimeException e) {
+                created.forEach(this::release);
+                throw e;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Checks {@code input} as the session's next input: the right kind for this stage, rows of the hidden size, and
+     * room in the context ({@code max_position_embeddings}).
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public void check(String sessionId, ShardInput input) {
+        int length = input.length();
+        checkInput(input, length);
+        int past = sessionLength(sessionId);
+        if (past + length > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("session '" + sessionId + "': context of " + (past + length)
+                    + " positions (" + past + " cached + " + length + " new) exceeds max_position_embeddings "
+                    + config.maxPositionEmbeddings());
+        }
+    }
+
+    /** KV memory a session of {@code positions} positions holds on this shard, in bytes (whole blocks). */
+    public long cacheBytesFor(int positions) {
+        long blocks = (positions + CpuDecoder.KV_BLOCK - 1) / CpuDecoder.KV_BLOCK;
+        long row = (long) config.numKeyValueHeads() * config.headDim() * Float.BYTES;
+        return 2L * (end - start) * blocks * CpuDecoder.KV_BLOCK * row;
+    }
+
+    /** Bytes of KV memory the session holds (0 if unknown). */
+    public long sessionBytes(String sessionId) {
+        ShardEngine.Session cache = sessions.get(sessionId);
+        return cache == null ? 0 : cache.bytes();
+    }
+
+    /** One session's input in {@link #forwardBatch}. */
+    public record StepPart(String sessionId, ShardInput input) {
     }
 
     private void checkInput(ShardInput input, int length) {

@@ -1,5 +1,8 @@
 package io.convllava.llm.model;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The arithmetic of a shard's layers: its weights and a forward step over one session's cache. {@link CpuEngine}
  * keeps 16-bit weights and computes in Java on the CPU; {@link DjlEngine} runs libtorch (GPUs, and checkpoints that
@@ -17,8 +20,25 @@ interface ShardEngine extends AutoCloseable {
      */
     ShardOutput forward(Session session, ShardInput input);
 
+    /**
+     * One step over several sessions' inputs (a session at most once): outputs in the order of {@code parts}, each
+     * as {@link #forward(Session, ShardInput)} would give it. This default runs them one after another; an engine
+     * that can share the weight products of a step overrides it.
+     */
+    default List<ShardOutput> forward(List<Part> parts) {
+        List<ShardOutput> outputs = new ArrayList<>(parts.size());
+        for (Part part : parts) {
+            outputs.add(forward(part.session(), part.input()));
+        }
+        return outputs;
+    }
+
     @Override
     void close();
+
+    /** One session's input in a batched step. */
+    record Part(Session session, ShardInput input) {
+    }
 
     /** One session's cache on this shard. */
     interface Session extends AutoCloseable {

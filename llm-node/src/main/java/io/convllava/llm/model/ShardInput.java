@@ -3,6 +3,8 @@ package io.convllava.llm.model;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** What one {@link LlamaShard#forward} call consumes: prompt pieces on the first stage, hidden states on later ones. */
@@ -10,6 +12,15 @@ public sealed interface ShardInput {
 
     /** Number of new sequence positions this input adds. */
     int length();
+
+    /** Positions [from, to) of this input, for running a long one in chunks. */
+    ShardInput slice(int from, int to);
+
+    /** Rows [from, to) of a [T, H] tensor. */
+    private static HostTensor rows(HostTensor t, int from, int to) {
+        int width = (int) t.dim(1);
+        return HostTensor.of(Arrays.copyOfRange(t.data(), from * width, to * width), to - from, width);
+    }
 
     /** First stage only: text tokens are embedded with {@code embed_tokens}, image embeddings are copied in, in order. */
     record Segments(List<PromptSegment> segments) implements ShardInput {
@@ -25,6 +36,25 @@ public sealed interface ShardInput {
             }
             return n;
         }
+
+        @Override
+        public ShardInput slice(int from, int to) {
+            List<PromptSegment> parts = new ArrayList<>();
+            int start = 0;
+            for (PromptSegment s : segments) {
+                int end = start + s.length();
+                int a = Math.max(from, start);
+                int b = Math.min(to, end);
+                if (a < b) {
+                    parts.add(s instanceof PromptSegment.Tokens t
+                            ? new PromptSegment.Tokens(Arrays.copyOfRange(t.ids(), a - start, b - start))
+                            : new PromptSegment.Embeddings(
+                                    rows(((PromptSegment.Embeddings) s).embeddings(), a - start, b - start)));
+                }
+                start = end;
+            }
+            return new Segments(parts);
+        }
     }
 
     /** Later stages: the previous stage's output, shape [T, H]. */
@@ -32,6 +62,11 @@ public sealed interface ShardInput {
         @Override
         public int length() {
             return hidden.rank() == 0 ? 0 : (int) hidden.dim(0);
+        }
+
+        @Override
+        public ShardInput slice(int from, int to) {
+            return from == 0 && to == length() ? this : new Hidden(rows(hidden, from, to));
         }
     }
 }

@@ -14,6 +14,7 @@ import io.convllava.common.node.RegisteredNode;
 import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
+import io.convllava.llm.schedule.BatchLimits;
 import io.convllava.llm.server.LlmNodeServer;
 import io.convllava.llm.server.LlmNodeSettings;
 import org.apache.curator.framework.CuratorFramework;
@@ -74,7 +75,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
      */
     public static LlmNode start(ModelFiles files, String modelId, String layers, String device, String host, int port,
                                 String nodeId, CuratorFramework zk, ZkLayout layout, Duration assignmentWait,
-                                PrintStream log) throws Exception {
+                                BatchLimits limits, PrintStream log) throws Exception {
         int numLayers = files.llmConfig().numHiddenLayers();
         boolean auto = NodeInfo.AUTO.equals(layers);
         LayerRange range = auto ? null : parseRange(layers, numLayers);
@@ -82,13 +83,14 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
                 TransportOptions.DEFAULTS);
         String id = nodeId != null ? nodeId : "llm-" + bound.address();
         if (auto) {
-            return startAuto(files, modelId, numLayers, device, bound, host, id, zk, layout, assignmentWait, log);
+            return startAuto(files, modelId, numLayers, device, bound, host, id, zk, layout, assignmentWait, limits,
+                    log);
         }
         LlamaShard shard = null;
         LlmNodeServer server = null;
         try {
             shard = load(files, range, device, log);
-            server = serve(bound, shard, files, id);
+            server = serve(bound, shard, files, id, limits, log);
             NodeInfo info = NodeInfo.llm(id, host, bound.port(), modelId, device, numLayers, range.toString())
                     .withLayers(range);
             return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null, null);
@@ -104,7 +106,8 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
      */
     private static LlmNode startAuto(ModelFiles files, String modelId, int numLayers, String device, GrpcServer bound,
                                      String host, String id, CuratorFramework zk, ZkLayout layout,
-                                     Duration assignmentWait, PrintStream log) throws Exception {
+                                     Duration assignmentWait, BatchLimits limits, PrintStream log)
+            throws Exception {
         NodeRegistration registration;
         try {
             registration = Membership.register(zk, layout,
@@ -133,7 +136,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers "
                     + assignment.layers());
             shard = load(files, assignment.layers(), device, log);
-            server = serve(bound, shard, files, id);
+            server = serve(bound, shard, files, id, limits, log);
             registration.assignLayers(assignment.layers());
             LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log));
             serving.set(node);
@@ -153,6 +156,11 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     /** Sessions with a KV cache on this node. */
     public int activeSessions() {
         return server.activeSessions();
+    }
+
+    /** Batched steps this node has run. */
+    public long steps() {
+        return server.steps();
     }
 
     /** Moves to the assigned range if it differs from the one served (loading happens on the reload thread). */
@@ -209,8 +217,15 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         }
     }
 
-    private static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, ModelFiles files, String id) {
-        return LlmNodeServer.serve(bound, shard, files.llmConfig(), TransportOptions.DEFAULTS, LlmNodeSettings.of(id));
+    private static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, ModelFiles files, String id,
+                                       BatchLimits limits, PrintStream log) {
+        BatchLimits resolved = limits.resolveKv(shard.engineName().equals("cpu"));
+        log.println(String.format("llm node %s: batches up to %d sessions / %d positions per step, KV budget %s,"
+                + " at most %d sessions", id, resolved.maxBatch(), resolved.maxBatchTokens(),
+                resolved.kvCacheBytes() == 0 ? "unlimited" : String.format("%.1f MB", resolved.kvCacheBytes() / 1e6),
+                resolved.maxSessions()));
+        return LlmNodeServer.serve(bound, shard, files.llmConfig(), TransportOptions.DEFAULTS,
+                LlmNodeSettings.of(id).withLimits(resolved));
     }
 
     /** Closes what a start that failed had opened: the server (or just its bound port), then the layers. */

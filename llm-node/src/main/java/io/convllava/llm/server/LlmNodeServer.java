@@ -72,9 +72,15 @@ public final class LlmNodeServer extends NodeServer {
         return service.activeSessions();
     }
 
+    /** Batched steps run so far. */
+    public long steps() {
+        return service.steps();
+    }
+
     @Override
     protected void afterStop() {
         idleSweeper.shutdownNow();
+        service.close();
         downstream.close();
     }
 }

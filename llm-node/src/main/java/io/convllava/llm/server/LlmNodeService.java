@@ -1,28 +1,30 @@
 package io.convllava.llm.server;
 
-import io.convllava.common.transport.SegmentCodec;
-
 import io.convllava.common.client.ReleaseChain;
-
 import io.convllava.common.config.LlmConfig;
 import io.convllava.common.sampling.Sampler;
 import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.transport.ChannelPool;
-import io.convllava.common.transport.Channels;
 import io.convllava.common.transport.SamplingCodec;
+import io.convllava.common.transport.SegmentCodec;
 import io.convllava.common.transport.TensorCodec;
 import io.convllava.llm.model.LlamaShard;
 import io.convllava.llm.model.ShardInput;
-import io.convllava.llm.model.ShardOutput;
+import io.convllava.llm.schedule.StepJob;
+import io.convllava.llm.schedule.StepScheduler;
+import io.convllava.proto.v1.ForwardBatchRequest;
+import io.convllava.proto.v1.ForwardBatchResponse;
 import io.convllava.proto.v1.ForwardRequest;
 import io.convllava.proto.v1.ForwardResponse;
+import io.convllava.proto.v1.ForwardResult;
 import io.convllava.proto.v1.LayerRange;
 import io.convllava.proto.v1.LlmNodeGrpc;
 import io.convllava.proto.v1.ReleaseRequest;
 import io.convllava.proto.v1.ReleaseResponse;
 import io.convllava.proto.v1.StageAddress;
 import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -31,39 +33,48 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The LlmNode service around one {@link LlamaShard}. A Forward runs this stage's layers, then either calls the next
- * stage itself (route[0], with route[1:] as its route) and relays its answer, or, on the last stage, samples the
- * token with {@link Sampler}. The caller's deadline and cancellation reach every stage because the downstream call
- * is made in the handler's context. A step that fails or is cancelled releases the session here and on the rest of
- * the route, so no stage keeps the KV cache of a generation that cannot continue.
+ * The LlmNode service around one {@link LlamaShard}, driven by a {@link StepScheduler} (continuous batching). A
+ * Forward (or each item of a ForwardBatch) is checked and queued; no thread waits for it. When its step is done, the
+ * last stage samples the token with {@link Sampler} and answers; other stages hand the output of everything that
+ * finished in the same step to the next stage as one ForwardBatch per next node, and answer each caller when its
+ * item's result comes back. So stage k runs its next step while stage k + 1 works on the previous one. A step that
+ * fails or is cancelled releases the session here and on the rest of the route, so no stage keeps the KV cache of a
+ * generation that cannot continue.
  */
-public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
+public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LlmNodeService.class);
 
     private final LlmConfig config;
     private final ChannelPool downstream;
     private final LlmNodeSettings settings;
-    /** Steps run under the read lock; replacing the shard takes the write lock, so it waits for them. */
-    private final ReadWriteLock shardLock = new ReentrantReadWriteLock();
-    private volatile LlamaShard shard;
+    private final StepScheduler<ForwardCall> scheduler;
+    /** Release calls down the route block; they run here, never on the scheduler or completion threads. */
+    private final ExecutorService releases;
     private volatile String stage;
-    /** Sessions admitted on this stage, with the System.nanoTime() of their latest step. */
-    private final Map<String, Long> admitted = new ConcurrentHashMap<>();
 
     /** @param downstream channels to later stages; the caller owns and closes it */
     public LlmNodeService(LlamaShard shard, LlmConfig config, ChannelPool downstream, LlmNodeSettings settings) {
-        this.shard = shard;
         this.config = config;
         this.downstream = downstream;
         this.settings = settings;
         this.stage = stageName(settings, shard);
+        this.scheduler = new StepScheduler<>("llm-node-" + settings.nodeId(), shard, settings.limits(),
+                this::finished).start();
+        this.releases = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "llm-node-" + settings.nodeId() + "-releases");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private static String stageName(LlmNodeSettings settings, LlamaShard shard) {
@@ -71,80 +82,195 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
     }
 
     /**
-     * Serves {@code next} (other layers, after a new shard plan) from now on, once the steps in progress are done.
-     * The sessions of the old shard are dropped: their next step fails and the caller starts over. Returns the old
-     * shard for the caller to close.
+     * Serves {@code next} (other layers, after a new shard plan) from the next step on. The sessions of the old
+     * shard are dropped: their steps fail and the caller starts over. Returns the old shard for the caller to close.
      */
     public LlamaShard replaceShard(LlamaShard next) {
-        shardLock.writeLock().lock();
-        try {
-            LlamaShard old = shard;
-            for (String session : admitted.keySet()) {
-                old.release(session);
-            }
-            admitted.clear();
-            shard = next;
-            stage = stageName(settings, next);
-            return old;
-        } finally {
-            shardLock.writeLock().unlock();
-        }
+        LlamaShard old = scheduler.replaceShard(next).join();
+        stage = stageName(settings, next);
+        return old;
     }
 
     @Override
     public void forward(ForwardRequest request, StreamObserver<ForwardResponse> response) {
         // with a cancel handler, answering a call the caller gave up on is a no-op instead of an exception
         ((ServerCallStreamObserver<ForwardResponse>) response).setOnCancelHandler(() -> { });
-        String session = request.getSessionId();
-        shardLock.readLock().lock();
-        try {
-            ForwardResponse answer = forward(request);
-            response.onNext(answer);
+        submit(request, new Reply() {
+            @Override
+            public void answer(ForwardResponse answer) {
+                response.onNext(answer);
+                response.onCompleted();
+            }
+
+            @Override
+            public void error(Status status) {
+                response.onError(status.asRuntimeException());
+            }
+        });
+    }
+
+    @Override
+    public void forwardBatch(ForwardBatchRequest request, StreamObserver<ForwardBatchResponse> response) {
+        ((ServerCallStreamObserver<ForwardBatchResponse>) response).setOnCancelHandler(() -> { });
+        int items = request.getItemsCount();
+        ForwardResult[] results = new ForwardResult[items];
+        AtomicInteger remaining = new AtomicInteger(items);
+        if (items == 0) {
+            response.onNext(ForwardBatchResponse.getDefaultInstance());
             response.onCompleted();
+            return;
+        }
+        for (int i = 0; i < items; i++) {
+            int index = i;
+            submit(request.getItems(i), new Reply() {
+                @Override
+                public void answer(ForwardResponse answer) {
+                    done(ForwardResult.newBuilder().setResponse(answer).build());
+                }
+
+                @Override
+                public void error(Status status) {
+                    done(ForwardResult.newBuilder().setStatusCode(status.getCode().value())
+                            .setStatusMessage(status.getDescription() == null ? "" : status.getDescription()).build());
+                }
+
+                private void done(ForwardResult result) {
+                    results[index] = result;
+                    if (remaining.decrementAndGet() == 0) {
+                        response.onNext(ForwardBatchResponse.newBuilder().addAllResults(List.of(results)).build());
+                        response.onCompleted();
+                    }
+                }
+            });
+        }
+    }
+
+    /** Checks the step and queues it; a step that cannot be taken is answered at once (and its session released). */
+    private void submit(ForwardRequest request, Reply reply) {
+        String session = request.getSessionId();
+        LlamaShard shard = scheduler.shard();
+        ForwardCall call;
+        try {
+            checkRouting(request, shard);
+            ShardInput input = input(request, shard);
+            SamplingParams sampling = SamplingCodec.decode(request.getSampling());
+            shard.check(session, input);
+            int reserve = request.getReservePositions() > 0 ? request.getReservePositions()
+                    : Math.min(config.maxPositionEmbeddings(),
+                            shard.sessionLength(session) + input.length() + DEFAULT_NEW_POSITIONS);
+            call = new ForwardCall(request, input, sampling, reply, reserve, Context.current());
         } catch (RuntimeException e) {
             Status status = statusOf(e);
             if (status.getCode() == Status.Code.INTERNAL) {
                 LOG.error("{}: session {} step {} failed", stage, session, request.getStep(), e);
             }
-            release(session);
-            if (!handledDownstream(e)) {
-                ReleaseChain.release(downstream, session, request.getRouteList());
-            }
-            response.onError(status.asRuntimeException());
-        } finally {
-            shardLock.readLock().unlock();
+            releaseEverywhere(session, request.getRouteList(), true);
+            reply.error(status);
+            return;
+        }
+        try {
+            scheduler.submit(call);
+        } catch (StatusRuntimeException e) {
+            reply.error(e.getStatus()); // a step already in progress, or shutting down: nothing to release
         }
     }
 
-    private ForwardResponse forward(ForwardRequest request) {
-        String session = request.getSessionId();
-        checkRouting(request);
-        ShardInput input = input(request);
-        SamplingParams sampling = SamplingCodec.decode(request.getSampling());
-        admit(session);
-        ShardOutput output = shard.forward(session, input);
-        if (Context.current().isCancelled()) {
-            throw Status.CANCELLED.withDescription(stage + ": the caller cancelled").asRuntimeException();
-        }
+    /** Positions a session that does not say how far it may grow reserves beyond its input. */
+    private static final int DEFAULT_NEW_POSITIONS = 256;
+
+    /** On the completion thread: the jobs that finished in one step. */
+    private void finished(List<ForwardCall> calls) {
+        LlamaShard shard = scheduler.shard();
         if (shard.isLast()) {
-            float[] logits = output.logits().data();
-            ForwardResponse.Builder answer = ForwardResponse.newBuilder()
-                    .setToken(Sampler.sample(logits, sampling, request.getStep()))
-                    .setSessionLength(shard.sessionLength(session));
-            if (request.getReturnLogits()) {
-                answer.setLogits(TensorCodec.encode(output.logits()));
+            for (ForwardCall call : calls) {
+                answerLast(call, shard);
             }
-            return answer.build();
+            return;
         }
-        return callNext(request, output.hidden());
+        Map<String, List<ForwardCall>> byNext = new LinkedHashMap<>();
+        for (ForwardCall call : calls) {
+            byNext.computeIfAbsent(call.request.getRoute(0).getAddress(), a -> new ArrayList<>()).add(call);
+        }
+        byNext.values().forEach(this::sendOnward);
     }
 
-    /** Hands this stage's output to route[0], with the rest of the route, and relays its answer. */
-    private ForwardResponse callNext(ForwardRequest request, HostTensor hidden) { // hidden [T, H]
-        List<StageAddress> route = request.getRouteList();
+    private void answerLast(ForwardCall call, LlamaShard shard) {
+        try {
+            HostTensor logits = call.logits();
+            ForwardResponse.Builder answer = ForwardResponse.newBuilder()
+                    .setToken(Sampler.sample(logits.data(), call.sampling, call.request.getStep()))
+                    .setSessionLength(shard.sessionLength(call.sessionId()));
+            if (call.request.getReturnLogits()) {
+                answer.setLogits(TensorCodec.encode(logits));
+            }
+            call.reply.answer(answer.build());
+        } catch (RuntimeException e) {
+            LOG.error("{}: session {} step {}: answering failed", stage, call.sessionId(), call.request.getStep(), e);
+            releaseEverywhere(call.sessionId(), List.of(), true);
+            call.reply.error(statusOf(e));
+        }
+    }
+
+    /** Hands the output of calls bound for the same next stage to it as one ForwardBatch, and relays each answer. */
+    private void sendOnward(List<ForwardCall> calls) {
+        StageAddress next = calls.get(0).request.getRoute(0);
+        ForwardBatchRequest.Builder batch = ForwardBatchRequest.newBuilder();
+        Deadline deadline = null;
+        for (ForwardCall call : calls) {
+            batch.addItems(onward(call));
+            Deadline d = call.context.getDeadline();
+            deadline = d == null ? deadline : deadline == null || deadline.isBefore(d) ? d : deadline;
+        }
+        try {
+            LlmNodeGrpc.LlmNodeStub stub = LlmNodeGrpc.newStub(downstream.get(next.getAddress()));
+            stub = deadline != null ? stub.withDeadline(deadline)
+                    : stub.withDeadlineAfter(downstream.options().callDeadline().toMillis(), TimeUnit.MILLISECONDS);
+            stub.forwardBatch(batch.build(), new StreamObserver<>() {
+                @Override
+                public void onNext(ForwardBatchResponse response) {
+                    for (int i = 0; i < calls.size(); i++) {
+                        ForwardCall call = calls.get(i);
+                        if (i >= response.getResultsCount()) {
+                            failOnward(call, next, Status.INTERNAL.withDescription(
+                                    "stage " + next.getNodeId() + " returned no result for this step"));
+                            continue;
+                        }
+                        ForwardResult result = response.getResults(i);
+                        if (result.getStatusCode() == 0) {
+                            call.reply.answer(result.getResponse());
+                        } else {
+                            failOnward(call, next, Status.fromCodeValue(result.getStatusCode())
+                                    .withDescription(result.getStatusMessage()));
+                        }
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    Status status = Status.fromThrowable(t);
+                    for (ForwardCall call : calls) {
+                        failOnward(call, next, status);
+                    }
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+        } catch (RuntimeException e) {
+            for (ForwardCall call : calls) {
+                failOnward(call, next, Status.UNAVAILABLE.withDescription(stage + ": cannot reach stage "
+                        + next.getNodeId() + " at " + next.getAddress() + ": " + e.getMessage()));
+            }
+        }
+    }
+
+    /** This stage's output as the next stage's request, with the rest of the route. */
+    private static ForwardRequest onward(ForwardCall call) {
+        List<StageAddress> route = call.request.getRouteList();
         StageAddress next = route.get(0);
-        ForwardRequest.Builder onward = request.toBuilder()
-                .setHidden(TensorCodec.encode(hidden))
+        ForwardRequest.Builder onward = call.request.toBuilder()
+                .setHidden(TensorCodec.encode(call.hidden()))
                 .clearRoute()
                 .addAllRoute(route.subList(1, route.size()));
         if (next.hasLayers()) {
@@ -152,22 +278,41 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
         } else {
             onward.clearExpectedLayers();
         }
+        return onward.build();
+    }
+
+    /** A later stage failed the step: release here (and behind, unless that stage did) and relay its status. */
+    private void failOnward(ForwardCall call, StageAddress next, Status status) {
+        DownstreamFailure failure = new DownstreamFailure(next, status);
+        releaseEverywhere(call.sessionId(), call.request.getRouteList(), !handledDownstream(failure));
+        call.reply.error(status);
+    }
+
+    /**
+     * Releases the session here (waiting at most for the step in progress), and on {@code route} too when
+     * {@code downstreamToo}, off the calling thread.
+     */
+    private void releaseEverywhere(String session, List<StageAddress> route, boolean downstreamToo) {
+        if (session.isEmpty()) {
+            return;
+        }
         try {
-            return Channels.withDeadline(LlmNodeGrpc.newBlockingStub(downstream.get(next.getAddress())),
-                    downstream.options()).forward(onward.build());
-        } catch (StatusRuntimeException e) {
-            throw new DownstreamFailure(next, e);
+            scheduler.release(session).join();
+        } catch (RuntimeException e) {
+            // shutting down: nothing is held any more
+        }
+        if (downstreamToo && !route.isEmpty()) {
+            releases.execute(() -> ReleaseChain.release(downstream, session, route));
         }
     }
 
     @Override
     public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> response) {
         boolean held;
-        shardLock.readLock().lock();
         try {
-            held = release(request.getSessionId());
-        } finally {
-            shardLock.readLock().unlock();
+            held = scheduler.release(request.getSessionId()).join();
+        } catch (RuntimeException e) {
+            held = false; // closed: nothing is held any more
         }
         int later = ReleaseChain.release(downstream, request.getSessionId(), request.getRouteList());
         response.onNext(ReleaseResponse.newBuilder().setReleasedStages(later + (held ? 1 : 0)).build());
@@ -176,17 +321,67 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
 
     /** Sessions holding a KV cache on this stage. */
     public int activeSessions() {
-        return shard.activeSessions();
+        return scheduler.shard().activeSessions();
     }
 
-    private boolean release(String session) {
-        boolean held = shard.sessionLength(session) > 0;
-        shard.release(session);
-        admitted.remove(session);
-        return held;
+    /** Batched steps run so far (each serves every session that had work at the time). */
+    public long steps() {
+        return scheduler.steps();
     }
 
-    private void checkRouting(ForwardRequest request) {
+    /** Releases the sessions whose latest step is older than {@code idle}; returns how many. */
+    public int releaseIdle(Duration idle) {
+        try {
+            return scheduler.releaseIdle(idle).join();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Stops scheduling: queued steps fail with UNAVAILABLE. The shard stays open (its owner closes it). */
+    @Override
+    public void close() {
+        scheduler.close();
+        releases.shutdown();
+    }
+
+    /** Where one step's answer goes: a unary Forward's caller, or one item of a ForwardBatch. */
+    private interface Reply {
+        void answer(ForwardResponse response);
+
+        void error(Status status);
+    }
+
+    /** One session's step on this stage. */
+    private final class ForwardCall extends StepJob {
+        final ForwardRequest request;
+        final SamplingParams sampling;
+        final Reply reply;
+        final Context context;
+
+        ForwardCall(ForwardRequest request, ShardInput input, SamplingParams sampling, Reply reply, int reserve,
+                    Context context) {
+            super(request.getSessionId(), input, reserve, context::isCancelled);
+            this.request = request;
+            this.sampling = sampling;
+            this.reply = reply;
+            this.context = context;
+        }
+
+        @Override
+        protected void failed(Status status) {
+            if (status.getCode() == Status.Code.INTERNAL) {
+                LOG.error("{}: session {} step {} failed: {}", stage, sessionId(), request.getStep(), status);
+            }
+            // the scheduler released the session here; the later stages may hold it from earlier steps
+            if (!request.getRouteList().isEmpty()) {
+                releases.execute(() -> ReleaseChain.release(downstream, sessionId(), request.getRouteList()));
+            }
+            reply.error(status);
+        }
+    }
+
+    private void checkRouting(ForwardRequest request, LlamaShard shard) {
         if (request.getSessionId().isEmpty()) {
             throw invalid("ForwardRequest.session_id is empty");
         }
@@ -220,9 +415,12 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
                     + shard.sessionLength(request.getSessionId()) + " positions cached, the caller expects "
                     + request.getPastLength()).asRuntimeException();
         }
+        if (request.getReservePositions() < 0) {
+            throw invalid("ForwardRequest.reserve_positions is negative: " + request.getReservePositions());
+        }
     }
 
-    private ShardInput input(ForwardRequest request) {
+    private ShardInput input(ForwardRequest request, LlamaShard shard) {
         switch (request.getInputCase()) {
             case SEGMENTS -> {
                 if (!shard.isFirst()) {
@@ -245,38 +443,6 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
             }
             default -> throw invalid("ForwardRequest has no input (segments or hidden)");
         }
-    }
-
-    /** A session new to this stage takes one of {@code maxSessions} places; every step marks it as in use. */
-    private void admit(String session) {
-        synchronized (admitted) {
-            if (!admitted.containsKey(session) && admitted.size() >= settings.maxSessions()) {
-                throw Status.RESOURCE_EXHAUSTED.withDescription(stage + ": " + admitted.size()
-                        + " sessions already held (max " + settings.maxSessions() + "); retry later")
-                        .asRuntimeException();
-            }
-            admitted.put(session, System.nanoTime());
-        }
-    }
-
-    /** Releases the sessions whose latest step is older than {@code idle}; returns how many. */
-    public int releaseIdle(Duration idle) {
-        long now = System.nanoTime();
-        int released = 0;
-        shardLock.readLock().lock();
-        try {
-            for (Map.Entry<String, Long> e : admitted.entrySet()) {
-                if (now - e.getValue() > idle.toNanos()) {
-                    LOG.warn("{}: session {} had no step for over {} s; releasing its KV cache", stage, e.getKey(),
-                            idle.toSeconds());
-                    release(e.getKey());
-                    released++;
-                }
-            }
-        } finally {
-            shardLock.readLock().unlock();
-        }
-        return released;
     }
 
     private StatusRuntimeException invalid(String message) {
@@ -313,9 +479,9 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase {
     private static final class DownstreamFailure extends RuntimeException {
         private final transient Status status;
 
-        DownstreamFailure(StageAddress next, StatusRuntimeException cause) {
-            super("stage " + next.getNodeId() + " failed", cause, false, false);
-            this.status = cause.getStatus();
+        DownstreamFailure(StageAddress next, Status status) {
+            super("stage " + next.getNodeId() + " failed", status.getCause(), false, false);
+            this.status = status;
         }
 
         Status status() {

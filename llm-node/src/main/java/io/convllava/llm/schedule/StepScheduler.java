@@ -1,0 +1,402 @@
+package io.convllava.llm.schedule;
+
+import io.convllava.llm.model.LlamaShard;
+import io.convllava.llm.model.ShardOutput;
+import io.grpc.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Continuous batching for one shard: a single thread forms one step from every session that has work, at every
+ * step. Sessions join and leave between steps; a decode is one row, a prompt runs in chunks; each step takes every
+ * waiting decode first, then prompt chunks while the step's token budget lasts (at least one piece of work per step),
+ * so neither starves. The weight products of a step run once for all of its rows ({@link LlamaShard#forwardBatch}).
+ *
+ * <p>A new session is admitted when its KV reservation (prompt plus the new tokens it may generate) fits the node's
+ * KV budget and a session place is free, else refused at once with RESOURCE_EXHAUSTED; a caller that gives up
+ * (cancelled, deadline) is dropped between steps. Jobs that finish in a step are handed together to
+ * {@code finished} on a completion thread (the next step does not wait for them), which answers or sends them on.
+ * Releases, idle sweeps and shard replacement run on the scheduler thread between steps, so the shard is only
+ * ever touched by one thread.
+ */
+public final class StepScheduler<J extends StepJob> implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StepScheduler.class);
+    private final String name;
+    private final BatchLimits limits;
+    private final Consumer<List<J>> finished;
+    private final ExecutorService completions;
+    private final Thread thread;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private final ArrayDeque<J> incoming = new ArrayDeque<>();       // guarded by lock
+    private final ArrayDeque<Runnable> controls = new ArrayDeque<>(); // guarded by lock
+    private boolean closed;                                            // guarded by lock
+
+    // read by any thread, written by the scheduler thread (busy also by submit)
+    private final Set<String> busy = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> reserved = new ConcurrentHashMap<>();
+    private volatile LlamaShard shard;
+
+    // scheduler thread only
+    private final List<J> waiting = new ArrayList<>(); // arrived, not yet admitted
+    private final List<J> running = new ArrayList<>();
+    private final Map<String, Long> lastUsed = new ConcurrentHashMap<>();
+    private volatile long steps; // written by the scheduler thread only
+
+    /**
+     * @param finished told, on a completion thread, of the jobs that finished in a step (in the step's order)
+     */
+    public StepScheduler(String name, LlamaShard shard, BatchLimits limits, Consumer<List<J>> finished) {
+        this.name = name;
+        this.shard = shard;
+        this.limits = limits;
+        this.finished = finished;
+        this.completions = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-completions"));
+        this.thread = daemon(this::loop, name + "-steps");
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    public StepScheduler<J> start() {
+        thread.start();
+        return this;
+    }
+
+    /**
+     * Queues a job. A session has at most one job at a time.
+     *
+     * @throws io.grpc.StatusRuntimeException FAILED_PRECONDITION when the session already has a job here,
+     *                                        UNAVAILABLE when the scheduler is closed
+     */
+    public void submit(J job) {
+        if (!busy.add(job.sessionId())) {
+            throw Status.FAILED_PRECONDITION.withDescription(name + ": session " + job.sessionId()
+                    + " already has a step in progress; send its next step after the previous one answered")
+                    .asRuntimeException();
+        }
+        lock.lock();
+        try {
+            if (closed) {
+                busy.remove(job.sessionId());
+                throw Status.UNAVAILABLE.withDescription(name + " is shutting down").asRuntimeException();
+            }
+            incoming.add(job);
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees the session's KV cache between steps (failing a job it still has); completes with whether it was held. */
+    public CompletableFuture<Boolean> release(String sessionId) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        control(() -> done.complete(releaseNow(sessionId, "the session was released")), done);
+        return done;
+    }
+
+    /** Releases the sessions without a job whose latest step is older than {@code idle}; completes with how many. */
+    public CompletableFuture<Integer> releaseIdle(Duration idle) {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        control(() -> {
+            long now = System.nanoTime();
+            int released = 0;
+            for (Map.Entry<String, Long> e : new ArrayList<>(lastUsed.entrySet())) {
+                if (!busy.contains(e.getKey()) && now - e.getValue() > idle.toNanos()) {
+                    LOG.warn("{}: session {} had no step for over {} s; releasing its KV cache", name, e.getKey(),
+                            idle.toSeconds());
+                    releaseNow(e.getKey(), "idle");
+                    released++;
+                }
+            }
+            done.complete(released);
+        }, done);
+        return done;
+    }
+
+    /**
+     * Serves {@code next} from the next step on: every job fails with UNAVAILABLE and every session is dropped.
+     * Completes with the old shard, for the caller to close.
+     */
+    public CompletableFuture<LlamaShard> replaceShard(LlamaShard next) {
+        CompletableFuture<LlamaShard> done = new CompletableFuture<>();
+        control(() -> {
+            Status status = Status.UNAVAILABLE.withDescription(name + ": this node now serves layers ["
+                    + next.start() + ", " + next.end() + "); start the session again");
+            for (J job : new ArrayList<>(waiting)) {
+                fail(job, status);
+            }
+            for (J job : new ArrayList<>(running)) {
+                fail(job, status);
+            }
+            for (String session : new ArrayList<>(reserved.keySet())) {
+                releaseNow(session, "replaced");
+            }
+            LlamaShard old = shard;
+            shard = next;
+            done.complete(old);
+        }, done);
+        return done;
+    }
+
+    private void control(Runnable action, CompletableFuture<?> done) {
+        lock.lock();
+        try {
+            if (closed) {
+                done.completeExceptionally(new IllegalStateException(name + " is closed"));
+                return;
+            }
+            controls.add(action);
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public LlamaShard shard() {
+        return shard;
+    }
+
+    /** Sessions holding (or reserving) KV memory here. */
+    public int sessions() {
+        return reserved.size();
+    }
+
+    /** KV memory reserved by the sessions, in bytes. */
+    public long reservedBytes() {
+        return reserved.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Steps run so far. */
+    public long steps() {
+        return steps;
+    }
+
+    private void loop() {
+        while (true) {
+            List<J> arrived = new ArrayList<>();
+            List<Runnable> actions = new ArrayList<>();
+            lock.lock();
+            try {
+                while (!closed && incoming.isEmpty() && controls.isEmpty() && running.isEmpty()) {
+                    wake.awaitUninterruptibly();
+                }
+                if (closed) {
+                    break;
+                }
+                arrived.addAll(incoming);
+                incoming.clear();
+                actions.addAll(controls);
+                controls.clear();
+            } finally {
+                lock.unlock();
+            }
+            waiting.addAll(arrived);
+            try {
+                actions.forEach(Runnable::run);
+                dropCancelled();
+                admit();
+                runStep();
+            } catch (RuntimeException | Error e) {
+                LOG.error("{}: scheduler step failed", name, e);
+                Status status = Status.INTERNAL.withDescription(name + ": " + e).withCause(e);
+                for (J job : new ArrayList<>(running)) {
+                    fail(job, status);
+                }
+            }
+        }
+        Status down = Status.UNAVAILABLE.withDescription(name + " is shutting down");
+        lock.lock();
+        try {
+            waiting.addAll(incoming);
+            incoming.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (J job : new ArrayList<>(waiting)) {
+            fail(job, down);
+        }
+        for (J job : new ArrayList<>(running)) {
+            fail(job, down);
+        }
+    }
+
+    private void dropCancelled() {
+        for (J job : new ArrayList<>(waiting)) {
+            if (job.isCancelled()) {
+                fail(job, Status.CANCELLED.withDescription(name + ": the caller cancelled"));
+            }
+        }
+        for (J job : new ArrayList<>(running)) {
+            if (job.isCancelled()) {
+                fail(job, Status.CANCELLED.withDescription(name + ": the caller cancelled"));
+            }
+        }
+    }
+
+    /**
+     * Jobs of held sessions run from the next step; a new session is admitted when its reservation fits the KV
+     * budget and a session place is free, and refused at once otherwise (RESOURCE_EXHAUSTED: the caller may try
+     * another pipeline, or retry when sessions end).
+     */
+    private void admit() {
+        for (J job : waiting) {
+            String session = job.sessionId();
+            long need = shard.cacheBytesFor(Math.max(job.reservePositions(),
+                    shard.sessionLength(session) + job.length()));
+            Long held = reserved.get(session);
+            if (held != null) {
+                reserved.put(session, Math.max(held, need));
+                running.add(job);
+                continue;
+            }
+            long budget = limits.kvCacheBytes();
+            long inUse = reservedBytes();
+            String refusal = null;
+            if (reserved.size() >= limits.maxSessions()) {
+                refusal = String.format("%s: %d sessions already held (max %d, --max-sessions); retry later or on"
+                        + " another pipeline", name, reserved.size(), limits.maxSessions());
+            } else if (budget > 0 && inUse + need > budget) {
+                refusal = String.format("%s: session %s needs %.1f MB of KV memory for %d positions, %.1f MB of the"
+                        + " node's %.1f MB (--kv-cache-bytes) are reserved; %s", name, session, need / 1e6,
+                        job.reservePositions(), inUse / 1e6, budget / 1e6, need > budget
+                                ? "shorten the prompt or max_new_tokens" : "retry later or on another pipeline");
+            }
+            if (refusal != null) {
+                failRemoved(job, Status.RESOURCE_EXHAUSTED.withDescription(refusal));
+                continue;
+            }
+            reserved.put(session, need);
+            running.add(job);
+        }
+        waiting.clear();
+    }
+
+    private void runStep() {
+        if (running.isEmpty()) {
+            return;
+        }
+        int chunk = Math.min(LlamaShard.CHUNK, limits.maxBatchTokens());
+        List<J> step = new ArrayList<>();
+        int rows = 0;
+        for (int pass = 0; pass < 2; pass++) { // decodes (one row) first, then prompt chunks
+            for (J job : running) {
+                boolean decode = job.remaining() == 1;
+                if ((pass == 0) != decode || step.size() >= limits.maxBatch()) {
+                    continue;
+                }
+                int n = Math.min(chunk, job.remaining());
+                if (!step.isEmpty() && rows + n > limits.maxBatchTokens()) {
+                    continue;
+                }
+                step.add(job);
+                rows += n;
+            }
+        }
+        List<LlamaShard.StepPart> parts = new ArrayList<>(step.size());
+        for (J job : step) {
+            parts.add(new LlamaShard.StepPart(job.sessionId(), job.nextChunk(chunk)));
+        }
+        List<ShardOutput> outputs;
+        try {
+            outputs = shard.forwardBatch(parts);
+        } catch (IllegalArgumentException e) {
+            for (J job : step) {
+                fail(job, Status.INVALID_ARGUMENT.withDescription(name + ": " + e.getMessage()));
+            }
+            return;
+        }
+        steps++;
+        long now = System.nanoTime();
+        List<J> done = new ArrayList<>();
+        for (int i = 0; i < step.size(); i++) {
+            J job = step.get(i);
+            job.accept(outputs.get(i), parts.get(i).input().length());
+            lastUsed.put(job.sessionId(), now);
+            reserved.computeIfPresent(job.sessionId(), (s, r) -> Math.max(r, shard.sessionBytes(s)));
+            if (job.remaining() == 0) {
+                running.remove(job);
+                busy.remove(job.sessionId());
+                done.add(job);
+            }
+        }
+        if (!done.isEmpty()) {
+            completions.execute(() -> finished.accept(done));
+        }
+    }
+
+    private void fail(J job, Status status) {
+        waiting.remove(job);
+        running.remove(job);
+        failRemoved(job, status);
+    }
+
+    private void failRemoved(J job, Status status) {
+        busy.remove(job.sessionId());
+        releaseSession(job.sessionId());
+        completions.execute(() -> job.failed(status));
+    }
+
+    private boolean releaseNow(String sessionId, String why) {
+        for (J job : new ArrayList<>(waiting)) {
+            if (job.sessionId().equals(sessionId)) {
+                fail(job, Status.CANCELLED.withDescription(name + ": " + why));
+            }
+        }
+        for (J job : new ArrayList<>(running)) {
+            if (job.sessionId().equals(sessionId)) {
+                fail(job, Status.CANCELLED.withDescription(name + ": " + why));
+            }
+        }
+        return releaseSession(sessionId);
+    }
+
+    private boolean releaseSession(String sessionId) {
+        boolean held = shard.sessionLength(sessionId) > 0;
+        shard.release(sessionId);
+        reserved.remove(sessionId);
+        lastUsed.remove(sessionId);
+        return held;
+    }
+
+    /** Stops after the step in progress: queued and running jobs fail with UNAVAILABLE. The shard stays open. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        completions.shutdown();
+        try {
+            completions.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

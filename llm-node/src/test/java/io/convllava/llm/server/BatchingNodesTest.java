@@ -1,0 +1,190 @@
+package io.convllava.llm.server;
+
+import io.convllava.common.checkpoint.TensorSource;
+import io.convllava.common.client.RemotePipeline;
+import io.convllava.common.config.LlmConfig;
+import io.convllava.common.model.ModelFiles;
+import io.convllava.common.pipeline.StepResult;
+import io.convllava.common.sampling.SamplingParams;
+import io.convllava.common.tensor.PromptSegment;
+import io.convllava.common.testing.Fixtures;
+import io.convllava.common.transport.ChannelPool;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.llm.model.LlamaShard;
+import io.convllava.llm.model.LoadProgress;
+import io.convllava.llm.model.ShardInput;
+import io.convllava.llm.schedule.BatchLimits;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two llm nodes ([0,2) + [2,4) of the tiny fixture) with continuous batching, on Netty loopback: concurrent sessions
+ * get what they get alone in fewer steps, a long prompt runs in chunks with the same logits as in-process, and KV
+ * memory is lent by reservation.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BatchingNodesTest {
+    private LlmConfig config;
+    private LlamaShard first;
+    private LlamaShard last;
+    private LlmNodeServer firstNode;
+    private LlmNodeServer lastNode;
+    private ChannelPool channels;
+
+    @BeforeAll
+    void startNodes() throws IOException {
+        ModelFiles files = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
+        config = files.llmConfig();
+        try (TensorSource weights = files.openLlmWeights()) {
+            first = LlamaShard.load(config, weights, 0, 2, "cpu", LoadProgress.silent());
+            last = LlamaShard.load(config, weights, 2, 4, "cpu", LoadProgress.silent());
+        }
+        // the last node lends KV memory for 1152 positions (18 blocks): one long session, or a few short ones
+        BatchLimits lastLimits = BatchLimits.DEFAULTS.withKvCacheBytes(last.cacheBytesFor(1152));
+        firstNode = LlmNodeServer.start("127.0.0.1", 0, first, config, TransportOptions.DEFAULTS,
+                LlmNodeSettings.of("first"));
+        lastNode = LlmNodeServer.start("127.0.0.1", 0, last, config, TransportOptions.DEFAULTS,
+                LlmNodeSettings.of("last").withLimits(lastLimits));
+        channels = new ChannelPool(TransportOptions.DEFAULTS);
+    }
+
+    @AfterAll
+    void stopNodes() {
+        channels.close();
+        firstNode.close();
+        lastNode.close();
+        first.close();
+        last.close();
+    }
+
+    @AfterEach
+    void noSessionsLeft() {
+        assertEquals(0, firstNode.activeSessions());
+        assertEquals(0, lastNode.activeSessions());
+    }
+
+    private RemotePipeline pipeline() {
+        return new RemotePipeline(List.of(RemotePipeline.stage("first", firstNode.address(), 0, 2),
+                RemotePipeline.stage("last", lastNode.address(), 2, 4)), channels, 0);
+    }
+
+    @Test
+    void concurrentSessionsGetTheirOwnTokensInSharedSteps() throws Exception {
+        int sessions = 8;
+        int tokens = 12;
+        List<List<PromptSegment>> prompts = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(11);
+        for (int i = 0; i < sessions; i++) {
+            prompts.add(List.of(new PromptSegment.Tokens(random.ints(5 + 9 * i, 3, 32000).toArray())));
+        }
+        RemotePipeline pipeline = pipeline();
+        List<int[]> alone = new ArrayList<>();
+        long before = firstNode.steps();
+        for (int i = 0; i < sessions; i++) {
+            alone.add(generate(pipeline, "alone-" + i, prompts.get(i), tokens, i));
+        }
+        long aloneSteps = firstNode.steps() - before;
+        ExecutorService callers = Executors.newFixedThreadPool(sessions);
+        try {
+            before = firstNode.steps();
+            List<Future<int[]>> together = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                int index = i;
+                together.add(callers.submit(() -> generate(pipeline, "together-" + index, prompts.get(index), tokens,
+                        index)));
+            }
+            for (int i = 0; i < sessions; i++) {
+                assertArrayEquals(alone.get(i), together.get(i).get(), "session " + i);
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+        long togetherSteps = firstNode.steps() - before;
+        assertEquals(sessions * tokens, aloneSteps);
+        assertTrue(togetherSteps < aloneSteps, togetherSteps + " steps together, " + aloneSteps + " alone");
+    }
+
+    /** Greedy for even {@code seed}s, seeded sampling for odd ones. */
+    private static int[] generate(RemotePipeline pipeline, String session, List<PromptSegment> prompt, int tokens,
+                                  int seed) {
+        SamplingParams params = seed % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.9f, 0.9f, 40, (long) seed);
+        int[] out = new int[tokens];
+        try {
+            StepResult step = pipeline.prefill(session, prompt, params, 0, false, 64);
+            for (int i = 0; i < tokens; i++) {
+                out[i] = step.token();
+                if (i + 1 < tokens) {
+                    step = pipeline.decode(session, out[i], params, i + 1, false);
+                }
+            }
+        } finally {
+            pipeline.release(session);
+        }
+        return out;
+    }
+
+    @Test
+    void aPromptLongerThanAChunkRunsInChunksWithTheInProcessLogits() {
+        int[] ids = new SplittableRandom(5).ints(LlamaShard.CHUNK + 77, 3, 32000).toArray();
+        List<PromptSegment> prompt = List.of(new PromptSegment.Tokens(ids));
+        float[] expected;
+        try (TensorSource weights = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null).openLlmWeights();
+             LlamaShard a = LlamaShard.load(config, weights, 0, 2, "cpu");
+             LlamaShard b = LlamaShard.load(config, weights, 2, 4, "cpu")) {
+            ShardInput hidden = new ShardInput.Hidden(a.forward("s", new ShardInput.Segments(prompt)).hidden());
+            expected = b.forward("s", hidden).logits().data();
+        }
+        RemotePipeline pipeline = pipeline();
+        try {
+            StepResult result = pipeline.prefill("long", prompt, SamplingParams.GREEDY, 0, true, ids.length + 1);
+            assertArrayEquals(expected, result.logits());
+            assertEquals(ids.length, last.sessionLength("long"));
+        } finally {
+            pipeline.release("long");
+        }
+    }
+
+    @Test
+    void aNewSessionIsAdmittedOnlyWhileItsKvReservationFits() {
+        RemotePipeline pipeline = pipeline();
+        List<PromptSegment> prompt = List.of(new PromptSegment.Tokens(new int[] {1, 450, 4996}));
+        try {
+            pipeline.prefill("big", prompt, SamplingParams.GREEDY, 0, false, 1000); // 1024 positions of the 1152
+            StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+                    () -> pipeline.prefill("second", prompt, SamplingParams.GREEDY, 0, false, 200));
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
+            assertTrue(refused.getStatus().getDescription().contains("--kv-cache-bytes"),
+                    refused.getStatus().getDescription());
+            StatusRuntimeException never = assertThrows(StatusRuntimeException.class,
+                    () -> pipeline.prefill("huge", prompt, SamplingParams.GREEDY, 0, false, 2000));
+            assertTrue(never.getStatus().getDescription().contains("shorten the prompt or max_new_tokens"),
+                    never.getStatus().getDescription());
+            pipeline.prefill("small", prompt, SamplingParams.GREEDY, 0, false, 60); // 64 more positions still fit
+            pipeline.release("small");
+            pipeline.release("big");
+            pipeline.prefill("second", prompt, SamplingParams.GREEDY, 0, false, 200);
+        } finally {
+            pipeline.release("big");
+            pipeline.release("small");
+            pipeline.release("second");
+        }
+    }
+}
