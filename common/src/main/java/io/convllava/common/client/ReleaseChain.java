@@ -30,6 +30,14 @@ public final class ReleaseChain {
      * @return stages that held the session
      */
     public static int release(ChannelPool channels, String sessionId, List<StageAddress> stages) {
+        return release(channels, sessionId, stages, "");
+    }
+
+    /**
+     * As {@link #release(ChannelPool, String, List)}; a non-empty {@code keepAs} asks every stage to keep the cache
+     * under that key for a later session to continue from (ReleaseRequest.keep_as).
+     */
+    public static int release(ChannelPool channels, String sessionId, List<StageAddress> stages, String keepAs) {
         Context detached = Context.current().fork();
         Context previous = detached.attach();
         try {
@@ -39,7 +47,7 @@ public final class ReleaseChain {
                     long deadline = Math.min(RELEASE_DEADLINE_MS, channels.options().callDeadline().toMillis());
                     return LlmNodeGrpc.newBlockingStub(channels.get(stage.getAddress()))
                             .withDeadlineAfter(deadline, TimeUnit.MILLISECONDS)
-                            .release(ReleaseRequest.newBuilder().setSessionId(sessionId)
+                            .release(ReleaseRequest.newBuilder().setSessionId(sessionId).setKeepAs(keepAs)
                                     .addAllRoute(stages.subList(i + 1, stages.size())).build())
                             .getReleasedStages();
                 } catch (StatusRuntimeException | IllegalStateException e) {

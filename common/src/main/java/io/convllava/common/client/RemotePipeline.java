@@ -5,6 +5,8 @@ import io.convllava.common.transport.SegmentCodec;
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.Pipeline;
 import io.convllava.common.pipeline.DecoderPipeline;
+import io.convllava.common.pipeline.PrefillOptions;
+import io.convllava.common.pipeline.PrefixUnavailableException;
 import io.convllava.common.pipeline.StepResult;
 import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
@@ -17,8 +19,10 @@ import io.convllava.proto.v1.ForwardRequest;
 import io.convllava.proto.v1.ForwardResponse;
 import io.convllava.proto.v1.LayerRange;
 import io.convllava.proto.v1.LlmNodeGrpc;
+import io.convllava.proto.v1.PrefixReuse;
 import io.convllava.proto.v1.Segments;
 import io.convllava.proto.v1.StageAddress;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
 import java.util.List;
@@ -97,23 +101,36 @@ public final class RemotePipeline implements DecoderPipeline {
     @Override
     public StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
                               boolean returnLogits) {
-        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, 0);
+        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, PrefillOptions.NONE);
     }
 
     @Override
     public StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
-                              boolean returnLogits, int reservePositions) {
-        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, reservePositions);
+                              boolean returnLogits, PrefillOptions options) {
+        try {
+            return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, options);
+        } catch (StatusRuntimeException e) {
+            if (options.reuses() && e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                throw new PrefixUnavailableException("prefix " + options.reuseKey() + " is not held: "
+                        + e.getStatus().getDescription(), e);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean keepsPrefixes() {
+        return true;
     }
 
     @Override
     public StepResult decode(String sessionId, int token, SamplingParams params, int step, boolean returnLogits) {
         return forward(sessionId, SegmentCodec.encode(List.of(new PromptSegment.Tokens(new int[]{token}))), params,
-                step, returnLogits, 0);
+                step, returnLogits, PrefillOptions.NONE);
     }
 
     private StepResult forward(String sessionId, Segments segments, SamplingParams params, int step,
-                               boolean returnLogits, int reservePositions) {
+                               boolean returnLogits, PrefillOptions options) {
         StageAddress first = stages.get(0);
         ForwardRequest.Builder request = ForwardRequest.newBuilder()
                 .setSessionId(sessionId)
@@ -123,8 +140,13 @@ public final class RemotePipeline implements DecoderPipeline {
                 .setSampling(SamplingCodec.encode(params))
                 .setReturnLogits(returnLogits)
                 .setPlanEpoch(planEpoch)
-                .setPastLength(sessionLengths.getOrDefault(sessionId, 0))
-                .setReservePositions(reservePositions);
+                .setReservePositions(options.reservePositions());
+        if (options.reuses()) {
+            request.setReusePrefix(PrefixReuse.newBuilder().setKey(options.reuseKey())
+                    .setLength(options.reuseLength()));
+        } else {
+            request.setPastLength(sessionLengths.getOrDefault(sessionId, 0));
+        }
         if (first.hasLayers()) {
             request.setExpectedLayers(first.getLayers());
         }
@@ -144,8 +166,13 @@ public final class RemotePipeline implements DecoderPipeline {
 
     @Override
     public void release(String sessionId) {
+        release(sessionId, "");
+    }
+
+    @Override
+    public void release(String sessionId, String keepAs) {
         sessionLengths.remove(sessionId);
-        ReleaseChain.release(channels, sessionId, stages);
+        ReleaseChain.release(channels, sessionId, stages, keepAs);
     }
 
     @Override

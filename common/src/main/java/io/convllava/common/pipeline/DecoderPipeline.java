@@ -17,13 +17,31 @@ public interface DecoderPipeline extends AutoCloseable {
                        boolean returnLogits);
 
     /**
-     * As {@link #prefill(String, List, SamplingParams, int, boolean)}, telling the stages how many positions the
-     * session may reach (prompt plus the new tokens it may generate), so that they admit it only with KV memory for
-     * all of them. Pipelines without such accounting ignore it.
+     * As {@link #prefill(String, List, SamplingParams, int, boolean)}, with a KV reservation for the session and,
+     * where the pipeline {@link #keepsPrefixes() keeps prefixes}, a kept cache to continue from (then
+     * {@code segments} hold only the positions after the reused ones).
+     *
+     * @throws PrefixUnavailableException when a stage no longer holds the kept cache (nothing is held then)
      */
     default StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
-                               boolean returnLogits, int reservePositions) {
+                               boolean returnLogits, PrefillOptions options) {
+        if (options.reuses()) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no prefixes");
+        }
         return prefill(sessionId, segments, params, step, returnLogits);
+    }
+
+    /** Whether {@link #release(String, String)} can keep caches for later sessions to continue from. */
+    default boolean keepsPrefixes() {
+        return false;
+    }
+
+    /**
+     * Ends the session; where the pipeline {@link #keepsPrefixes() keeps prefixes} and {@code keepAs} is not empty,
+     * its cache is kept under that key for {@link PrefillOptions#reuseKey()} (stages may evict it later).
+     */
+    default void release(String sessionId, String keepAs) {
+        release(sessionId);
     }
 
     /** Feeds one token at the next position and samples the following one. */

@@ -11,8 +11,9 @@ import java.util.List;
  * @param tokens        generated ids (the end-of-sequence token excluded)
  * @param prefillLogits logits at the last prompt position, when asked (else null)
  * @param boxes         grounding boxes parsed from the answer, mapped to original-image pixels (empty if none)
+ * @param cachedTokens  prompt positions not computed again: continued from a cache kept by an earlier request
  */
 public record GenerationResult(int[] inputIds, int[] tokens, String text, FinishReason finishReason,
                                int promptTokens, int imageTokens, float[] prefillLogits, List<EncodedImage> images,
-                               List<BoundingBox> boxes, Timings timings) {
+                               List<BoundingBox> boxes, Timings timings, int cachedTokens) {
 }

@@ -1,14 +1,21 @@
 package io.convllava.coordinator.generate;
 
 import io.convllava.common.pipeline.DecoderPipeline;
+import io.convllava.common.pipeline.PrefillOptions;
+import io.convllava.common.pipeline.PrefixUnavailableException;
 import io.convllava.common.pipeline.StepResult;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
 import io.convllava.coordinator.grounding.BoundingBox;
 import io.convllava.coordinator.grounding.GroundingParser;
+import io.convllava.coordinator.prefix.PrefixIndex;
+import io.convllava.coordinator.prefix.PromptContent;
 import io.convllava.coordinator.text.PromptBuilder;
 import io.convllava.coordinator.text.Tokenizer;
 
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,6 +36,7 @@ public final class Generator {
     private final int maxPromptLength;
     private final int maxPositions;
     private final RequestLimits limits;
+    private final PrefixIndex prefixes;
 
     /**
      * @param imageEncoder    null for a deployment without vision (requests with images are then refused)
@@ -37,6 +45,19 @@ public final class Generator {
      */
     public Generator(Tokenizer tokenizer, ImageEncoder imageEncoder, DecoderPipeline pipeline, int maxPromptLength,
                      int maxPositions) {
+        this(tokenizer, imageEncoder, pipeline, maxPromptLength, maxPositions, null);
+    }
+
+    /**
+     * @param prefixes the caches {@code pipeline} keeps for this coordinator: a request continues from the longest
+     *                 one it shares a prefix with, and keeps its own when it ends; null = keep nothing
+     */
+    public Generator(Tokenizer tokenizer, ImageEncoder imageEncoder, DecoderPipeline pipeline, int maxPromptLength,
+                     int maxPositions, PrefixIndex prefixes) {
+        if (prefixes != null && !pipeline.keepsPrefixes()) {
+            throw new IllegalArgumentException(pipeline.getClass().getSimpleName() + " keeps no prefixes");
+        }
+        this.prefixes = prefixes;
         this.tokenizer = tokenizer;
         this.promptBuilder = new PromptBuilder(tokenizer);
         this.imageEncoder = imageEncoder;
@@ -79,18 +100,37 @@ public final class Generator {
         List<PromptSegment> segments = PromptBuilder.splice(ids, embeddings);
         int promptLength = segments.stream().mapToInt(PromptSegment::length).sum();
 
+        long[] content = prefixes == null ? null : PromptContent.of(ids, digests(request.images()),
+                embeddings.stream().map(e -> (int) e.dim(0)).toList());
         String session = UUID.randomUUID().toString();
         StopStringFilter output = new StopStringFilter(tokenizer, request.stopStrings());
         int[] tokens = new int[request.maxNewTokens()];
         int generated = 0;
+        int fed = 0; // tokens fed back: the cache holds the prompt and these
+        int cached = 0;
+        boolean completed = false;
         FinishReason finish = FinishReason.LENGTH;
         float[] prefillLogits = null;
         long prefilled;
         long firstToken = 0;
         try {
-            int reserve = Math.min(maxPositions, promptLength + request.maxNewTokens());
-            StepResult step = pipeline.prefill(session, segments, request.sampling(), 0, request.returnPrefillLogits(),
-                    reserve);
+            PrefillOptions options = PrefillOptions.reserve(Math.min(maxPositions, promptLength + request.maxNewTokens()));
+            PrefixIndex.Match match = content == null ? null : prefixes.take(content);
+            StepResult step = null;
+            if (match != null) {
+                try {
+                    step = pipeline.prefill(session, PromptSegment.slice(segments, match.length(), promptLength),
+                            request.sampling(), 0, request.returnPrefillLogits(),
+                            options.continuing(match.key(), match.length()));
+                    cached = match.length();
+                } catch (PrefixUnavailableException e) {
+                    session = UUID.randomUUID().toString(); // the stages hold nothing of it: start afresh
+                }
+            }
+            if (step == null) {
+                step = pipeline.prefill(session, segments, request.sampling(), 0, request.returnPrefillLogits(),
+                        options);
+            }
             prefilled = System.nanoTime();
             prefillLogits = step.logits();
             while (true) {
@@ -113,9 +153,18 @@ public final class Generator {
                     break;
                 }
                 step = pipeline.decode(session, token, request.sampling(), generated, false);
+                fed++;
             }
+            completed = true;
         } finally {
-            pipeline.release(session);
+            if (completed && content != null) {
+                long[] kept = PromptContent.append(content, tokens, fed);
+                String key = PrefixIndex.keyOf(kept);
+                pipeline.release(session, key);
+                prefixes.add(key, kept);
+            } else {
+                pipeline.release(session);
+            }
         }
         long end = System.nanoTime();
         String text = output.text().strip();
@@ -127,7 +176,28 @@ public final class Generator {
         Timings timings = new Timings(ms(encoded - start), ms(prefilled - encoded),
                 ms((firstToken == 0 ? end : firstToken) - start), ms(end - start));
         return new GenerationResult(ids, Arrays.copyOf(tokens, generated), text, finish, ids.length - images.size(),
-                imageTokens, prefillLogits, images, boxes, timings);
+                imageTokens, prefillLogits, images, boxes, timings, cached);
+    }
+
+    /** SHA-256 of each image's file bytes (or of its pixels): what identifies it in a kept cache. */
+    private static List<byte[]> digests(List<ImageInput> images) {
+        List<byte[]> digests = new ArrayList<>(images.size());
+        for (ImageInput image : images) {
+            try {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                if (image.bytes() != null) {
+                    sha.update(image.bytes());
+                } else {
+                    ByteBuffer pixels = ByteBuffer.allocate(image.pixels().data().length * Float.BYTES);
+                    pixels.asFloatBuffer().put(image.pixels().data());
+                    sha.update(pixels);
+                }
+                digests.add(sha.digest());
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+            }
+        }
+        return digests;
     }
 
     private static double ms(long nanos) {

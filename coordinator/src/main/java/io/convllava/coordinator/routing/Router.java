@@ -14,7 +14,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +36,16 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
     private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger rotation = new AtomicInteger();
     private volatile Routes routes;
+    /** Load a conversation's pipeline may carry beyond the least loaded one and still be chosen for it. */
+    static final int AFFINITY_SLACK = 4;
+    private static final int AFFINITIES = 4096;
+    /** Conversation affinity -> the node ids of the pipeline its latest request used, least recent first out. */
+    private final LinkedHashMap<String, List<String>> affinities = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, List<String>> eldest) {
+            return size() > AFFINITIES;
+        }
+    };
 
     /** @param numLayers decoder layers of the served model: only pipelines over exactly these count */
     public Router(int numLayers, TransportOptions transport) {
@@ -56,12 +68,35 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
 
     /** The least loaded complete pipeline; UNAVAILABLE naming the uncovered layers when there is none. */
     public Lease<Pipeline> pickPipeline() {
+        return pickPipeline(null);
+    }
+
+    /**
+     * As {@link #pickPipeline()}, but requests with the same {@code affinity} (a conversation) go back to the
+     * pipeline the last one used, which keeps its cache, unless that pipeline is gone or carries more than
+     * {@value #AFFINITY_SLACK} more load than the least loaded one.
+     */
+    public Lease<Pipeline> pickPipeline(String affinity) {
         Routes current = routes;
         if (current.assembly().pipelines().isEmpty()) {
             throw Status.UNAVAILABLE.withDescription(noPipelineReason(current)).asRuntimeException();
         }
-        Pipeline best = leastLoaded(current.assembly().pipelines(),
-                p -> p.stages().stream().mapToInt(this::load).max().orElse(0));
+        ToIntFunction<Pipeline> load = p -> p.stages().stream().mapToInt(this::load).max().orElse(0);
+        Pipeline best = leastLoaded(current.assembly().pipelines(), load);
+        if (affinity != null) {
+            List<String> previous;
+            synchronized (affinities) {
+                previous = affinities.get(affinity);
+            }
+            for (Pipeline p : current.assembly().pipelines()) {
+                if (p.nodeIds().equals(previous) && load.applyAsInt(p) <= load.applyAsInt(best) + AFFINITY_SLACK) {
+                    best = p;
+                }
+            }
+            synchronized (affinities) {
+                affinities.put(affinity, best.nodeIds());
+            }
+        }
         return lease(best, best.nodeIds());
     }
 

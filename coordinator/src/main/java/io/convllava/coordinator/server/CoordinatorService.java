@@ -11,6 +11,8 @@ import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.Generator;
 import io.convllava.coordinator.generate.RequestLimits;
 import io.convllava.coordinator.generate.TokenListener;
+import io.convllava.coordinator.prefix.ConversationAffinity;
+import io.convllava.coordinator.prefix.PrefixIndexes;
 import io.convllava.coordinator.routing.Lease;
 import io.convllava.coordinator.routing.Router;
 import io.convllava.common.client.RemotePipeline;
@@ -40,8 +42,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The public {@code ConvLlava} service. Each Generate call is checked, admitted (bounded concurrency), routed to
- * the least loaded complete llm pipeline and, when it has images, a vision node, then run by a {@link Generator}
- * built for it; tokens stream back as Delta events, then one Final. A client that cancels or whose deadline passes
+ * the least loaded complete llm pipeline (the one that served the conversation before, which keeps its cache, if
+ * not much busier) and, when it has images, a vision node, then run by a {@link Generator} built for it, which
+ * continues from the longest cache that pipeline keeps for the prompt; tokens stream back as Delta events, then one Final. A client that cancels or whose deadline passes
  * stops the decoding at the next token, and the generator releases the session's KV cache on every stage.
  */
 public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
@@ -54,6 +57,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final GenerateRequestReader reader;
     private final TransportOptions transport;
     private final String nodeId;
+    private final PrefixIndexes prefixes = new PrefixIndexes();
 
     /** @param nodeId this coordinator's node id, which status answers carry */
     public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
@@ -96,13 +100,14 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private Final run(GenerationRequest generation, String requestId, long received,
                       ServerCallStreamObserver<GenerateResponse> call) throws InterruptedException {
         try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
-             Lease<Pipeline> pipeline = router.pickPipeline();
+             Lease<Pipeline> pipeline = router.pickPipeline(ConversationAffinity.of(generation));
              // plan epoch 0: nodes serve the layers they loaded whatever later plans say, so nothing to check
              DecoderPipeline stages = RemotePipeline.of(pipeline.target(), router.channels(), 0)) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
                     new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId), stages,
-                    model.llm().tokenizerModelMaxLength(), model.llm().maxPositionEmbeddings());
+                    model.llm().tokenizerModelMaxLength(), model.llm().maxPositionEmbeddings(),
+                    prefixes.of(pipeline.target().nodeIds()));
             FirstToken first = new FirstToken();
             GenerationResult result = generator.generate(generation, streamTo(call, first));
             long end = System.nanoTime();

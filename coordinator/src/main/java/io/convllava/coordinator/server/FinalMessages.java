@@ -29,7 +29,8 @@ public final class FinalMessages {
                 .setUsage(Usage.newBuilder()
                         .setPromptTokens(r.promptTokens() + r.imageTokens())
                         .setImageTokens(r.imageTokens())
-                        .setCompletionTokens(r.tokens().length))
+                        .setCompletionTokens(r.tokens().length)
+                        .setCachedPromptTokens(r.cachedTokens()))
                 .setTimings(io.convllava.proto.v1.Timings.newBuilder()
                         .setQueueMs(queueMs)
                         .setEncodeMs(r.timings().encodeMs())
@@ -71,6 +72,7 @@ public final class FinalMessages {
         return new GenerationResult(f.getInputIdsList().stream().mapToInt(Integer::intValue).toArray(), tokens,
                 f.getText(), FinishReason.valueOf(f.getFinishReason().name()),
                 u.getPromptTokens() - u.getImageTokens(), u.getImageTokens(), logits, List.of(), boxes,
-                new Timings(t.getEncodeMs(), t.getPrefillMs(), t.getFirstTokenMs(), t.getTotalMs()));
+                new Timings(t.getEncodeMs(), t.getPrefillMs(), t.getFirstTokenMs(), t.getTotalMs()),
+                u.getCachedPromptTokens());
     }
 }

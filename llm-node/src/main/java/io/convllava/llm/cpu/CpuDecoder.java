@@ -388,6 +388,11 @@ public final class CpuDecoder implements AutoCloseable {
         public long bytes() {
             return cache.bytes();
         }
+
+        /** Forgets positions from {@code length} on. */
+        public void truncate(int length) {
+            cache.truncate(length);
+        }
     }
 
     /** One session's rows in a {@link #step}: rows [offset, offset + rows) of the step's input. */

@@ -61,6 +61,18 @@ final class KvBlocks {
         length += count;
     }
 
+    /** Forgets positions from {@code keep} on, freeing the blocks past it. */
+    void truncate(int keep) {
+        int needed = (keep + BLOCK - 1) / BLOCK;
+        for (; blocks > needed; blocks--) {
+            for (int layer = 0; layer < keys.length; layer++) {
+                keys[layer][blocks - 1] = null;
+                values[layer][blocks - 1] = null;
+            }
+        }
+        length = keep;
+    }
+
     /** Bytes held: whole blocks of keys and values over every layer. */
     long bytes() {
         return 2L * keys.length * blocks * BLOCK * rowWidth * Float.BYTES;

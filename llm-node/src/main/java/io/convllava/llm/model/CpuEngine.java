@@ -112,6 +112,11 @@ final class CpuEngine implements ShardEngine {
         }
 
         @Override
+        public void truncate(int length) {
+            state.truncate(length);
+        }
+
+        @Override
         public void close() {
         }
     }

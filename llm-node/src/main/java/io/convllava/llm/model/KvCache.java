@@ -92,6 +92,11 @@ final class KvCache implements ShardEngine.Session {
         return values[layer].get(callManager, new NDIndex(":, :{}", upTo));
     }
 
+    @Override
+    public void truncate(int keep) {
+        length = keep; // later writes overwrite the rest
+    }
+
     /** Marks {@code count} more positions as filled, after every layer has written them. */
     void advance(int count) {
         length += count;

@@ -38,6 +38,8 @@ public final class LlamaShard implements AutoCloseable {
     private final int end;
     private final ShardEngine engine;
     private final Map<String, ShardEngine.Session> sessions = new ConcurrentHashMap<>();
+    /** Caches of finished sessions kept for a later session to continue from, by key. */
+    private final Map<String, ShardEngine.Session> kept = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private boolean closed;
 
@@ -269,6 +271,70 @@ public final class LlamaShard implements AutoCloseable {
         }
     }
 
+    /**
+     * Keeps the session's cache under {@code key} instead of freeing it (a cache kept before under the key is
+     * freed). Returns the bytes kept, 0 when the session is unknown.
+     */
+    public long keep(String sessionId, String key) {
+        lock.lock();
+        try {
+            ShardEngine.Session cache = sessions.remove(sessionId);
+            if (cache == null) {
+                return 0;
+            }
+            ShardEngine.Session old = kept.put(key, cache);
+            if (old != null) {
+                old.close();
+            }
+            return cache.bytes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Starts session {@code sessionId} (which must be new) from the cache kept under {@code key}, cut to its first
+     * {@code length} positions; the key is no longer kept. False when no cache is kept under the key or it holds
+     * fewer positions.
+     */
+    public boolean adopt(String key, String sessionId, int length) {
+        lock.lock();
+        try {
+            ShardEngine.Session cache = kept.get(key);
+            if (cache == null || cache.length() < length || sessions.containsKey(sessionId)) {
+                return false;
+            }
+            kept.remove(key);
+            cache.truncate(length);
+            sessions.put(sessionId, cache);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Positions of the cache kept under {@code key}, or -1 when none is. */
+    public int keptLength(String key) {
+        ShardEngine.Session cache = kept.get(key);
+        return cache == null ? -1 : cache.length();
+    }
+
+    /** Frees the cache kept under {@code key}, if any; returns its bytes. */
+    public long dropKept(String key) {
+        lock.lock();
+        try {
+            ShardEngine.Session cache = kept.remove(key);
+            if (cache == null) {
+                return 0;
+            }
+            long bytes = cache.bytes();
+            cache.close();
+            return bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Positions cached for the session (0 if unknown). */
     public int sessionLength(String sessionId) {
         ShardEngine.Session cache = sessions.get(sessionId);
@@ -303,6 +369,8 @@ public final class LlamaShard implements AutoCloseable {
                 closed = true;
                 sessions.values().forEach(ShardEngine.Session::close);
                 sessions.clear();
+                kept.values().forEach(ShardEngine.Session::close);
+                kept.clear();
                 engine.close();
             }
         } finally {

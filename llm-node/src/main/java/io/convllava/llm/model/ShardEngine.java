@@ -48,6 +48,9 @@ interface ShardEngine extends AutoCloseable {
         /** Bytes of KV memory held. */
         long bytes();
 
+        /** Forgets the positions from {@code length} on (0 <= length <= length()), to continue from there. */
+        void truncate(int length);
+
         @Override
         void close();
     }

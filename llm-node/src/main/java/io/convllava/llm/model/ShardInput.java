@@ -3,7 +3,6 @@ package io.convllava.llm.model;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -15,12 +14,6 @@ public sealed interface ShardInput {
 
     /** Positions [from, to) of this input, for running a long one in chunks. */
     ShardInput slice(int from, int to);
-
-    /** Rows [from, to) of a [T, H] tensor. */
-    private static HostTensor rows(HostTensor t, int from, int to) {
-        int width = (int) t.dim(1);
-        return HostTensor.of(Arrays.copyOfRange(t.data(), from * width, to * width), to - from, width);
-    }
 
     /** First stage only: text tokens are embedded with {@code embed_tokens}, image embeddings are copied in, in order. */
     record Segments(List<PromptSegment> segments) implements ShardInput {
@@ -39,21 +32,7 @@ public sealed interface ShardInput {
 
         @Override
         public ShardInput slice(int from, int to) {
-            List<PromptSegment> parts = new ArrayList<>();
-            int start = 0;
-            for (PromptSegment s : segments) {
-                int end = start + s.length();
-                int a = Math.max(from, start);
-                int b = Math.min(to, end);
-                if (a < b) {
-                    parts.add(s instanceof PromptSegment.Tokens t
-                            ? new PromptSegment.Tokens(Arrays.copyOfRange(t.ids(), a - start, b - start))
-                            : new PromptSegment.Embeddings(
-                                    rows(((PromptSegment.Embeddings) s).embeddings(), a - start, b - start)));
-                }
-                start = end;
-            }
-            return new Segments(parts);
+            return new Segments(PromptSegment.slice(segments, from, to));
         }
     }
 
@@ -66,7 +45,12 @@ public sealed interface ShardInput {
 
         @Override
         public ShardInput slice(int from, int to) {
-            return from == 0 && to == length() ? this : new Hidden(rows(hidden, from, to));
+            if (from == 0 && to == length()) {
+                return this;
+            }
+            int width = (int) hidden.dim(1);
+            return new Hidden(HostTensor.of(Arrays.copyOfRange(hidden.data(), from * width, to * width), to - from,
+                    width));
         }
     }
 }

@@ -18,6 +18,8 @@ public abstract class StepJob {
     private final int reservePositions;
     private final BooleanSupplier cancelled;
     private final int length;
+    private final String reuseKey;
+    private final int reuseLength;
     private int done;
     private float[] hidden; // [length, H], non-last stages
     private HostTensor logits;
@@ -28,6 +30,17 @@ public abstract class StepJob {
      * @param cancelled        whether the caller gave up: checked between steps
      */
     protected StepJob(String sessionId, ShardInput input, int reservePositions, BooleanSupplier cancelled) {
+        this(sessionId, input, reservePositions, cancelled, null, 0);
+    }
+
+    /**
+     * A new session continuing from the cache kept under {@code reuseKey}: its first {@code reuseLength} positions
+     * stand for the start of the prompt, {@code input} holds the rest.
+     */
+    protected StepJob(String sessionId, ShardInput input, int reservePositions, BooleanSupplier cancelled,
+                      String reuseKey, int reuseLength) {
+        this.reuseKey = reuseKey;
+        this.reuseLength = reuseLength;
         this.sessionId = sessionId;
         this.input = input;
         this.length = input.length();
@@ -42,6 +55,19 @@ public abstract class StepJob {
     /** Positions this job feeds. */
     public int length() {
         return length;
+    }
+
+    /** The kept cache this new session continues from, or null. */
+    String reuseKey() {
+        return reuseKey;
+    }
+
+    int reuseLength() {
+        return reuseLength;
+    }
+
+    ShardInput input() {
+        return input;
     }
 
     int reservePositions() {

@@ -9,6 +9,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -56,6 +58,9 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
     private final List<J> waiting = new ArrayList<>(); // arrived, not yet admitted
     private final List<J> running = new ArrayList<>();
     private final Map<String, Long> lastUsed = new ConcurrentHashMap<>();
+    /** Caches kept by finished sessions for later ones to continue from: key -> bytes, least recently used first. */
+    private final LinkedHashMap<String, Long> kept = new LinkedHashMap<>(16, 0.75f, true);
+    private volatile long keptBytes;
     private volatile long steps; // written by the scheduler thread only
 
     /**
@@ -108,8 +113,31 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
 
     /** Frees the session's KV cache between steps (failing a job it still has); completes with whether it was held. */
     public CompletableFuture<Boolean> release(String sessionId) {
+        return release(sessionId, "");
+    }
+
+    /**
+     * As {@link #release(String)}, but with a non-empty {@code keepAs} the cache is kept under that key for a later
+     * session to continue from (ForwardRequest.reuse_prefix), counted in the KV budget until evicted.
+     */
+    public CompletableFuture<Boolean> release(String sessionId, String keepAs) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
-        control(() -> done.complete(releaseNow(sessionId, "the session was released")), done);
+        control(() -> {
+            if (keepAs.isEmpty() || busy.contains(sessionId)) {
+                done.complete(releaseNow(sessionId, "the session was released"));
+                return;
+            }
+            boolean held = shard.sessionLength(sessionId) > 0;
+            dropKept(keepAs);
+            long bytes = shard.keep(sessionId, keepAs);
+            releaseSession(sessionId);
+            if (bytes > 0) {
+                kept.put(keepAs, bytes);
+                keptBytes += bytes;
+                evictKept(0);
+            }
+            done.complete(held);
+        }, done);
         return done;
     }
 
@@ -150,6 +178,9 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
             for (String session : new ArrayList<>(reserved.keySet())) {
                 releaseNow(session, "replaced");
             }
+            for (String key : new ArrayList<>(kept.keySet())) {
+                dropKept(key);
+            }
             LlamaShard old = shard;
             shard = next;
             done.complete(old);
@@ -183,6 +214,11 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
     /** KV memory reserved by the sessions, in bytes. */
     public long reservedBytes() {
         return reserved.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** KV memory of the caches kept for reuse, in bytes. */
+    public long keptBytes() {
+        return keptBytes;
     }
 
     /** Steps run so far. */
@@ -260,16 +296,20 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
     private void admit() {
         for (J job : waiting) {
             String session = job.sessionId();
-            long need = shard.cacheBytesFor(Math.max(job.reservePositions(),
-                    shard.sessionLength(session) + job.length()));
             Long held = reserved.get(session);
             if (held != null) {
-                reserved.put(session, Math.max(held, need));
+                reserved.put(session, Math.max(held, shard.cacheBytesFor(shard.sessionLength(session) + job.length())));
                 running.add(job);
                 continue;
             }
+            if (job.reuseKey() != null && !adoptKept(job)) {
+                continue;
+            }
+            long need = shard.cacheBytesFor(Math.max(job.reservePositions(),
+                    shard.sessionLength(session) + job.length()));
             long budget = limits.kvCacheBytes();
-            long inUse = reservedBytes();
+            evictKept(need);
+            long inUse = reservedBytes() + keptBytes;
             String refusal = null;
             if (reserved.size() >= limits.maxSessions()) {
                 refusal = String.format("%s: %d sessions already held (max %d, --max-sessions); retry later or on"
@@ -288,6 +328,49 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
             running.add(job);
         }
         waiting.clear();
+    }
+
+    /** Starts a new session from the kept cache it names; fails the job (and returns false) when it cannot. */
+    private boolean adoptKept(J job) {
+        String key = job.reuseKey();
+        Long bytes = kept.remove(key);
+        if (bytes != null) {
+            keptBytes -= bytes;
+        }
+        if (bytes == null || !shard.adopt(key, job.sessionId(), job.reuseLength())) {
+            shard.dropKept(key);
+            failRemoved(job, Status.FAILED_PRECONDITION.withDescription(name + ": no cache is kept under prefix key "
+                    + key + " (evicted, or never kept here): run the whole prompt"));
+            return false;
+        }
+        try {
+            shard.check(job.sessionId(), job.input());
+        } catch (IllegalArgumentException e) {
+            failRemoved(job, Status.INVALID_ARGUMENT.withDescription(name + ": " + e.getMessage()));
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Frees kept caches, least recently used first, while there are more than --max-sessions of them or the budget
+     * lacks {@code need} more bytes.
+     */
+    private void evictKept(long need) {
+        long budget = limits.kvCacheBytes();
+        Iterator<String> eldest = kept.keySet().iterator();
+        while (eldest.hasNext() && (kept.size() > limits.maxSessions()
+                || (budget > 0 && reservedBytes() + keptBytes + need > budget))) {
+            String key = eldest.next();
+            eldest.remove();
+            keptBytes -= shard.dropKept(key);
+        }
+    }
+
+    private void dropKept(String key) {
+        if (kept.remove(key) != null) {
+            keptBytes -= shard.dropKept(key);
+        }
     }
 
     private void runStep() {

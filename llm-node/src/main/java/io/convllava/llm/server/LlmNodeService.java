@@ -155,9 +155,12 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
             ShardInput input = input(request, shard);
             SamplingParams sampling = SamplingCodec.decode(request.getSampling());
             shard.check(session, input);
+            int past = request.hasReusePrefix() ? request.getReusePrefix().getLength() : shard.sessionLength(session);
             int reserve = request.getReservePositions() > 0 ? request.getReservePositions()
-                    : Math.min(config.maxPositionEmbeddings(),
-                            shard.sessionLength(session) + input.length() + DEFAULT_NEW_POSITIONS);
+                    : Math.min(config.maxPositionEmbeddings(), past + input.length() + DEFAULT_NEW_POSITIONS);
+            if (request.hasReusePrefix()) {
+                checkReuse(request, shard);
+            }
             call = new ForwardCall(request, input, sampling, reply, reserve, Context.current());
         } catch (RuntimeException e) {
             Status status = statusOf(e);
@@ -172,6 +175,25 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
             scheduler.submit(call);
         } catch (StatusRuntimeException e) {
             reply.error(e.getStatus()); // a step already in progress, or shutting down: nothing to release
+        }
+    }
+
+    /** A session continuing from a kept cache must be new here, and the cache must hold the positions it names. */
+    private void checkReuse(ForwardRequest request, LlamaShard shard) {
+        String key = request.getReusePrefix().getKey();
+        int length = request.getReusePrefix().getLength();
+        if (key.isEmpty() || length <= 0) {
+            throw invalid("ForwardRequest.reuse_prefix needs a key and a positive length, got '" + key + "', " + length);
+        }
+        if (shard.sessionLength(request.getSessionId()) > 0) {
+            throw invalid("ForwardRequest.reuse_prefix: session " + request.getSessionId() + " already exists here");
+        }
+        int kept = shard.keptLength(key);
+        if (kept < length) {
+            throw Status.FAILED_PRECONDITION.withDescription(stage + ": " + (kept < 0
+                    ? "no cache is kept under prefix key " + key + " (evicted, or never kept here)"
+                    : "the cache kept under prefix key " + key + " holds " + kept + " positions, not " + length)
+                    + ": run the whole prompt").asRuntimeException();
         }
     }
 
@@ -310,11 +332,12 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
     public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> response) {
         boolean held;
         try {
-            held = scheduler.release(request.getSessionId()).join();
+            held = scheduler.release(request.getSessionId(), request.getKeepAs()).join();
         } catch (RuntimeException e) {
             held = false; // closed: nothing is held any more
         }
-        int later = ReleaseChain.release(downstream, request.getSessionId(), request.getRouteList());
+        int later = ReleaseChain.release(downstream, request.getSessionId(), request.getRouteList(),
+                request.getKeepAs());
         response.onNext(ReleaseResponse.newBuilder().setReleasedStages(later + (held ? 1 : 0)).build());
         response.onCompleted();
     }
@@ -361,7 +384,9 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
 
         ForwardCall(ForwardRequest request, ShardInput input, SamplingParams sampling, Reply reply, int reserve,
                     Context context) {
-            super(request.getSessionId(), input, reserve, context::isCancelled);
+            super(request.getSessionId(), input, reserve, context::isCancelled,
+                    request.hasReusePrefix() ? request.getReusePrefix().getKey() : null,
+                    request.getReusePrefix().getLength());
             this.request = request;
             this.sampling = sampling;
             this.reply = reply;

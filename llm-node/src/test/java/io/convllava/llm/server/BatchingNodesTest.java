@@ -4,6 +4,8 @@ import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.client.RemotePipeline;
 import io.convllava.common.config.LlmConfig;
 import io.convllava.common.model.ModelFiles;
+import io.convllava.common.pipeline.PrefillOptions;
+import io.convllava.common.pipeline.PrefixUnavailableException;
 import io.convllava.common.pipeline.StepResult;
 import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
@@ -128,7 +130,7 @@ class BatchingNodesTest {
         SamplingParams params = seed % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.9f, 0.9f, 40, (long) seed);
         int[] out = new int[tokens];
         try {
-            StepResult step = pipeline.prefill(session, prompt, params, 0, false, 64);
+            StepResult step = pipeline.prefill(session, prompt, params, 0, false, PrefillOptions.reserve(64));
             for (int i = 0; i < tokens; i++) {
                 out[i] = step.token();
                 if (i + 1 < tokens) {
@@ -154,7 +156,8 @@ class BatchingNodesTest {
         }
         RemotePipeline pipeline = pipeline();
         try {
-            StepResult result = pipeline.prefill("long", prompt, SamplingParams.GREEDY, 0, true, ids.length + 1);
+            StepResult result = pipeline.prefill("long", prompt, SamplingParams.GREEDY, 0, true,
+                    PrefillOptions.reserve(ids.length + 1));
             assertArrayEquals(expected, result.logits());
             assertEquals(ids.length, last.sessionLength("long"));
         } finally {
@@ -167,24 +170,93 @@ class BatchingNodesTest {
         RemotePipeline pipeline = pipeline();
         List<PromptSegment> prompt = List.of(new PromptSegment.Tokens(new int[] {1, 450, 4996}));
         try {
-            pipeline.prefill("big", prompt, SamplingParams.GREEDY, 0, false, 1000); // 1024 positions of the 1152
+            // 1024 positions of the 1152
+            pipeline.prefill("big", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(1000));
             StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-                    () -> pipeline.prefill("second", prompt, SamplingParams.GREEDY, 0, false, 200));
+                    () -> pipeline.prefill("second", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(200)));
             assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
             assertTrue(refused.getStatus().getDescription().contains("--kv-cache-bytes"),
                     refused.getStatus().getDescription());
             StatusRuntimeException never = assertThrows(StatusRuntimeException.class,
-                    () -> pipeline.prefill("huge", prompt, SamplingParams.GREEDY, 0, false, 2000));
+                    () -> pipeline.prefill("huge", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(2000)));
             assertTrue(never.getStatus().getDescription().contains("shorten the prompt or max_new_tokens"),
                     never.getStatus().getDescription());
-            pipeline.prefill("small", prompt, SamplingParams.GREEDY, 0, false, 60); // 64 more positions still fit
+            pipeline.prefill("small", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(60)); // 64 more positions still fit
             pipeline.release("small");
             pipeline.release("big");
-            pipeline.prefill("second", prompt, SamplingParams.GREEDY, 0, false, 200);
+            pipeline.prefill("second", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(200));
         } finally {
             pipeline.release("big");
             pipeline.release("small");
             pipeline.release("second");
+        }
+    }
+
+    @Test
+    void aKeptCacheLetsALaterSessionRunOnlyItsNewPositions() {
+        RemotePipeline pipeline = pipeline();
+        int[] history = new SplittableRandom(8).ints(90, 3, 32000).toArray();
+        int[] followUp = new SplittableRandom(9).ints(20, 3, 32000).toArray();
+        // turn 1: the prompt and two fed tokens, then kept
+        StepResult step = pipeline.prefill("turn-1", List.of(new PromptSegment.Tokens(history)),
+                SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(128));
+        int t1 = step.token();
+        int t2 = pipeline.decode("turn-1", t1, SamplingParams.GREEDY, 1, false).token();
+        pipeline.decode("turn-1", t2, SamplingParams.GREEDY, 2, false);
+        pipeline.release("turn-1", "conversation");
+        assertEquals(0, lastNode.activeSessions(), "a kept cache is no session");
+        int kept = history.length + 2;
+        assertEquals(kept, last.keptLength("conversation"));
+
+        // turn 2: the whole conversation, of which the kept positions are not run again
+        int[] all = new int[kept + followUp.length];
+        System.arraycopy(history, 0, all, 0, history.length);
+        all[history.length] = t1;
+        all[history.length + 1] = t2;
+        System.arraycopy(followUp, 0, all, kept, followUp.length);
+        List<PromptSegment> whole = List.of(new PromptSegment.Tokens(all));
+        try {
+            StepResult reused = pipeline.prefill("turn-2", PromptSegment.slice(whole, kept - 10, all.length),
+                    SamplingParams.GREEDY, 0, true, PrefillOptions.reserve(all.length + 8)
+                            .continuing("conversation", kept - 10)); // may stop short of the kept length
+            StepResult fresh = pipeline.prefill("fresh", whole, SamplingParams.GREEDY, 0, true, PrefillOptions.NONE);
+            assertEquals(all.length, last.sessionLength("turn-2"));
+            float worst = 0;
+            for (int i = 0; i < fresh.logits().length; i++) {
+                worst = Math.max(worst, Math.abs(fresh.logits()[i] - reused.logits()[i]));
+            }
+            assertTrue(worst < 1e-4f, "max |logit difference| " + worst);
+            assertEquals(-1, last.keptLength("conversation"), "a kept cache serves one session");
+            assertThrows(PrefixUnavailableException.class, () -> pipeline.prefill("turn-2b",
+                    PromptSegment.slice(whole, kept, all.length), SamplingParams.GREEDY, 0, false,
+                    PrefillOptions.NONE.continuing("conversation", kept)));
+        } finally {
+            pipeline.release("turn-2");
+            pipeline.release("fresh");
+        }
+    }
+
+    @Test
+    void keptCachesGiveWayToNewSessionsWithinTheKvBudget() {
+        RemotePipeline pipeline = pipeline();
+        List<PromptSegment> prompt = List.of(new PromptSegment.Tokens(new SplittableRandom(10).ints(370, 3, 32000)
+                .toArray()));
+        for (int i = 0; i < 3; i++) { // 3 x 6 blocks of 64 positions kept: all of the last node's 18
+            pipeline.prefill("k-" + i, prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(384));
+            pipeline.release("k-" + i, "kept-" + i);
+        }
+        assertTrue(last.keptLength("kept-0") > 0 && last.keptLength("kept-2") > 0);
+        try {
+            // needs 4 blocks: the least recently kept caches go first
+            pipeline.prefill("new", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(200));
+            assertEquals(-1, last.keptLength("kept-0"));
+            assertTrue(last.keptLength("kept-2") > 0, "only as many as needed are evicted");
+        } finally {
+            pipeline.release("new");
+            // a session needing the whole budget evicts every kept cache
+            pipeline.prefill("drop", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(1100));
+            pipeline.release("drop");
+            assertEquals(-1, last.keptLength("kept-2"));
         }
     }
 }

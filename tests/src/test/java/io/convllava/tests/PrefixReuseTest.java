@@ -1,0 +1,76 @@
+package io.convllava.tests;
+
+import com.google.protobuf.ByteString;
+import io.convllava.cli.local.LocalEngine;
+import io.convllava.common.model.ModelFiles;
+import io.convllava.common.sampling.SamplingParams;
+import io.convllava.common.testing.Fixtures;
+import io.convllava.coordinator.generate.GenerationRequest;
+import io.convllava.coordinator.generate.GenerationResult;
+import io.convllava.coordinator.generate.ImageInput;
+import io.convllava.coordinator.generate.TokenListener;
+import io.convllava.coordinator.server.ServedModel;
+import io.convllava.coordinator.text.ChatMessage;
+import io.convllava.coordinator.text.ConversationTemplate;
+import io.convllava.proto.v1.Final;
+import io.convllava.proto.v1.GenerateRequest;
+import io.convllava.proto.v1.Image;
+import io.convllava.proto.v1.Message;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A follow-up question about the same picture continues from the first turn's KV cache: the cluster reports the
+ * reused positions (the image and the whole first exchange) and answers as a run without any reuse does.
+ */
+class PrefixReuseTest {
+
+    @Test
+    void aFollowUpQuestionContinuesFromTheFirstTurnsCache() throws Exception {
+        Path model = Fixtures.shapesModel();
+        ModelFiles files = ModelFiles.resolve(model.toString(), null, null);
+        byte[] image = Files.readAllBytes(model.resolve("samples/sample-count-0.png"));
+        String first = "How many shapes are there?";
+        String second = "What shape is the red object?";
+        try (TestingServer zookeeper = new TestingServer(true);
+             TestCluster cluster = new TestCluster(zookeeper, files, "convllava-shapes")) {
+            cluster.coordinator(ServedModel.load("convllava-shapes", files));
+            cluster.vision();
+            cluster.llm("0-2");
+            cluster.llm("2-4");
+            cluster.awaitPipelines(1);
+
+            Final turn1 = Streams.collect(cluster.client().generate(Streams.request(first, image, 40, false))).last();
+            assertEquals(0, turn1.getUsage().getCachedPromptTokens(), "nothing to continue from yet");
+            GenerateRequest followUp = GenerateRequest.newBuilder()
+                    .addMessages(Message.newBuilder().setRole(Message.Role.USER).setText(first)
+                            .addImages(Image.newBuilder().setData(ByteString.copyFrom(image))))
+                    .addMessages(Message.newBuilder().setRole(Message.Role.ASSISTANT).setText(turn1.getText()))
+                    .addMessages(Message.newBuilder().setRole(Message.Role.USER).setText(second))
+                    .setMaxNewTokens(40).build();
+            Final turn2 = Streams.collect(cluster.client().generate(followUp)).last();
+            int cached = turn2.getUsage().getCachedPromptTokens();
+            assertTrue(cached > turn1.getUsage().getPromptTokens(),
+                    "the first prompt and its answer should be reused, got " + cached + " of "
+                            + turn2.getUsage().getPromptTokens() + " positions");
+            assertTrue(cached < turn2.getUsage().getPromptTokens());
+
+            GenerationResult fresh;
+            try (LocalEngine engine = LocalEngine.load(files, "cpu", null)) {
+                fresh = engine.generator().generate(new GenerationRequest(List.of(ChatMessage.user(first, 1),
+                        ChatMessage.assistant(turn1.getText()), ChatMessage.user(second, 0)),
+                        List.of(ImageInput.ofBytes(image)), ConversationTemplate.VICUNA_V1, SamplingParams.GREEDY, 40,
+                        List.of(), false, false), TokenListener.NONE);
+            }
+            assertEquals(fresh.text(), turn2.getText(), "the answer must not depend on the reuse");
+            assertEquals(0, fresh.cachedTokens());
+        }
+    }
+}
