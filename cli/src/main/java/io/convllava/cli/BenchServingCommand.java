@@ -5,6 +5,7 @@ import io.convllava.cli.bench.BenchRequests;
 import io.convllava.cli.bench.ServingBench;
 import io.convllava.cli.bench.ServingReport;
 import io.convllava.cli.bench.StreamImages;
+import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,10 +40,12 @@ import java.util.concurrent.Callable;
                         + " server's, medians), prompt_tokens (image included), completion_tokens, finish_reason"
                         + " (stop, length); in_process.decoder_engine; cluster.batch1.decode_vs_in_process",
                 "  cluster: vision_nodes, llm_nodes, max_concurrent (the coordinator's --max-concurrent)",
-                "  cluster.streams[]: streams, images (same, distinct, none), completion_tokens, wall_s,"
-                        + " throughput_tok_s (all tokens over the wall time), aggregate_decode_tok_s (the tokens"
-                        + " after each stream's first over the time from the earliest first token to the latest"
-                        + " last one), aggregate_vs_batch1, stream_decode_tok_s_median, ttft_ms_median, ttft_ms_p90",
+                "  cluster.streams[]: streams, images (same, distinct, none), completed, failed, errors (failed"
+                        + " streams by status code), completion_tokens, wall_s, throughput_tok_s (all tokens over the"
+                        + " wall time), aggregate_decode_tok_s (the tokens after each stream's first over the time"
+                        + " from the earliest first token to the latest last one), aggregate_vs_batch1,"
+                        + " stream_decode_tok_s_median, ttft_ms_median, ttft_ms_p90; over the completed streams,"
+                        + " null when none completed",
                 "  cluster.second_turn: first_ttft_ms, second_ttft_ms, ratio (second / first), first_prompt_tokens,"
                         + " second_prompt_tokens, first_encode_ms, second_encode_ms, first_prefill_ms,"
                         + " second_prefill_ms",
@@ -111,7 +114,7 @@ final class BenchServingCommand implements Callable<Integer> {
             description = "How long to wait for the cluster to serve (default: ${DEFAULT-VALUE}).")
     int readyTimeout;
 
-    @Option(names = "--timeout", defaultValue = "900", paramLabel = "SECONDS",
+    @Option(names = "--timeout-s", defaultValue = "900", paramLabel = "SECONDS",
             description = "Deadline of each request through the cluster (default: ${DEFAULT-VALUE}).")
     int timeout;
 
@@ -143,7 +146,13 @@ final class BenchServingCommand implements Callable<Integer> {
                 new BenchRequests(question, bytes, followUp, tokens),
                 hasSample ? sample.toString() : "a synthetic 1024x768 picture", runs, warmups, streams, images,
                 nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
-        ServingReport report = new ServingBench(settings, bench.main().err()).run();
+        ServingReport report;
+        try {
+            report = new ServingBench(settings, bench.main().err()).run();
+        } catch (StatusRuntimeException e) {
+            throw new CommandFailedException(RemoteCallErrors.describe(e, "the bench's local cluster", "127.0.0.1")
+                    + "; node logs in " + logs);
+        }
         PrintStream out = bench.main().out();
         if (json) {
             out.println(report.json());

@@ -57,11 +57,14 @@ class ServingBenchTest {
         assertEquals(2, streams.size());
         for (int i = 0; i < 2; i++) {
             JsonObject phase = streams.get(i).getAsJsonObject();
-            assertKeys(phase, "streams", "images", "completion_tokens", "wall_s", "throughput_tok_s",
-                    "aggregate_decode_tok_s", "aggregate_vs_batch1", "stream_decode_tok_s_median", "ttft_ms_median",
-                    "ttft_ms_p90");
+            assertKeys(phase, "streams", "images", "completed", "failed", "errors", "completion_tokens", "wall_s",
+                    "throughput_tok_s", "aggregate_decode_tok_s", "aggregate_vs_batch1", "stream_decode_tok_s_median",
+                    "ttft_ms_median", "ttft_ms_p90");
             int n = i + 1;
             assertEquals(n, phase.get("streams").getAsInt());
+            assertEquals(n, phase.get("completed").getAsInt(), phase.toString());
+            assertEquals(0, phase.get("failed").getAsInt());
+            assertEquals(0, phase.getAsJsonObject("errors").size());
             assertEquals("same", phase.get("images").getAsString());
             int tokens = phase.get("completion_tokens").getAsInt();
             assertTrue(tokens >= 2 * n && tokens <= TOKENS * n, "completion_tokens " + tokens);

@@ -2,10 +2,13 @@ package io.convllava.cli.bench;
 
 import io.convllava.proto.v1.GenerateRequest;
 import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -13,19 +16,30 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 
-/** Many Generate calls at once, each a request of its own on one channel, started together. */
+/**
+ * Many Generate calls at once, each a request of its own on one channel, started together. A call that fails is
+ * counted and described, not fatal: how many streams a cluster cannot serve is a result too.
+ */
 public final class ConcurrentStreams {
     private ConcurrentStreams() {
     }
 
-    /** What {@code streams} calls made at once gave. */
-    public record Result(int streams, List<StreamTiming> timings, long startNanos, long endNanos) {
+    /**
+     * What {@code streams} calls made at once gave: the timings of those that completed, a line per failed one
+     * ("CODE: description"). The statistics cover the completed streams; empty when none completed.
+     */
+    public record Result(int streams, List<StreamTiming> timings, List<String> failures, long startNanos,
+                         long endNanos) {
 
         /** All tokens after each stream's first, over the time from the earliest first token to the latest last one. */
-        public double aggregateDecodeTokensPerSecond() {
+        public OptionalDouble aggregateDecodeTokensPerSecond() {
+            if (timings.isEmpty()) {
+                return OptionalDouble.empty();
+            }
             long first = timings.stream().mapToLong(StreamTiming::firstTokenNanos).min().orElseThrow();
             long last = timings.stream().mapToLong(StreamTiming::lastTokenNanos).max().orElseThrow();
-            return timings.stream().mapToInt(StreamTiming::decodeTokens).sum() / ((last - first) / 1e9);
+            int tokens = timings.stream().mapToInt(StreamTiming::decodeTokens).sum();
+            return OptionalDouble.of(tokens / ((last - first) / 1e9));
         }
 
         /** Every token generated over the phase's wall time, from sending the first request to the last answer. */
@@ -41,18 +55,20 @@ public final class ConcurrentStreams {
             return timings.stream().mapToInt(StreamTiming::tokens).sum();
         }
 
-        public double medianStreamDecodeTokensPerSecond() {
-            return Stats.median(timings.stream().mapToDouble(StreamTiming::decodeTokensPerSecond).toArray());
+        public OptionalDouble medianStreamDecodeTokensPerSecond() {
+            double[] speeds = timings.stream().mapToDouble(StreamTiming::decodeTokensPerSecond).toArray();
+            return speeds.length == 0 ? OptionalDouble.empty() : OptionalDouble.of(Stats.median(speeds));
         }
 
-        public double ttftMs(double percentile) {
-            return Stats.percentile(timings.stream().mapToDouble(StreamTiming::ttftMs).toArray(), percentile);
+        public OptionalDouble ttftMs(double percentile) {
+            double[] ttfts = timings.stream().mapToDouble(StreamTiming::ttftMs).toArray();
+            return ttfts.length == 0 ? OptionalDouble.empty() : OptionalDouble.of(Stats.percentile(ttfts, percentile));
         }
     }
 
     /**
      * Sends {@code request.apply(i)} for i in [0, streams) from a thread each, all released at the same moment,
-     * and waits for every answer; the first failure is rethrown once every call has ended.
+     * and waits for every call to end.
      */
     public static Result run(Channel channel, int streams, IntFunction<GenerateRequest> request, Duration timeout)
             throws InterruptedException {
@@ -77,23 +93,26 @@ public final class ConcurrentStreams {
             long start = System.nanoTime();
             go.countDown();
             List<StreamTiming> timings = new ArrayList<>();
-            RuntimeException failure = null;
+            List<String> failures = new ArrayList<>();
             for (Future<StreamTiming> call : calls) {
                 try {
                     timings.add(call.get());
                 } catch (ExecutionException e) {
-                    if (failure == null) {
-                        failure = e.getCause() instanceof RuntimeException re ? re
-                                : new IllegalStateException(e.getCause());
-                    }
+                    failures.add(describe(e.getCause()));
                 }
             }
-            if (failure != null) {
-                throw failure;
-            }
-            return new Result(streams, List.copyOf(timings), start, System.nanoTime());
+            return new Result(streams, List.copyOf(timings), List.copyOf(failures), start, System.nanoTime());
         } finally {
             threads.shutdownNow();
         }
+    }
+
+    /** "DEADLINE_EXCEEDED: ..." for a failed call, the exception's class and message otherwise. */
+    static String describe(Throwable failure) {
+        Status status = Status.fromThrowable(failure);
+        if (status.getCode() != Status.Code.UNKNOWN || failure instanceof StatusRuntimeException) {
+            return status.getCode() + ": " + status.getDescription();
+        }
+        return failure.getClass().getSimpleName() + ": " + failure.getMessage();
     }
 }

@@ -142,8 +142,12 @@ public final class ServingBench {
             say("cluster: " + n + " concurrent stream(s)");
             IntFunction<GenerateRequest> request = streamRequests(n);
             ConcurrentStreams.Result r = ConcurrentStreams.run(channel, n, request, settings.requestTimeout());
-            say(String.format(Locale.ROOT, "cluster: %d stream(s): %.1f tokens/s aggregate decode, TTFT median %.0f"
-                    + " ms", n, r.aggregateDecodeTokensPerSecond(), r.ttftMs(50)));
+            say(String.format(Locale.ROOT, "cluster: %d stream(s): %d completed, %.1f tokens/s aggregate decode,"
+                    + " TTFT median %.0f ms", n, r.timings().size(), r.aggregateDecodeTokensPerSecond().orElse(0),
+                    r.ttftMs(50).orElse(0)));
+            if (!r.failures().isEmpty()) {
+                say("cluster: " + r.failures().size() + " stream(s) failed; the first: " + r.failures().get(0));
+            }
             phases.add(r);
         }
 

@@ -1,12 +1,15 @@
 package io.convllava.cli.bench;
 
-import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.TreeMap;
 
 /**
  * Everything one serving bench measured, as a table for people or one JSON document for machines (field names
@@ -60,11 +63,14 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("streams", r.streams());
             p.put("images", setup.streamImages());
+            p.put("completed", r.timings().size());
+            p.put("failed", r.failures().size());
+            p.put("errors", errorCounts(r.failures()));
             p.put("completion_tokens", r.completionTokens());
             p.put("wall_s", round(r.wallSeconds()));
             p.put("throughput_tok_s", round(r.throughputTokensPerSecond()));
             p.put("aggregate_decode_tok_s", round(r.aggregateDecodeTokensPerSecond()));
-            p.put("aggregate_vs_batch1", round(r.aggregateDecodeTokensPerSecond() / cluster.decodeTokensPerSecond()));
+            p.put("aggregate_vs_batch1", round(vsBatchOne(r)));
             p.put("stream_decode_tok_s_median", round(r.medianStreamDecodeTokensPerSecond()));
             p.put("ttft_ms_median", round(r.ttftMs(50)));
             p.put("ttft_ms_p90", round(r.ttftMs(90)));
@@ -100,7 +106,7 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
         }
         c.put("memory", nodes);
         root.put("cluster", c);
-        return new Gson().toJson(root);
+        return new GsonBuilder().serializeNulls().create().toJson(root);
     }
 
     private static Map<String, Object> batchOne(BatchOne b) {
@@ -119,6 +125,24 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
         return Math.round(value * 1000) / 1000.0;
     }
 
+    /** Rounded, or null (JSON null) when no stream completed. */
+    private static Double round(OptionalDouble value) {
+        return value.isPresent() ? round(value.getAsDouble()) : null;
+    }
+
+    private OptionalDouble vsBatchOne(ConcurrentStreams.Result r) {
+        OptionalDouble aggregate = r.aggregateDecodeTokensPerSecond();
+        return aggregate.isPresent() ? OptionalDouble.of(aggregate.getAsDouble() / cluster.decodeTokensPerSecond())
+                : aggregate;
+    }
+
+    /** Failed streams by status code: {"DEADLINE_EXCEEDED": 3}. */
+    private static Map<String, Integer> errorCounts(List<String> failures) {
+        Map<String, Integer> counts = new TreeMap<>();
+        failures.forEach(f -> counts.merge(f.substring(0, Math.max(0, f.indexOf(':'))), 1, Integer::sum));
+        return counts;
+    }
+
     /** The table. */
     public void print(PrintStream out) {
         out.printf("serving bench: %s on %s, \"%s\" about %s, greedy, at most %d new tokens; batch 1: median of %d"
@@ -134,14 +158,16 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
         out.println();
         out.printf("concurrent streams through the cluster (images: %s; coordinator --max-concurrent %d)%n",
                 setup.streamImages(), setup.maxConcurrent());
-        out.printf("%7s %16s %10s %17s %12s %12s %8s %8s%n", "streams", "aggregate decode", "x batch 1",
-                "median per stream", "TTFT median", "TTFT p90", "tokens", "wall s");
+        out.printf("%7s %16s %10s %17s %12s %12s %8s %8s %7s%n", "streams", "aggregate decode", "x batch 1",
+                "median per stream", "TTFT median", "TTFT p90", "tokens", "wall s", "failed");
         for (ConcurrentStreams.Result r : streams) {
-            out.printf("%7d %10.1f tok/s %9.2fx %11.1f tok/s %9.0f ms %9.0f ms %8d %8.1f%n", r.streams(),
-                    r.aggregateDecodeTokensPerSecond(),
-                    r.aggregateDecodeTokensPerSecond() / cluster.decodeTokensPerSecond(),
-                    r.medianStreamDecodeTokensPerSecond(), r.ttftMs(50), r.ttftMs(90), r.completionTokens(),
-                    r.wallSeconds());
+            out.printf("%7d %10s tok/s %9sx %11s tok/s %9s ms %9s ms %8d %8.1f %7d%n", r.streams(),
+                    cell(r.aggregateDecodeTokensPerSecond(), "%.1f"), cell(vsBatchOne(r), "%.2f"),
+                    cell(r.medianStreamDecodeTokensPerSecond(), "%.1f"), cell(r.ttftMs(50), "%.0f"),
+                    cell(r.ttftMs(90), "%.0f"), r.completionTokens(), r.wallSeconds(), r.failures().size());
+            if (!r.failures().isEmpty()) {
+                out.println("        failed: " + errorCounts(r.failures()) + "; the first: " + r.failures().get(0));
+            }
         }
         out.println();
         out.printf("second turn (the conversation so far + \"%s\", same image): TTFT %.0f ms (%d positions) after"
@@ -163,6 +189,10 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
     private static void printBatchOne(PrintStream out, String label, BatchOne b) {
         out.printf("%-34s %10.0f %12.1f %10.0f %10.0f %8d %8d  (%s)%n", label, b.ttftMs(), b.decodeTokensPerSecond(),
                 b.encodeMs(), b.prefillMs(), b.promptTokens(), b.completionTokens(), b.finishReason());
+    }
+
+    private static String cell(OptionalDouble value, String format) {
+        return value.isPresent() ? String.format(Locale.ROOT, format, value.getAsDouble()) : "-";
     }
 
     private static double mib(long bytes) {

@@ -1,5 +1,6 @@
 package io.convllava.cli.bench;
 
+import io.grpc.Status;
 import org.junit.jupiter.api.Test;
 
 import javax.imageio.ImageIO;
@@ -12,6 +13,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The serving bench's arithmetic and images, on made-up timings. */
 class ServingMeasuresTest {
@@ -27,12 +29,31 @@ class ServingMeasuresTest {
 
     @Test
     void aggregateDecodeSpansTheEarliestFirstTokenToTheLatestLastOne() {
-        ConcurrentStreams.Result r = new ConcurrentStreams.Result(2,
-                List.of(timing(0, 100, 1100, 11), timing(0, 600, 2100, 11)), 0, 2200 * MS);
-        assertEquals(20 / 2.0, r.aggregateDecodeTokensPerSecond(), 1e-9); // 20 decode tokens from 100 to 2100 ms
+        ConcurrentStreams.Result r = new ConcurrentStreams.Result(3,
+                List.of(timing(0, 100, 1100, 11), timing(0, 600, 2100, 11)), List.of("DEADLINE_EXCEEDED: late"), 0,
+                2200 * MS);
+        // 20 decode tokens from 100 to 2100 ms; the failed stream counts for nothing
+        assertEquals(20 / 2.0, r.aggregateDecodeTokensPerSecond().orElseThrow(), 1e-9);
         assertEquals(22 / 2.2, r.throughputTokensPerSecond(), 1e-9);
-        assertEquals((10 + 10 / 1.5) / 2, r.medianStreamDecodeTokensPerSecond(), 1e-9);
-        assertEquals(600, r.ttftMs(90), 1e-9);
+        assertEquals((10 + 10 / 1.5) / 2, r.medianStreamDecodeTokensPerSecond().orElseThrow(), 1e-9);
+        assertEquals(600, r.ttftMs(90).orElseThrow(), 1e-9);
+    }
+
+    @Test
+    void aPhaseWhoseStreamsAllFailedHasNoStatistics() {
+        ConcurrentStreams.Result r = new ConcurrentStreams.Result(1, List.of(), List.of("UNAVAILABLE: gone"), 0, MS);
+        assertTrue(r.aggregateDecodeTokensPerSecond().isEmpty());
+        assertTrue(r.medianStreamDecodeTokensPerSecond().isEmpty());
+        assertTrue(r.ttftMs(50).isEmpty());
+        assertEquals(0, r.throughputTokensPerSecond(), 1e-9);
+    }
+
+    @Test
+    void aFailedCallIsDescribedByItsStatus() {
+        assertEquals("DEADLINE_EXCEEDED: too slow", ConcurrentStreams.describe(
+                Status.DEADLINE_EXCEEDED.withDescription("too slow").asRuntimeException()));
+        assertEquals("IllegalStateException: no Final", ConcurrentStreams.describe(
+                new IllegalStateException("no Final")));
     }
 
     @Test
