@@ -15,6 +15,7 @@ import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.generate.TokenListener;
+import io.convllava.cli.bench.BenchImages;
 import io.convllava.cli.local.LocalEngine;
 import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
@@ -24,11 +25,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-import javax.imageio.ImageIO;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -48,10 +44,12 @@ import java.util.concurrent.Callable;
  * {@code --model DIR} it benches that model instead (e.g. the demo model, for the fixed per-step cost of decode).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        subcommands = BenchServingCommand.class,
         description = {"In-process speed on a mid-size random-weight ConvLLaVA (default: a TinyLlama-1.1B-shaped"
                 + " decoder and the ConvNeXt-L tower + 5th stage at 768 px), written once as bf16 safetensors and"
                 + " loaded by the real path: load, encode, prefill and decode times beside this machine's"
-                + " memory-bandwidth bound. --model benches a model folder instead. See docs/benchmarks.md."})
+                + " memory-bandwidth bound. --model benches a model folder instead. 'bench serving' measures"
+                + " serving through a local cluster. See docs/benchmarks.md."})
 final class BenchCommand implements Callable<Integer> {
     @ParentCommand
     private Main main;
@@ -129,6 +127,10 @@ final class BenchCommand implements Callable<Integer> {
         return (perLayer * c.numHiddenLayers() + h + h * c.vocabSize()) * bytesPerValue;
     }
 
+    Main main() {
+        return main;
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintStream out = main.out();
@@ -142,7 +144,7 @@ final class BenchCommand implements Callable<Integer> {
         if (model != null) {
             dir = model;
             Path sample = model.resolve("samples").resolve(SAMPLE_IMAGE);
-            byte[] image = Files.isRegularFile(sample) ? Files.readAllBytes(sample) : syntheticImage(1024, 768);
+            byte[] image = Files.isRegularFile(sample) ? Files.readAllBytes(sample) : BenchImages.synthetic(1024, 768);
             request = request(DemoCommand.GROUND_QUESTION, image);
             out.printf("bench: model %s, the grounding question on %s; device %s, %s threads%n", model,
                     Files.isRegularFile(sample) ? sample : "a synthetic 1024x768 image", device, threads);
@@ -151,7 +153,7 @@ final class BenchCommand implements Callable<Integer> {
                     resolution);
             dir = this.dir != null ? this.dir : Path.of(System.getProperty("java.io.tmpdir"), "convllava-bench-"
                     + s.hidden() + "x" + s.layers() + "-" + s.resolution());
-            request = request("Describe the image.", syntheticImage(1024, 768));
+            request = request("Describe the image.", BenchImages.synthetic(1024, 768));
             out.printf("bench: decoder hidden %d, %d layers, %d heads / %d KV heads, FFN %d, vocab %d; tower depths"
                             + " %s widths %s at %d px; device %s, %s threads%n", s.hidden(), s.layers(), s.heads(),
                     s.kvHeads(), s.ffn(), s.vocab(), towerDepths, towerWidths, s.resolution(), device, threads);
@@ -365,19 +367,6 @@ final class BenchCommand implements Callable<Integer> {
             }
             out.putShort((short) (Float.floatToRawIntBits(value) >>> 16));
         }
-    }
-
-    private static byte[] syntheticImage(int width, int height) throws IOException {
-        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        g.setColor(new Color(40, 120, 200));
-        g.fillRect(0, 0, width, height);
-        g.setColor(Color.ORANGE);
-        g.fillOval(width / 4, height / 4, width / 3, height / 3);
-        g.dispose();
-        ByteArrayOutputStream png = new ByteArrayOutputStream();
-        ImageIO.write(image, "png", png);
-        return png.toByteArray();
     }
 
     private static int[] ints(String csv) {

@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -39,9 +41,24 @@ public final class LocalCluster implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int TAIL_LINES = 20;
 
-    /** What to start. {@code layers}: one entry per llm node, "auto" or "a-b". */
+    /**
+     * What to start. {@code layers}: one entry per llm node, "auto" or "a-b"; {@code coordinatorOptions}: extra
+     * flags of the coordinator (e.g. {@code --max-concurrent 32}).
+     */
     public record Spec(String model, String hfCache, String visionTower, String device, int visionNodes,
-                List<String> layers, int coordinatorPort, Path logDir, String nodeJavaOptions) {
+                List<String> layers, int coordinatorPort, Path logDir, String nodeJavaOptions,
+                List<String> coordinatorOptions) {
+
+        public Spec {
+            coordinatorOptions = List.copyOf(coordinatorOptions);
+        }
+
+        /** The coordinator with its default flags. */
+        public Spec(String model, String hfCache, String visionTower, String device, int visionNodes,
+                    List<String> layers, int coordinatorPort, Path logDir, String nodeJavaOptions) {
+            this(model, hfCache, visionTower, device, visionNodes, layers, coordinatorPort, logDir, nodeJavaOptions,
+                    List.of());
+        }
     }
 
     private final Spec spec;
@@ -75,11 +92,21 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < spec.layers().size(); i++) {
             spawn("llm-" + i, List.of("llm-node", "--zk", zk, "--port", "0", "--layers", spec.layers().get(i)));
         }
-        spawn(coordinatorId, List.of("coordinator", "--zk", zk, "--port", String.valueOf(coordinatorPort)));
+        List<String> coordinator = new ArrayList<>(List.of("coordinator", "--zk", zk, "--port",
+                String.valueOf(coordinatorPort)));
+        coordinator.addAll(spec.coordinatorOptions());
+        spawn(coordinatorId, coordinator);
         String endpoint = "127.0.0.1:" + coordinatorPort;
         awaitReady(endpoint, timeout);
         nodes.forEach(this::reportExit);
         return endpoint;
+    }
+
+    /** The process id of every node started so far, by node name (vision-0, llm-0, ..., coordinator-...). */
+    public synchronized Map<String, Long> pids() {
+        Map<String, Long> pids = new LinkedHashMap<>();
+        nodes.forEach(n -> pids.put(n.name, n.process.pid()));
+        return pids;
     }
 
     private static int requireFree(int port) throws IOException {

@@ -28,6 +28,7 @@ public final class Main implements Callable<Integer> {
     static final int USAGE = 2;
 
     private final PrintStream out;
+    private final PrintStream err;
 
     @Spec
     private CommandSpec spec;
@@ -40,8 +41,9 @@ public final class Main implements Callable<Integer> {
             description = "Show library logs (ZooKeeper, Curator, gRPC, DJL) and stack traces of errors.")
     private boolean verbose;
 
-    private Main(PrintStream out) {
+    private Main(PrintStream out, PrintStream err) {
         this.out = out;
+        this.err = err;
     }
 
     public static void main(String[] args) {
@@ -51,7 +53,7 @@ public final class Main implements Callable<Integer> {
 
     /** Runs one command line; the exit code is 0 on success, 1 when the command failed, 2 for a usage mistake. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        CommandLine line = new CommandLine(new Main(out));
+        CommandLine line = new CommandLine(new Main(out, err));
         line.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         line.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         try {
@@ -76,6 +78,11 @@ public final class Main implements Callable<Integer> {
     /** Where commands print their results. */
     PrintStream out() {
         return out;
+    }
+
+    /** Where commands print progress, apart from their results. */
+    PrintStream err() {
+        return err;
     }
 
     boolean verbose() {

@@ -1,0 +1,205 @@
+package io.convllava.cli.bench;
+
+import io.convllava.cli.LocalCluster;
+import io.convllava.cli.local.LocalEngine;
+import io.convllava.common.model.ModelFiles;
+import io.convllava.common.transport.Channels;
+import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.generate.GenerationResult;
+import io.convllava.proto.v1.GenerateRequest;
+import io.grpc.ManagedChannel;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * The serving bench: the model in this process, then a local cluster (1 vision node, 2 llm nodes splitting the
+ * layers, a coordinator, each in its own JVM) measured through the public API with a real client. Every request is
+ * greedy; unless a phase says otherwise it asks about a variant of the bench image that no cache has seen (other
+ * bytes, the same picture), so that repeated runs measure the same work.
+ */
+public final class ServingBench {
+    static final int VISION_NODES = 1;
+    static final int LLM_NODES = 2;
+
+    /** What to run. {@code streams}: the concurrent stream counts, in order. */
+    public record Settings(Path model, String device, BenchRequests requests, String imageLabel, int runs,
+                           int warmups, int[] streams, StreamImages streamImages, String nodeJavaOptions,
+                           Path logDir, Duration readyTimeout, Duration requestTimeout) {
+
+        /** The coordinator admits every stream at once (never fewer than its default 8). */
+        int maxConcurrent() {
+            return Math.max(8, Arrays.stream(streams).max().orElse(1));
+        }
+    }
+
+    private final Settings settings;
+    private final PrintStream progress;
+    private int nextVariant = 1;
+
+    public ServingBench(Settings settings, PrintStream progress) {
+        this.settings = settings;
+        this.progress = progress;
+    }
+
+    public ServingReport run() throws IOException, InterruptedException {
+        InProcess local = inProcess();
+        return cluster(local);
+    }
+
+    /** The in-process engine's batch 1 and which decoder engine it ran. */
+    private record InProcess(BatchOne batchOne, String decoderEngine) {
+    }
+
+    private InProcess inProcess() {
+        say("in process: loading " + settings.model());
+        ModelFiles files = ModelFiles.resolve(settings.model().toString(), null, null);
+        try (LocalEngine engine = LocalEngine.load(files, settings.device(), null, line -> say("in process: " + line))) {
+            for (int i = 0; i < settings.warmups(); i++) {
+                say("in process: warm-up " + (i + 1) + "/" + settings.warmups());
+                generateInProcess(engine);
+            }
+            List<StreamTiming> runs = new ArrayList<>();
+            for (int i = 0; i < settings.runs(); i++) {
+                say("in process: batch 1, run " + (i + 1) + "/" + settings.runs());
+                runs.add(generateInProcess(engine));
+            }
+            return new InProcess(BatchOne.of(runs), engine.decoderEngine());
+        } finally {
+            System.gc(); // the engine's heap and direct buffers, before the cluster's nodes load theirs
+        }
+    }
+
+    private StreamTiming generateInProcess(LocalEngine engine) {
+        BenchRequests r = settings.requests();
+        BenchRequests fresh = new BenchRequests(r.question(), freshImage(), r.followUp(), r.maxTokens());
+        TokenClock clock = new TokenClock();
+        GenerationResult result = engine.generator().generate(fresh.inProcess(), (id, delta) -> clock.onTokens(1));
+        return clock.finish(result.promptTokens() + result.imageTokens(), result.timings().encodeMs(),
+                result.timings().prefillMs(), result.text(), result.finishReason().name().toLowerCase(Locale.ROOT));
+    }
+
+    private ServingReport cluster(InProcess local) throws IOException, InterruptedException {
+        List<String> layers = new ArrayList<>();
+        for (int i = 0; i < LLM_NODES; i++) {
+            layers.add("auto");
+        }
+        LocalCluster.Spec spec = new LocalCluster.Spec(settings.model().toString(), null, null, settings.device(),
+                VISION_NODES, layers, 0, settings.logDir(), settings.nodeJavaOptions(),
+                List.of("--max-concurrent", String.valueOf(settings.maxConcurrent())));
+        say("cluster: starting ZooKeeper, " + VISION_NODES + " vision node, " + LLM_NODES + " llm nodes (--layers"
+                + " auto) and a coordinator; node logs in " + settings.logDir());
+        try (LocalCluster cluster = new LocalCluster(spec, progress)) {
+            String endpoint = cluster.start(settings.readyTimeout());
+            Map<String, ResidentMemory> ready = memory(cluster);
+            say("cluster: ready at " + endpoint);
+            ManagedChannel channel = Channels.forAddress(endpoint, TransportOptions.DEFAULTS);
+            try {
+                return measure(channel, local, cluster, ready);
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+    }
+
+    private ServingReport measure(ManagedChannel channel, InProcess local, LocalCluster cluster,
+                                  Map<String, ResidentMemory> ready) throws IOException, InterruptedException {
+        BenchRequests requests = settings.requests();
+        for (int i = 0; i < settings.warmups(); i++) {
+            say("cluster: warm-up " + (i + 1) + "/" + settings.warmups());
+            call(channel, requests.withImage("bench-warmup-" + i, freshImage(), requests.maxTokens()));
+        }
+        say("cluster: second turn (a new image, then a follow-up in the same conversation)");
+        byte[] turnImage = freshImage();
+        StreamTiming first = call(channel, requests.withImage("bench-turn-1", turnImage, requests.maxTokens()));
+        BenchRequests sameImage = new BenchRequests(requests.question(), turnImage, requests.followUp(),
+                requests.maxTokens());
+        StreamTiming second = call(channel, sameImage.secondTurn("bench-turn-2", first.text()));
+
+        say("cluster: encode, one new image twice");
+        byte[] encodeImage = freshImage();
+        StreamTiming cold = call(channel, requests.withImage("bench-encode-cold", encodeImage, 1));
+        StreamTiming cached = call(channel, requests.withImage("bench-encode-cached", encodeImage, 1));
+
+        List<StreamTiming> runs = new ArrayList<>();
+        for (int i = 0; i < settings.runs(); i++) {
+            say("cluster: batch 1, run " + (i + 1) + "/" + settings.runs());
+            runs.add(call(channel, requests.withImage("bench-b1-" + i, freshImage(), requests.maxTokens())));
+        }
+        BatchOne batchOne = BatchOne.of(runs);
+
+        List<ConcurrentStreams.Result> phases = new ArrayList<>();
+        for (int n : settings.streams()) {
+            say("cluster: " + n + " concurrent stream(s)");
+            IntFunction<GenerateRequest> request = streamRequests(n);
+            ConcurrentStreams.Result r = ConcurrentStreams.run(channel, n, request, settings.requestTimeout());
+            say(String.format(Locale.ROOT, "cluster: %d stream(s): %d completed, %.1f tokens/s aggregate decode,"
+                    + " TTFT median %.0f ms", n, r.timings().size(), r.aggregateDecodeTokensPerSecond().orElse(0),
+                    r.ttftMs(50).orElse(0)));
+            if (!r.failures().isEmpty()) {
+                say("cluster: " + r.failures().size() + " stream(s) failed; the first: " + r.failures().get(0));
+            }
+            phases.add(r);
+        }
+
+        Map<String, ResidentMemory> end = memory(cluster);
+        List<NodeMemory> memory = new ArrayList<>();
+        cluster.pids().forEach((node, pid) -> memory.add(new NodeMemory(node, pid, ready.get(node), end.get(node))));
+        ServingReport.Setup setup = new ServingReport.Setup(settings.model().toString(), settings.device(),
+                requests.question(), requests.followUp(), settings.imageLabel(), requests.maxTokens(),
+                settings.runs(), settings.streamImages().name().toLowerCase(Locale.ROOT), VISION_NODES, LLM_NODES,
+                settings.maxConcurrent());
+        return new ServingReport(setup, local.batchOne(), local.decoderEngine(), batchOne, phases, first, second,
+                cold, cached, memory);
+    }
+
+    /** Stream i's request in a phase of {@code n} streams. */
+    private IntFunction<GenerateRequest> streamRequests(int n) {
+        BenchRequests requests = settings.requests();
+        String prefix = "bench-" + n + "-streams-";
+        return switch (settings.streamImages()) {
+            case SAME -> {
+                byte[] image = freshImage();
+                yield i -> requests.withImage(prefix + i, image, requests.maxTokens());
+            }
+            case NONE -> i -> requests.textOnly(prefix + i);
+            case DISTINCT -> {
+                List<byte[]> images = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    images.add(freshImage());
+                }
+                yield i -> requests.withImage(prefix + i, images.get(i), requests.maxTokens());
+            }
+        };
+    }
+
+    private StreamTiming call(ManagedChannel channel, GenerateRequest request) {
+        return TimedCall.generate(channel, request, settings.requestTimeout());
+    }
+
+    private byte[] freshImage() {
+        return BenchImages.variant(settings.requests().image(), nextVariant++);
+    }
+
+    private static Map<String, ResidentMemory> memory(LocalCluster cluster) throws IOException {
+        Map<String, ResidentMemory> memory = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> node : cluster.pids().entrySet()) {
+            memory.put(node.getKey(), ResidentMemory.of(node.getValue()));
+        }
+        return memory;
+    }
+
+    private void say(String line) {
+        progress.println("bench serving: " + line);
+        progress.flush();
+    }
+}
