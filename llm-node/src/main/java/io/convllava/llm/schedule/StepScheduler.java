@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  * <p>A new session is admitted when its KV reservation (prompt plus the new tokens it may generate) fits the node's
  * KV budget and a session place is free, else refused at once with RESOURCE_EXHAUSTED; a caller that gives up
  * (cancelled, deadline) is dropped between steps. Jobs that finish in a step are handed together to
- * {@code finished} on a completion thread (the next step does not wait for them), which answers or sends them on.
+ * {@code finished}, which answers them or sends them on without blocking; failures are told on a completion thread.
  * Releases, idle sweeps and shard replacement run on the scheduler thread between steps, so the shard is only
  * ever touched by one thread.
  */
@@ -64,7 +64,8 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
     private volatile long steps; // written by the scheduler thread only
 
     /**
-     * @param finished told, on a completion thread, of the jobs that finished in a step (in the step's order)
+     * @param finished told of the jobs that finished in a step (in the step's order), on the scheduler thread between
+     *                 steps: it must not block (answer, or start an asynchronous call, and return)
      */
     public StepScheduler(String name, LlamaShard shard, BatchLimits limits, Consumer<List<J>> finished) {
         this.name = name;
@@ -422,7 +423,7 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
             }
         }
         if (!done.isEmpty()) {
-            completions.execute(() -> finished.accept(done));
+            finished.accept(done); // here, not on another thread: a hand-off per step costs a wake-up per hop
         }
     }
 

@@ -200,7 +200,7 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
     /** Positions a session that does not say how far it may grow reserves beyond its input. */
     private static final int DEFAULT_NEW_POSITIONS = 256;
 
-    /** On the completion thread: the jobs that finished in one step. */
+    /** On the scheduler thread, so without blocking: the jobs that finished in one step. */
     private void finished(List<ForwardCall> calls) {
         LlamaShard shard = scheduler.shard();
         if (shard.isLast()) {
@@ -228,7 +228,7 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
             call.reply.answer(answer.build());
         } catch (RuntimeException e) {
             LOG.error("{}: session {} step {}: answering failed", stage, call.sessionId(), call.request.getStep(), e);
-            releaseEverywhere(call.sessionId(), List.of(), true);
+            scheduler.release(call.sessionId()); // runs after this step: the scheduler thread must not wait for it
             call.reply.error(statusOf(e));
         }
     }
@@ -280,10 +280,9 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
                 }
             });
         } catch (RuntimeException e) {
-            for (ForwardCall call : calls) {
-                failOnward(call, next, Status.UNAVAILABLE.withDescription(stage + ": cannot reach stage "
-                        + next.getNodeId() + " at " + next.getAddress() + ": " + e.getMessage()));
-            }
+            Status status = Status.UNAVAILABLE.withDescription(stage + ": cannot reach stage " + next.getNodeId()
+                    + " at " + next.getAddress() + ": " + e.getMessage());
+            releases.execute(() -> calls.forEach(call -> failOnward(call, next, status))); // failOnward waits
         }
     }
 
