@@ -37,13 +37,21 @@ final class VisionNodeCommand implements Callable<Integer> {
                     + " a quarter of this machine's memory, at most 4 GiB).")
     Long encodeMemoryLimit;
 
+    @Option(names = "--embedding-cache-bytes", paramLabel = "SIZE", converter = ByteSizeConverter.class,
+            defaultValue = "1GiB", description = "Byte budget of the embedding cache: the embeddings of recently"
+                    + " encoded images, by the SHA-256 of the image file and the model revision; a repeated image"
+                    + " skips decoding and the tower. Least recently used entries go first; 0 disables it (default:"
+                    + " ${DEFAULT-VALUE}, about 450 images at 768 px for a 7B model).")
+    long embeddingCacheBytes;
+
     @Override
     public Integer call() throws Exception {
         ModelFiles files = model.files();
         try (CuratorFramework zk = node.connect();
              VisionNode vision = VisionNode.start(files, model.id(node.modelId), device.device, node.host, port,
                      node.nodeId, encodeMemoryLimit != null ? encodeMemoryLimit
-                             : VisionEncoder.defaultEncodeMemoryLimit(), zk, node.layout(), System.err)) {
+                             : VisionEncoder.defaultEncodeMemoryLimit(), embeddingCacheBytes, zk, node.layout(),
+                     System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(vision::close, "vision-node-shutdown"));
             main.out().println("vision-node ready at " + vision.address() + " (" + vision.nodeId() + ")");
             main.out().flush();
