@@ -168,11 +168,6 @@ public final class VisionEncoder implements AutoCloseable {
         return revision;
     }
 
-    /** Whether the encoder runs on a GPU (where batching several images into one call pays). */
-    public boolean onGpu() {
-        return target.device().isGpu();
-    }
-
     /** The square input side R the encoder expects. */
     public int resolution() {
         return resolution;

@@ -10,7 +10,6 @@ import io.convllava.common.node.RegisteredNode;
 import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.vision.cache.CacheStats;
-import io.convllava.vision.cache.EmbeddingCache;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.model.VisionEncoder;
 import io.convllava.vision.server.VisionNodeServer;
@@ -31,26 +30,26 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
         this.encoder = encoder;
     }
 
-    /** {@link #start(ModelFiles, String, String, String, int, String, long, long, CuratorFramework, ZkLayout,
-     * PrintStream)} with the {@linkplain VisionEncoder#defaultEncodeMemoryLimit() default encode memory limit} and
-     * the {@linkplain EmbeddingCache#DEFAULT_MAX_BYTES default embedding cache}. */
+    /** {@link #start(ModelFiles, String, String, String, int, String, long, VisionServingOptions,
+     * CuratorFramework, ZkLayout, PrintStream)} with the {@linkplain VisionEncoder#defaultEncodeMemoryLimit() default
+     * encode memory limit} and the {@linkplain VisionServingOptions#DEFAULTS default serving options}. */
     public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
                                    String nodeId, CuratorFramework zk, ZkLayout layout, PrintStream log)
             throws IOException, InterruptedException {
         return start(files, modelId, device, host, port, nodeId, VisionEncoder.defaultEncodeMemoryLimit(),
-                EmbeddingCache.DEFAULT_MAX_BYTES, zk, layout, log);
+                VisionServingOptions.DEFAULTS, zk, layout, log);
     }
 
     /**
      * Listens on {@code host:port} (0 = any free port; a busy port fails at once), loads the tower, serves it and
-     * registers. Images are batched on a GPU, not on a CPU ({@link VisionServingOptions#forDevice}).
+     * registers.
      *
      * @param nodeId               null = {@code vision-<host>:<port>}
      * @param maxEncodeMemoryBytes bound on the estimated activation memory of the encodes running at once
-     * @param embeddingCacheBytes  byte budget of the embedding cache; 0 disables it
+     * @param serving              batch size, embedding cache budget, preparation threads, admission bound
      */
     public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
-                                   String nodeId, long maxEncodeMemoryBytes, long embeddingCacheBytes,
+                                   String nodeId, long maxEncodeMemoryBytes, VisionServingOptions serving,
                                    CuratorFramework zk, ZkLayout layout, PrintStream log)
             throws IOException, InterruptedException {
         GrpcServer bound = GrpcServer.bind(VisionNodeServer.NAME, host, port, TransportOptions.DEFAULTS);
@@ -58,11 +57,9 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
         try {
             encoder = VisionEncoder.load(files, device, files.preprocessorConfig().cropHeight(), maxEncodeMemoryBytes,
                     message -> log.println("vision node: " + message));
-            VisionServingOptions serving = VisionServingOptions.forDevice(encoder.onGpu())
-                    .withEmbeddingCacheBytes(embeddingCacheBytes);
             log.println("vision node: model revision " + encoder.revision() + ", batches of up to "
-                    + serving.maxBatch() + ", embedding cache " + (embeddingCacheBytes == 0 ? "off"
-                    : (embeddingCacheBytes >> 20) + " MiB"));
+                    + serving.maxBatch() + ", embedding cache " + (serving.embeddingCacheBytes() == 0 ? "off"
+                    : (serving.embeddingCacheBytes() >> 20) + " MiB"));
             VisionNodeServer server = VisionNodeServer.serve(bound, ImagePreprocessor.forModel(files), encoder,
                     serving);
             String id = nodeId != null ? nodeId : "vision-" + server.address();

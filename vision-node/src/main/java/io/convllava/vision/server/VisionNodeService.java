@@ -84,10 +84,12 @@ public final class VisionNodeService extends VisionNodeGrpc.VisionNodeImplBase i
         answer.whenComplete((response, error) -> {
             inFlight.decrementAndGet();
             work.finish();
-            if (error == null) {
+            if (call.isCancelled()) {
+                LOG.debug("request {}: the client left before the answer", request.getRequestId());
+            } else if (error == null) {
                 call.onNext(response);
                 call.onCompleted();
-            } else if (!call.isCancelled()) {
+            } else {
                 call.onError(statusOf(unwrap(error), request.getRequestId()));
             }
         });

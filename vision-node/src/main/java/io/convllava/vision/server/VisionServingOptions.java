@@ -15,18 +15,16 @@ import io.convllava.vision.cache.EmbeddingCache;
  */
 public record VisionServingOptions(int maxBatch, long embeddingCacheBytes, int preparationThreads,
                                    int maxQueuedImages) {
-    /** Batch size on a GPU: enough to fill it, small enough for its memory at 1536 px. */
-    public static final int GPU_MAX_BATCH = 8;
     /**
-     * Batch size on a CPU: 1, because batching gains nothing per image there (docs/benchmarks.md, "Vision serving")
-     * and a batch makes its first image wait for the last.
+     * Images per tower call at most: enough to fill a GPU; on a CPU a batch costs less per image than single
+     * encodes too (docs/benchmarks.md, "Vision serving"). The encode memory limit may admit fewer.
      */
-    public static final int CPU_MAX_BATCH = 1;
-    /** Images in flight per node: 4 full GPU batches; at 1536 px their pixels alone take 900 MiB. */
+    public static final int DEFAULT_MAX_BATCH = 8;
+    /** Images in flight per node: 4 full batches; at 1536 px their pixels alone take 900 MiB. */
     public static final int DEFAULT_MAX_QUEUED_IMAGES = 32;
 
-    /** CPU batching, the default cache, a preparation thread per core. */
-    public static final VisionServingOptions DEFAULTS = new VisionServingOptions(CPU_MAX_BATCH,
+    /** Batches of up to 8, the default cache, a preparation thread per core. */
+    public static final VisionServingOptions DEFAULTS = new VisionServingOptions(DEFAULT_MAX_BATCH,
             EmbeddingCache.DEFAULT_MAX_BYTES, Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUED_IMAGES);
 
     public VisionServingOptions {
@@ -37,11 +35,6 @@ public record VisionServingOptions(int maxBatch, long embeddingCacheBytes, int p
             throw new IllegalArgumentException("embedding cache size must be >= 0 bytes (0 disables it), got "
                     + embeddingCacheBytes);
         }
-    }
-
-    /** The defaults with the batch size for the device: {@link #GPU_MAX_BATCH} on a GPU, else {@link #CPU_MAX_BATCH}. */
-    public static VisionServingOptions forDevice(boolean gpu) {
-        return DEFAULTS.withMaxBatch(gpu ? GPU_MAX_BATCH : CPU_MAX_BATCH);
     }
 
     public VisionServingOptions withMaxBatch(int images) {
