@@ -112,6 +112,14 @@ final class BenchCommand implements Callable<Integer> {
             + " estimate.")
     boolean vision1536;
 
+    @Option(names = "--vision-serving", description = "Also time a vision node on loopback: an image encoded cold"
+            + " against the same image from the embedding cache, and " + VisionServingBench.IMAGES + " distinct "
+            + VisionServingBench.SIDE + " px images one after another against all at once.")
+    boolean visionServing;
+
+    @Option(names = "--vision-only", description = "Skip the decoder: no generation, only the vision lines.")
+    boolean visionOnly;
+
     static final String SAMPLE_IMAGE = "sample-ground-1.png";
 
     /** Decoder and tower sizes of the random benchmark model. */
@@ -164,6 +172,19 @@ final class BenchCommand implements Callable<Integer> {
                         (System.nanoTime() - t0) / 1e9);
             }
         }
+        if (!visionOnly) {
+            engine(dir, request, device, out);
+        }
+        ModelFiles vision = ModelFiles.resolve(dir.toString(), null, null);
+        VisionBench.run(vision, device, vision1536, out);
+        if (visionServing) {
+            VisionServingBench.run(vision, device, out);
+        }
+        return 0;
+    }
+
+    /** Load, a warm-up request, then the timed ones: encode, prefill and decode beside the bandwidth bound. */
+    private void engine(Path dir, GenerationRequest request, String device, PrintStream out) throws IOException {
         double bandwidth = streamingReadBandwidth(device, bandwidthMib);
 
         long t0 = System.nanoTime();
@@ -212,8 +233,6 @@ final class BenchCommand implements Callable<Integer> {
                             + " decode reaches %.0f%% of it (median)%n", weightBytes / 1e9, bandwidth / 1e9, bound,
                     100 * median / bound);
         }
-        VisionBench.run(ModelFiles.resolve(dir.toString(), null, null), device, vision1536, out);
-        return 0;
     }
 
     private GenerationRequest request(String question, byte[] image) {

@@ -3,6 +3,7 @@ package io.convllava.cli;
 import io.convllava.common.model.ModelFiles;
 import io.convllava.vision.model.VisionEncoder;
 import io.convllava.vision.node.VisionNode;
+import io.convllava.vision.server.VisionServingOptions;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,18 +38,42 @@ final class VisionNodeCommand implements Callable<Integer> {
                     + " a quarter of this machine's memory, at most 4 GiB).")
     Long encodeMemoryLimit;
 
+    @Option(names = "--embedding-cache-bytes", paramLabel = "SIZE", converter = ByteSizeConverter.class,
+            defaultValue = "1GiB", description = "Byte budget of the embedding cache: the embeddings of recently"
+                    + " encoded images, by the SHA-256 of the image file and the model revision; a repeated image"
+                    + " skips decoding and the tower. Least recently used entries go first; 0 disables it (default:"
+                    + " ${DEFAULT-VALUE}, about 450 images at 768 px for a 7B model).")
+    long embeddingCacheBytes;
+
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "" + VisionServingOptions.DEFAULT_MAX_BATCH,
+            description = "Most waiting images stacked into one tower call (fewer when --encode-memory-limit admits"
+                    + " fewer). A batch raises throughput under load but makes its first image wait for the last;"
+                    + " 1 encodes one image at a time (default: ${DEFAULT-VALUE}).")
+    int maxBatch;
+
     @Override
     public Integer call() throws Exception {
         ModelFiles files = model.files();
         try (CuratorFramework zk = node.connect();
              VisionNode vision = VisionNode.start(files, model.id(node.modelId), device.device, node.host, port,
                      node.nodeId, encodeMemoryLimit != null ? encodeMemoryLimit
-                             : VisionEncoder.defaultEncodeMemoryLimit(), zk, node.layout(), System.err)) {
+                             : VisionEncoder.defaultEncodeMemoryLimit(), serving(), zk, node.layout(),
+                     System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(vision::close, "vision-node-shutdown"));
             main.out().println("vision-node ready at " + vision.address() + " (" + vision.nodeId() + ")");
             main.out().flush();
             vision.blockUntilShutdown();
         }
         return 0;
+    }
+
+    private VisionServingOptions serving() {
+        if (maxBatch < 1) {
+            throw new UsageException("--max-batch must be >= 1, got " + maxBatch);
+        }
+        if (embeddingCacheBytes < 0) {
+            throw new UsageException("--embedding-cache-bytes must be >= 0, got " + embeddingCacheBytes);
+        }
+        return VisionServingOptions.DEFAULTS.withMaxBatch(maxBatch).withEmbeddingCacheBytes(embeddingCacheBytes);
     }
 }

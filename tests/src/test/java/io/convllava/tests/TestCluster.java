@@ -79,7 +79,12 @@ final class TestCluster implements AutoCloseable {
     }
 
     VisionNode vision() throws Exception {
-        return track(VisionNode.start(files, modelId, "cpu", HOST, 0, null, zk, layout, QUIET));
+        return vision(null);
+    }
+
+    /** A vision node with a fixed id (null: {@code vision-host:port}), which decides the images routed to it. */
+    VisionNode vision(String nodeId) throws Exception {
+        return track(VisionNode.start(files, modelId, "cpu", HOST, 0, nodeId, zk, layout, QUIET));
     }
 
     LlmNode llm(String layers) throws Exception {

@@ -12,14 +12,21 @@ import java.util.List;
  * @param sizes          each original image's width and height in pixels
  * @param tokensPerImage sequence positions one image occupies
  * @param resolution     side of the square model input in pixels
+ * @param cached         per image, whether the node answered it from its embedding cache
  */
 public record EncodedBatch(List<HostTensor> embeddings, List<HostTensor> features, List<Size> sizes,
-                           int tokensPerImage, int resolution) {
+                           int tokensPerImage, int resolution, List<Boolean> cached) {
 
     public EncodedBatch {
         embeddings = List.copyOf(embeddings);
         features = List.copyOf(features);
         sizes = List.copyOf(sizes);
+        cached = List.copyOf(cached);
+    }
+
+    /** Images the node answered from its embedding cache. */
+    public int cachedCount() {
+        return (int) cached.stream().filter(c -> c).count();
     }
 
     /** Width and height of an original image in pixels. */

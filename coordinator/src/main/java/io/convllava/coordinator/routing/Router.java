@@ -26,9 +26,10 @@ import java.util.stream.Collectors;
 /**
  * Chooses where a request runs, from the live cluster: the complete llm pipelines and the vision nodes of the
  * latest {@link ClusterSnapshot}. A node that joins is used from the next snapshot on; one that leaves is dropped
- * at once, with every pipeline it was part of, and its channel is shut down. The least loaded candidate wins: the
- * requests this coordinator has in flight on a node plus the sessions and queue the node reports (for a pipeline,
- * its busiest stage); ties rotate.
+ * at once, with every pipeline it was part of, and its channel is shut down. For a pipeline the least loaded
+ * candidate wins: the requests this coordinator has in flight on a node plus the sessions and queue the node
+ * reports (its busiest stage); ties rotate. For an image, the content decides ({@link #visionNodesFor}), so that
+ * it reaches the vision node that has its embeddings cached.
  */
 public final class Router implements ClusterView.Listener, AutoCloseable {
     private final int numLayers;
@@ -100,15 +101,24 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
         return lease(best, best.nodeIds());
     }
 
-    /** The least loaded vision node; UNAVAILABLE when none is registered. */
-    public Lease<NodeInfo> pickVisionNode() {
+    /**
+     * The vision nodes in the order an image should try them: first the node its content hashes to
+     * ({@link RendezvousHashing} on the image's SHA-256 over the registered vision nodes), which is the one that has
+     * its embeddings cached if any has, then the fallbacks. Load plays no part: a repeated image must find its
+     * cache. UNAVAILABLE when no vision node is registered.
+     */
+    public List<NodeInfo> visionNodesFor(String imageSha256) {
         List<NodeInfo> vision = routes.vision();
         if (vision.isEmpty()) {
             throw Status.UNAVAILABLE.withDescription("no vision node is registered: start one (convllava vision-node)"
                     + " or send a text-only request").asRuntimeException();
         }
-        NodeInfo best = leastLoaded(vision, this::load);
-        return lease(best, List.of(best.nodeId()));
+        return RendezvousHashing.rank(imageSha256, vision, NodeInfo::nodeId);
+    }
+
+    /** Counts a call in flight on a vision node until the lease is closed. */
+    public Lease<NodeInfo> leaseVisionNode(NodeInfo node) {
+        return lease(node, List.of(node.nodeId()));
     }
 
     /** The cached channel to a node. */

@@ -1,32 +1,46 @@
 package io.convllava.coordinator.server;
 
+import io.convllava.common.client.EncodedBatch;
+import io.convllava.common.client.RemoteImageEncoder;
 import io.convllava.common.cluster.NodeInfo;
+import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.EncodedImage;
 import io.convllava.coordinator.generate.ImageEncoder;
 import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.routing.Lease;
 import io.convllava.coordinator.routing.Router;
-import io.convllava.common.client.EncodedBatch;
-import io.convllava.common.client.RemoteImageEncoder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
- * Encodes a request's images on the least loaded vision node, chosen when {@link #encode} is called (text-only
- * requests never reach a vision node). The node decodes the files and reports each original size, which the
- * grounding parser needs to map boxes back to image pixels.
+ * Encodes a request's images on vision nodes chosen by content: each image goes to the node its SHA-256 hashes to
+ * ({@link Router#visionNodesFor}), the one that has its embeddings cached if any has. Images bound for different
+ * nodes are sent as one call per node, all at once, and put back in request order. A node that answers UNAVAILABLE
+ * (gone, shutting down) is skipped for the rest of the request and its images go to their next choices; any other
+ * failure fails the request. Text-only requests never reach a vision node. The nodes report each original image's
+ * size, which the grounding parser needs to map boxes back to image pixels.
  */
-final class VisionNodeImageEncoder implements ImageEncoder {
+public final class VisionNodeImageEncoder implements ImageEncoder {
+    private static final Logger LOG = LoggerFactory.getLogger(VisionNodeImageEncoder.class);
+
     private final Router router;
     private final TransportOptions transport;
     private final int tokensPerImage;
     private final String requestId;
 
-    VisionNodeImageEncoder(Router router, TransportOptions transport, int tokensPerImage, String requestId) {
+    public VisionNodeImageEncoder(Router router, TransportOptions transport, int tokensPerImage, String requestId) {
         this.router = router;
         this.transport = transport;
         this.tokensPerImage = tokensPerImage;
@@ -35,44 +49,129 @@ final class VisionNodeImageEncoder implements ImageEncoder {
 
     @Override
     public List<EncodedImage> encode(List<ImageInput> images, boolean keepIntermediates) {
-        List<byte[]> files = new ArrayList<>(images.size());
-        for (int i = 0; i < images.size(); i++) {
+        int count = images.size();
+        List<List<NodeInfo>> choices = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
             if (images.get(i).bytes() == null) {
                 throw new IllegalArgumentException("image " + i + ": a cluster takes encoded image files only");
             }
-            files.add(images.get(i).bytes());
+            choices.add(router.visionNodesFor(ImageCache.sha256(images.get(i).bytes())));
         }
-        EncodedBatch batch;
-        try (Lease<NodeInfo> node = router.pickVisionNode()) {
-            try {
-                batch = new RemoteImageEncoder(router.channel(node.target()), transport)
-                        .encode(requestId, files, keepIntermediates);
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
-                    throw new IllegalArgumentException(e.getStatus().getDescription(), e);
+        EncodedImage[] out = new EncodedImage[count];
+        Set<String> failed = new HashSet<>();
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            todo.add(i);
+        }
+        int cached = 0;
+        while (!todo.isEmpty()) {
+            List<Call> calls = send(assign(todo, choices, failed), images, keepIntermediates);
+            todo = new ArrayList<>();
+            RuntimeException failure = null;
+            for (Call call : calls) {
+                try (Lease<NodeInfo> lease = call.lease) {
+                    EncodedBatch batch = call.result.join();
+                    cached += batch.cachedCount();
+                    store(batch, call, out, keepIntermediates);
+                } catch (CompletionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+                        LOG.warn("request {}: vision node {} is unavailable ({}); its {} image(s) go to the next node",
+                                requestId, call.node.nodeId(), s.getStatus().getDescription(), call.images.size());
+                        failed.add(call.node.nodeId());
+                        todo.addAll(call.images);
+                    } else if (failure == null) {
+                        failure = translate(cause, call.node);
+                    }
+                } catch (RuntimeException e) {
+                    if (failure == null) {
+                        failure = e;
+                    }
                 }
-                throw e;
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                // a malformed answer is the cluster's fault, not the caller's
-                throw Status.INTERNAL.withDescription("vision node " + node.target().nodeId() + ": " + e.getMessage())
-                        .asRuntimeException();
             }
+            if (failure != null) {
+                throw failure;
+            }
+            todo.sort(null);
         }
-        if (batch.tokensPerImage() != tokensPerImage) {
-            throw Status.INTERNAL.withDescription("vision node answered " + batch.tokensPerImage()
-                    + " tokens per image, the served model takes " + tokensPerImage).asRuntimeException();
-        }
-        List<EncodedImage> out = new ArrayList<>(images.size());
-        for (int i = 0; i < images.size(); i++) {
-            EncodedBatch.Size size = batch.sizes().get(i);
-            out.add(new EncodedImage(batch.embeddings().get(i), size.width(), size.height(), null,
-                    keepIntermediates ? batch.features().get(i) : null));
-        }
-        return out;
+        LOG.debug("request {}: {} image(s) encoded, {} from vision node caches", requestId, count, cached);
+        return List.of(out);
     }
 
     @Override
     public int tokensPerImage() {
         return tokensPerImage;
+    }
+
+    /** Each image to its best choice that has not failed, grouped by node id in order of their first image. */
+    private static Map<String, Group> assign(List<Integer> todo, List<List<NodeInfo>> choices, Set<String> failed) {
+        Map<String, Group> groups = new LinkedHashMap<>();
+        for (int i : todo) {
+            NodeInfo node = choices.get(i).stream().filter(n -> !failed.contains(n.nodeId())).findFirst()
+                    .orElseThrow(() -> Status.UNAVAILABLE.withDescription("image " + i + ": every vision node ("
+                            + String.join(", ", failed) + ") was unavailable; retry once the cluster has recovered")
+                            .asRuntimeException());
+            groups.computeIfAbsent(node.nodeId(), id -> new Group(node, new ArrayList<>())).images.add(i);
+        }
+        return groups;
+    }
+
+    /** One call per node, all started before any is waited for. */
+    private List<Call> send(Map<String, Group> groups, List<ImageInput> images, boolean features) {
+        List<Call> calls = new ArrayList<>(groups.size());
+        for (Group group : groups.values()) {
+            List<byte[]> files = new ArrayList<>(group.images.size());
+            for (int i : group.images) {
+                files.add(images.get(i).bytes());
+            }
+            Lease<NodeInfo> lease = router.leaseVisionNode(group.node);
+            CompletableFuture<EncodedBatch> result;
+            try {
+                result = new RemoteImageEncoder(router.channel(group.node), transport)
+                        .encodeAsync(requestId, files, group.images, features);
+            } catch (RuntimeException e) {
+                result = CompletableFuture.failedFuture(e);
+            }
+            calls.add(new Call(group.node, group.images, lease, result));
+        }
+        return calls;
+    }
+
+    private void store(EncodedBatch batch, Call call, EncodedImage[] out, boolean features) {
+        if (batch.tokensPerImage() != tokensPerImage) {
+            throw Status.INTERNAL.withDescription("vision node " + call.node.nodeId() + " answered "
+                    + batch.tokensPerImage() + " tokens per image, the served model takes " + tokensPerImage)
+                    .asRuntimeException();
+        }
+        for (int k = 0; k < call.images.size(); k++) {
+            EncodedBatch.Size size = batch.sizes().get(k);
+            HostTensor feature = features ? batch.features().get(k) : null;
+            out[call.images.get(k)] = new EncodedImage(batch.embeddings().get(k), size.width(), size.height(), null,
+                    feature);
+        }
+    }
+
+    /** INVALID_ARGUMENT is the caller's fault (its message names the image); a malformed answer is the cluster's. */
+    private static RuntimeException translate(Throwable cause, NodeInfo node) {
+        if (cause instanceof StatusRuntimeException s) {
+            if (s.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
+                return new IllegalArgumentException(s.getStatus().getDescription(), s);
+            }
+            return s;
+        }
+        if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {
+            return Status.INTERNAL.withDescription("vision node " + node.nodeId() + ": " + cause.getMessage())
+                    .asRuntimeException();
+        }
+        return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+    }
+
+    /** The images of a request bound for one node. */
+    private record Group(NodeInfo node, List<Integer> images) {
+    }
+
+    /** One Encode call in flight: which node, which of the request's images, in the order sent. */
+    private record Call(NodeInfo node, List<Integer> images, Lease<NodeInfo> lease,
+                        CompletableFuture<EncodedBatch> result) {
     }
 }

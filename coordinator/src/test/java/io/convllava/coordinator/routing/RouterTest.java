@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RouterTest {
     private static final int LAYERS = 4;
+    private static final String IMAGE = "ab".repeat(32);
     private final Router router = new Router(LAYERS, TransportOptions.DEFAULTS);
 
     @AfterEach
@@ -80,11 +81,13 @@ class RouterTest {
     @Test
     void aJoiningNodeIsUsedFromTheNextSnapshot() {
         router.clusterChanged(snapshot(llm("a", 9001, 0, 4)));
-        assertThrows(StatusRuntimeException.class, router::pickVisionNode);
+        assertThrows(StatusRuntimeException.class, () -> router.visionNodesFor(IMAGE));
         router.clusterChanged(snapshot(llm("a", 9001, 0, 4), NodeInfo.vision("v", "127.0.0.1", 9100, "m", "cpu")));
-        try (Lease<NodeInfo> v = router.pickVisionNode()) {
-            assertEquals("v", v.target().nodeId());
+        assertEquals(List.of("v"), router.visionNodesFor(IMAGE).stream().map(NodeInfo::nodeId).toList());
+        try (Lease<NodeInfo> v = router.leaseVisionNode(router.visionNodesFor(IMAGE).get(0))) {
+            assertEquals(1, router.inFlight("v"));
         }
+        assertEquals(0, router.inFlight("v"));
     }
 
     @Test

@@ -33,17 +33,19 @@ public final class VisionEncoder implements AutoCloseable {
     private final Projector projector;
     private final int resolution;
     private final ActivationBudget budget;
+    private final String revision;
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock(); // encodes share it; close takes it alone
     private boolean closed;
 
     private VisionEncoder(Placement target, NDManager weights, ConvNextTower tower, Projector projector,
-                          int resolution, ActivationBudget budget) {
+                          int resolution, ActivationBudget budget, String revision) {
         this.target = target;
         this.weights = weights;
         this.tower = tower;
         this.projector = projector;
         this.resolution = resolution;
         this.budget = budget;
+        this.revision = revision;
     }
 
     /** Loads on {@code "cpu"} (float32) or {@code "gpu"} / {@code "gpu:N"} (float16), silently. */
@@ -66,10 +68,12 @@ public final class VisionEncoder implements AutoCloseable {
      */
     public static VisionEncoder load(ModelFiles files, String device, int resolution, long maxEncodeMemoryBytes,
                                      Consumer<String> progress) {
+        Placement target = Placement.parse(device);
+        String revision = ModelRevision.of(files, resolution, target.dataType().name());
         try (TensorSource towerWeights = files.openVisionWeights();
              TensorSource llmWeights = files.openLlmWeights()) {
             return load(files.visionConfig(), files.llmConfig(), files.llmDir().resolve("config.json"), resolution,
-                    towerWeights, llmWeights, Placement.parse(device), maxEncodeMemoryBytes, progress);
+                    towerWeights, llmWeights, target, maxEncodeMemoryBytes, revision, progress);
         }
     }
 
@@ -82,7 +86,7 @@ public final class VisionEncoder implements AutoCloseable {
 
     static VisionEncoder load(VisionConfig visionConfig, LlmConfig llmConfig, Path llmConfigFile, int resolution,
                               TensorSource towerWeights, TensorSource llmWeights, Placement target,
-                              long maxEncodeMemoryBytes, Consumer<String> progress) {
+                              long maxEncodeMemoryBytes, String revision, Consumer<String> progress) {
         ActivationBudget budget = new ActivationBudget(maxEncodeMemoryBytes);
         NDManager manager = NDManager.newBaseManager(target.device(), "PyTorch");
         try {
@@ -95,7 +99,7 @@ public final class VisionEncoder implements AutoCloseable {
             // the float32 read buffers are direct Java buffers, freed only by a collection: without one, a vision node
             // held them beside libtorch's copies (9.5 GB resident instead of 3.1 GB for the ConvNeXt-L + 5th stage)
             System.gc();
-            return new VisionEncoder(target, manager, tower, projector, resolution, budget);
+            return new VisionEncoder(target, manager, tower, projector, resolution, budget, revision);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -157,6 +161,11 @@ public final class VisionEncoder implements AutoCloseable {
     public int tokensPerImage() {
         int side = resolution / tower.config().downsampleFactor();
         return side * side;
+    }
+
+    /** What identifies this encoder's checkpoint, resolution and precision ({@link ModelRevision}). */
+    public String revision() {
+        return revision;
     }
 
     /** The square input side R the encoder expects. */

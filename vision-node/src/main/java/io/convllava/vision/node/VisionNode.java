@@ -9,9 +9,11 @@ import io.convllava.common.node.Membership;
 import io.convllava.common.node.RegisteredNode;
 import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
+import io.convllava.vision.cache.CacheStats;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.model.VisionEncoder;
 import io.convllava.vision.server.VisionNodeServer;
+import io.convllava.vision.server.VisionServingOptions;
 import org.apache.curator.framework.CuratorFramework;
 
 import java.io.IOException;
@@ -28,13 +30,14 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
         this.encoder = encoder;
     }
 
-    /** {@link #start(ModelFiles, String, String, String, int, String, long, CuratorFramework, ZkLayout, PrintStream)}
-     * with the {@linkplain VisionEncoder#defaultEncodeMemoryLimit() default encode memory limit}. */
+    /** {@link #start(ModelFiles, String, String, String, int, String, long, VisionServingOptions,
+     * CuratorFramework, ZkLayout, PrintStream)} with the {@linkplain VisionEncoder#defaultEncodeMemoryLimit() default
+     * encode memory limit} and the {@linkplain VisionServingOptions#DEFAULTS default serving options}. */
     public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
                                    String nodeId, CuratorFramework zk, ZkLayout layout, PrintStream log)
             throws IOException, InterruptedException {
-        return start(files, modelId, device, host, port, nodeId, VisionEncoder.defaultEncodeMemoryLimit(), zk, layout,
-                log);
+        return start(files, modelId, device, host, port, nodeId, VisionEncoder.defaultEncodeMemoryLimit(),
+                VisionServingOptions.DEFAULTS, zk, layout, log);
     }
 
     /**
@@ -43,17 +46,22 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
      *
      * @param nodeId               null = {@code vision-<host>:<port>}
      * @param maxEncodeMemoryBytes bound on the estimated activation memory of the encodes running at once
+     * @param serving              batch size, embedding cache budget, preparation threads, admission bound
      */
     public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
-                                   String nodeId, long maxEncodeMemoryBytes, CuratorFramework zk, ZkLayout layout,
-                                   PrintStream log) throws IOException, InterruptedException {
+                                   String nodeId, long maxEncodeMemoryBytes, VisionServingOptions serving,
+                                   CuratorFramework zk, ZkLayout layout, PrintStream log)
+            throws IOException, InterruptedException {
         GrpcServer bound = GrpcServer.bind(VisionNodeServer.NAME, host, port, TransportOptions.DEFAULTS);
         VisionEncoder encoder = null;
         try {
             encoder = VisionEncoder.load(files, device, files.preprocessorConfig().cropHeight(), maxEncodeMemoryBytes,
                     message -> log.println("vision node: " + message));
+            log.println("vision node: model revision " + encoder.revision() + ", batches of up to "
+                    + serving.maxBatch() + ", embedding cache " + (serving.embeddingCacheBytes() == 0 ? "off"
+                    : (serving.embeddingCacheBytes() >> 20) + " MiB"));
             VisionNodeServer server = VisionNodeServer.serve(bound, ImagePreprocessor.forModel(files), encoder,
-                    VisionNodeServer.DEFAULT_MAX_BATCH);
+                    serving);
             String id = nodeId != null ? nodeId : "vision-" + server.address();
             NodeRegistration registration = Membership.register(zk, layout,
                     NodeInfo.vision(id, host, server.port(), modelId, device));
@@ -65,6 +73,11 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
             }
             throw e;
         }
+    }
+
+    /** Embedding cache hits, misses and size since the node started. */
+    public CacheStats cacheStats() {
+        return server.cacheStats();
     }
 
     /** Frees the tower and projector. */

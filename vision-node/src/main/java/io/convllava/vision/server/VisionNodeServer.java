@@ -3,6 +3,7 @@ package io.convllava.vision.server;
 import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.NodeServer;
 import io.convllava.common.transport.TransportOptions;
+import io.convllava.vision.cache.CacheStats;
 import io.convllava.vision.image.ImagePreprocessor;
 import io.convllava.vision.model.VisionEncoder;
 
@@ -11,8 +12,6 @@ import java.util.List;
 
 /** A running vision node: {@link VisionNodeService} on a Netty server (plus gRPC health). */
 public final class VisionNodeServer extends NodeServer {
-    /** Images encoded together by default: enough to fill a GPU, small enough for CPU memory at 1536 px. */
-    public static final int DEFAULT_MAX_BATCH = 8;
     /** The server's name in logs and in the UNAVAILABLE answer while the encoder loads. */
     public static final String NAME = "vision-node";
 
@@ -25,10 +24,11 @@ public final class VisionNodeServer extends NodeServer {
 
     /** Serves an encoder the caller owns (and closes); several nodes of a test can share one. */
     public static VisionNodeServer start(String host, int port, ImagePreprocessor preprocessor, VisionEncoder encoder,
-                                         TransportOptions options, int maxBatch) throws IOException {
+                                         TransportOptions options, VisionServingOptions serving)
+            throws IOException {
         GrpcServer bound = GrpcServer.bind(NAME, host, port, options);
         try {
-            return serve(bound, preprocessor, encoder, maxBatch);
+            return serve(bound, preprocessor, encoder, serving);
         } catch (RuntimeException e) {
             bound.close();
             throw e;
@@ -37,9 +37,14 @@ public final class VisionNodeServer extends NodeServer {
 
     /** Serves the encoder on a server already listening ({@link GrpcServer#bind}), which this node now owns. */
     public static VisionNodeServer serve(GrpcServer bound, ImagePreprocessor preprocessor, VisionEncoder encoder,
-                                         int maxBatch) {
-        VisionNodeService service = new VisionNodeService(preprocessor, encoder, maxBatch);
-        return new VisionNodeServer(bound.serve(List.of(service)), service);
+                                         VisionServingOptions serving) {
+        VisionNodeService service = new VisionNodeService(preprocessor, encoder, serving);
+        try {
+            return new VisionNodeServer(bound.serve(List.of(service)), service);
+        } catch (RuntimeException e) {
+            service.close();
+            throw e;
+        }
     }
 
     /** Encode calls being served right now. */
@@ -47,8 +52,19 @@ public final class VisionNodeServer extends NodeServer {
         return service.inFlight();
     }
 
-    /** Nothing to free: the caller owns the encoder. */
+    /** Embedding cache hits, misses and size since the node started. */
+    public CacheStats cacheStats() {
+        return service.cacheStats();
+    }
+
+    /** The service itself, for its counters. */
+    public VisionNodeService service() {
+        return service;
+    }
+
+    /** Stops the encode and preparation threads; the caller owns (and closes) the encoder. */
     @Override
     protected void afterStop() {
+        service.close();
     }
 }

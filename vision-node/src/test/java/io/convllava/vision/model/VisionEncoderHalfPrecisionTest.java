@@ -33,7 +33,7 @@ class VisionEncoderHalfPrecisionTest {
              TensorSource llm = files.openLlmWeights();
              VisionEncoder encoder = VisionEncoder.load(files.visionConfig(), files.llmConfig(),
                      files.llmDir().resolve("config.json"), files.preprocessorConfig().cropHeight(), tower, llm,
-                     half, VisionEncoder.defaultEncodeMemoryLimit(), line -> { })) {
+                     half, VisionEncoder.defaultEncodeMemoryLimit(), "test", line -> { })) {
             out = encoder.encode(pixels);
         }
 
