@@ -6,10 +6,12 @@ import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.NodeServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
+import io.convllava.proto.v1.LlmNodeGrpc;
 
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +60,9 @@ public final class LlmNodeServer extends NodeServer {
                                       LlmNodeSettings settings) {
         ChannelPool downstream = new ChannelPool(options);
         LlmNodeService service = new LlmNodeService(shard, config, downstream, settings);
+        // Forward and ForwardBatch only check and queue (the scheduler computes): no thread hand-off for them
+        bound.runDirectly(Set.of(LlmNodeGrpc.getForwardMethod().getFullMethodName(),
+                LlmNodeGrpc.getForwardBatchMethod().getFullMethodName()));
         return new LlmNodeServer(bound.serve(List.of(service)), service, downstream, settings.nodeId(),
                 settings.sessionIdle());
     }

@@ -145,7 +145,10 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
         }
     }
 
-    /** Checks the step and queues it; a step that cannot be taken is answered at once (and its session released). */
+    /**
+     * Checks the step and queues it; a step that cannot be taken is answered as soon as its session is released.
+     * Never blocks: Forward and ForwardBatch run on the transport thread.
+     */
     private void submit(ForwardRequest request, Reply reply) {
         String session = request.getSessionId();
         LlamaShard shard = scheduler.shard();
@@ -167,8 +170,14 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
             if (status.getCode() == Status.Code.INTERNAL) {
                 LOG.error("{}: session {} step {} failed", stage, session, request.getStep(), e);
             }
-            releaseEverywhere(session, request.getRouteList(), true);
-            reply.error(status);
+            // this may run on a transport thread: answer once the scheduler has released, without waiting here
+            List<StageAddress> route = request.getRouteList();
+            scheduler.release(session).whenComplete((held, failure) -> {
+                if (!route.isEmpty()) {
+                    releases.execute(() -> ReleaseChain.release(downstream, session, route));
+                }
+                reply.error(status);
+            });
             return;
         }
         try {
