@@ -26,6 +26,12 @@ public record HostTensor(long[] shape, float[] data) {
         return new HostTensor(shape, data);
     }
 
+    /** Rows [from, to) of a [N, W] tensor, as a [to - from, W] copy. */
+    public HostTensor rows(int from, int to) {
+        int width = (int) dim(1);
+        return of(Arrays.copyOfRange(data, from * width, to * width), to - from, width);
+    }
+
     public int rank() {
         return shape.length;
     }

@@ -54,9 +54,7 @@ public sealed interface PromptSegment {
 
         @Override
         public PromptSegment slice(int from, int to) {
-            int width = (int) embeddings.dim(1);
-            return new Embeddings(HostTensor.of(Arrays.copyOfRange(embeddings.data(), from * width, to * width),
-                    to - from, width));
+            return new Embeddings(embeddings.rows(from, to));
         }
     }
 }

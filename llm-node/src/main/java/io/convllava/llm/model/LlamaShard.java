@@ -123,20 +123,13 @@ public final class LlamaShard implements AutoCloseable {
      *                                  or a context longer than {@code max_position_embeddings}
      */
     public ShardOutput forward(String sessionId, ShardInput input) {
-        int length = input.length();
-        checkInput(input, length);
         lock.lock();
         try {
             if (closed) {
                 throw new IllegalStateException("shard [" + start + ", " + end + ") is closed");
             }
+            check(sessionId, input);
             ShardEngine.Session existing = sessions.get(sessionId);
-            int past = existing == null ? 0 : existing.length();
-            if (past + length > config.maxPositionEmbeddings()) {
-                throw new IllegalArgumentException("session '" + sessionId + "': context of " + (past + length)
-                        + " positions (" + past + " cached + " + length + " new) exceeds max_position_embeddings "
-                        + config.maxPositionEmbeddings());
-            }
             ShardEngine.Session cache = existing != null ? existing : engine.newSession();
             try {
                 ShardOutput out = engine.forward(cache, input);

@@ -3,7 +3,6 @@ package io.convllava.llm.model;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
 
-import java.util.Arrays;
 import java.util.List;
 
 /** What one {@link LlamaShard#forward} call consumes: prompt pieces on the first stage, hidden states on later ones. */
@@ -45,12 +44,7 @@ public sealed interface ShardInput {
 
         @Override
         public ShardInput slice(int from, int to) {
-            if (from == 0 && to == length()) {
-                return this;
-            }
-            int width = (int) hidden.dim(1);
-            return new Hidden(HostTensor.of(Arrays.copyOfRange(hidden.data(), from * width, to * width), to - from,
-                    width));
+            return from == 0 && to == length() ? this : new Hidden(hidden.rows(from, to));
         }
     }
 }

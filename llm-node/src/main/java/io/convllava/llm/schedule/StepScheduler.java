@@ -277,12 +277,9 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
     }
 
     private void dropCancelled() {
-        for (J job : new ArrayList<>(waiting)) {
-            if (job.isCancelled()) {
-                fail(job, Status.CANCELLED.withDescription(name + ": the caller cancelled"));
-            }
-        }
-        for (J job : new ArrayList<>(running)) {
+        List<J> all = new ArrayList<>(waiting);
+        all.addAll(running);
+        for (J job : all) {
             if (job.isCancelled()) {
                 fail(job, Status.CANCELLED.withDescription(name + ": the caller cancelled"));
             }

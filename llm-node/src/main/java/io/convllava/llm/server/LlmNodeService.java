@@ -53,6 +53,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LlmNodeService.class);
+    /** Positions a session that does not say how far it may grow reserves beyond its input. */
+    private static final int DEFAULT_NEW_POSITIONS = 256;
 
     private final LlmConfig config;
     private final ChannelPool downstream;
@@ -205,9 +207,6 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
                     + ": run the whole prompt").asRuntimeException();
         }
     }
-
-    /** Positions a session that does not say how far it may grow reserves beyond its input. */
-    private static final int DEFAULT_NEW_POSITIONS = 256;
 
     /** On the scheduler thread, so without blocking: the jobs that finished in one step. */
     private void finished(List<ForwardCall> calls) {
