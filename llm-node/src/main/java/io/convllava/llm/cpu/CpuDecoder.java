@@ -3,6 +3,7 @@ package io.convllava.llm.cpu;
 import io.convllava.common.checkpoint.Checkpoints;
 import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.config.LlmConfig;
+import io.convllava.llm.kernel.CausalAttention;
 import io.convllava.llm.kernel.HalfMatMul;
 import io.convllava.llm.kernel.HalfMatrix;
 
@@ -29,6 +30,8 @@ public final class CpuDecoder implements AutoCloseable {
     static final int TORCH_ROWS = 128;
     /** Matrices smaller than this are multiplied on the calling thread: waking the others costs more than it saves. */
     private static final long SERIAL_BYTES = 1 << 20;
+    /** From this many rows on, attention runs on {@link CausalAttention} (query heads sharing each key block). */
+    static final int BLOCK_ATTENTION_ROWS = 16;
     /** Below this much attention work per layer (rows x context x heads), threads cost more than they save. */
     private static final long PARALLEL_ATTENTION_WORK = 1 << 16;
 
@@ -41,6 +44,7 @@ public final class CpuDecoder implements AutoCloseable {
     private final HalfMatMul kernel;
     private final HalfMatMul serialKernel = new HalfMatMul(1);
     private final TorchProducts torch = new TorchProducts();
+    private final CausalAttention blockAttention;
     private final Workspace ws;
 
     private CpuDecoder(LlmConfig config, HalfMatrix embedding, List<CpuLayer> layers, float[] finalNorm,
@@ -53,6 +57,8 @@ public final class CpuDecoder implements AutoCloseable {
         this.rope = new RopeTable(config.headDim(), config.maxPositionEmbeddings(), config.ropeTheta());
         this.kernel = products;
         this.ws = new Workspace(config);
+        this.blockAttention = new CausalAttention(config.numAttentionHeads(), config.numKeyValueHeads(),
+                config.headDim(), KV_BLOCK);
     }
 
     /** Whether every weight matrix of layers [start, end) is stored 16-bit, so this decoder can keep them as they are. */
@@ -202,6 +208,11 @@ public final class CpuDecoder implements AutoCloseable {
      * h / (heads / kvHeads) (grouped-query attention, HF {@code repeat_kv}).
      */
     private void attention(int layer, KvBlocks cache, int first, int n) {
+        if (n >= BLOCK_ATTENTION_ROWS && CausalAttention.supports(KV_BLOCK)) {
+            blockAttention.run(ws.q, ws.attended, first, n, b -> cache.keys(layer, b * KV_BLOCK),
+                    b -> cache.values(layer, b * KV_BLOCK));
+            return;
+        }
         int heads = config.numAttentionHeads();
         long work = (long) n * (first + n) * heads;
         if (work >= PARALLEL_ATTENTION_WORK) {
