@@ -26,7 +26,14 @@ public final class HalfMatMul implements AutoCloseable {
     /** Weight bytes per chunk of rows: large enough to amortise the hand-out, small enough to stay in L2. */
     private static final int CHUNK_BYTES = 64 * 1024;
 
+    /**
+     * From this many inputs on, products run as a packed matrix product ({@link HalfGemm}: compute bound, weights
+     * widened once per block) instead of streaming the weights once per pair of inputs.
+     */
+    public static final int GEMM_ROWS = Integer.getInteger("convllava.gemmRows", 64);
+
     private final ChunkPool pool;
+    private final HalfGemm gemm = new HalfGemm();
 
     /** A kernel on as many threads as the JVM sees processors. */
     public HalfMatMul() {
@@ -62,6 +69,10 @@ public final class HalfMatMul implements AutoCloseable {
         if (x.length < (long) batch * cols || y.length < (long) batch * rows) {
             throw new IllegalArgumentException("x has " + x.length + " floats and y " + y.length + ", [" + batch + ", "
                     + rows + "x" + cols + "] needs " + (long) batch * cols + " and " + (long) batch * rows);
+        }
+        if (batch >= GEMM_ROWS) {
+            gemm.multiply(pool, w, x, batch, y);
+            return;
         }
         int pairs = cols / COLS_PER_LOAD * LANES; // int lanes per weight row covered by whole vectors
         int paddedBatch = batch == 1 ? 1 : (batch + BATCH_TILE - 1) / BATCH_TILE * BATCH_TILE;
