@@ -44,6 +44,7 @@ public final class CpuDecoder implements AutoCloseable {
     private final HalfMatMul kernel;
     private final HalfMatMul serialKernel = new HalfMatMul(1);
     private final TorchProducts torch = new TorchProducts();
+    private final boolean torchPrefill = TorchProducts.enabled(); // read once per decoder
     private final CausalAttention blockAttention;
     private final Workspace ws;
 
@@ -255,9 +256,9 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
-    /** y = x W^T for n rows: the 16-bit kernel for few rows, libtorch for many. */
+    /** y = x W^T for n rows: the 16-bit kernels, or libtorch for many rows where {@link TorchProducts#enabled}. */
     private void multiply(HalfMatrix w, float[] x, int n, float[] y) {
-        if (n >= TORCH_ROWS) {
+        if (n >= TORCH_ROWS && torchPrefill) {
             torch.multiply(w, x, n, y);
         } else if (w.byteSize() * n < SERIAL_BYTES) {
             serialKernel.multiply(w, x, n, y);
