@@ -15,9 +15,10 @@ import java.util.stream.IntStream;
 /**
  * The decoder layers [start, end) of a LLaMA model computed in Java on the CPU: weights stay 16-bit (bf16/fp16, as
  * the checkpoint stores them), activations and accumulation are float32, so results equal the float32 reference up
- * to summation order. Weight products of up to {@value #TORCH_ROWS} rows (decode steps, short prompts) go through
- * {@link HalfMatMul}, which reads each weight once per call whatever the number of rows; longer chunks through
- * {@link TorchProducts} (libtorch's float32 product on weights widened per call). A prompt is processed in chunks of
+ * to summation order. Weight products go through {@link HalfMatMul}: for few rows (decode steps, short prompts) it
+ * reads each weight once per call whatever the number of rows, for many a packed matrix product; with
+ * {@code -Dconvllava.prefill=torch}, chunks of {@value #TORCH_ROWS} rows or more go through {@link TorchProducts}
+ * (libtorch's float32 product on weights widened per call) instead. A prompt is processed in chunks of
  * {@value #CHUNK} positions, so activation memory does not grow with its length. Not thread-safe: the owning shard
  * serialises calls (its buffers are reused by every call).
  */
@@ -26,7 +27,7 @@ public final class CpuDecoder implements AutoCloseable {
     public static final int KV_BLOCK = KvBlocks.BLOCK;
     /** Positions per chunk of a prompt: bounds activation memory; large enough for libtorch's products to pay. */
     static final int CHUNK = 512;
-    /** From this many rows on, weight products run on libtorch (widening the weights once per product pays). */
+    /** With prompt products on libtorch, from this many rows on (widening the weights once per product pays). */
     static final int TORCH_ROWS = 128;
     /** Matrices smaller than this are multiplied on the calling thread: waking the others costs more than it saves. */
     private static final long SERIAL_BYTES = 1 << 20;
@@ -46,7 +47,7 @@ public final class CpuDecoder implements AutoCloseable {
     private final TorchProducts torch = new TorchProducts();
     private final boolean torchPrefill = TorchProducts.enabled(); // read once per decoder
     private final CausalAttention blockAttention;
-    private final Workspace ws;
+    private Workspace ws; // grows to the longest chunk run so far
 
     private CpuDecoder(LlmConfig config, HalfMatrix embedding, List<CpuLayer> layers, float[] finalNorm,
                        HalfMatrix lmHead, HalfMatMul products) {
@@ -57,7 +58,7 @@ public final class CpuDecoder implements AutoCloseable {
         this.lmHead = lmHead;
         this.rope = new RopeTable(config.headDim(), config.maxPositionEmbeddings(), config.ropeTheta());
         this.kernel = products;
-        this.ws = new Workspace(config);
+        this.ws = new Workspace(config, 1); // decode steps need no more; a prompt's chunk makes it grow
         this.blockAttention = new CausalAttention(config.numAttentionHeads(), config.numKeyValueHeads(),
                 config.headDim(), KV_BLOCK);
     }
@@ -96,6 +97,9 @@ public final class CpuDecoder implements AutoCloseable {
             String headName = !w.contains(Names.LM_HEAD) && cfg.tieWordEmbeddings() ? Names.EMBEDDING : Names.LM_HEAD;
             head = w.matrix(headName, cfg.vocabSize(), hidden);
         }
+        // the checkpoint's memory-mapped windows, read once into the heap, are unmapped only when collected: without
+        // this, an llm node kept up to ~150 MB of the file resident beside its copy until some later full collection
+        System.gc();
         return new CpuDecoder(cfg, embedding, List.copyOf(layers), norm, head, new HalfMatMul());
     }
 
@@ -147,6 +151,7 @@ public final class CpuDecoder implements AutoCloseable {
         KvBlocks cache = session.cache;
         int hidden = config.hiddenSize();
         cache.reserve(cache.length() + rows);
+        ws = ws.rows >= Math.min(rows, CHUNK) ? ws : new Workspace(config, Math.min(rows, CHUNK));
         for (int done = 0; done < rows; done += CHUNK) {
             int n = Math.min(CHUNK, rows - done);
             int first = cache.length();
@@ -307,33 +312,35 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
-    /** Activation buffers of one chunk, allocated once per decoder and reused by every call. */
+    /** Activation buffers of one chunk of up to {@code rows} rows, reused by every call that fits. */
     private static final class Workspace {
-        final float[] h;        // [CHUNK, H] the residual stream
-        final float[] normed;   // [CHUNK, H]
-        final float[] qkv;      // [CHUNK, (heads + 2 kvHeads) * d]
-        final float[] q;        // [CHUNK, heads * d]
-        final float[] k;        // [CHUNK, kvHeads * d]
-        final float[] v;        // [CHUNK, kvHeads * d]
-        final float[] attended; // [CHUNK, heads * d]
-        final float[] out;      // [CHUNK, H]
-        final float[] gateUp;   // [CHUNK, 2F]
-        final float[] activated; // [CHUNK, F]
+        final int rows;
+        final float[] h;        // [rows, H] the residual stream
+        final float[] normed;   // [rows, H]
+        final float[] qkv;      // [rows, (heads + 2 kvHeads) * d]
+        final float[] q;        // [rows, heads * d]
+        final float[] k;        // [rows, kvHeads * d]
+        final float[] v;        // [rows, kvHeads * d]
+        final float[] attended; // [rows, heads * d]
+        final float[] out;      // [rows, H]
+        final float[] gateUp;   // [rows, 2F]
+        final float[] activated; // [rows, F]
         final float[] scores;   // [maxPositions] for single-threaded attention
 
-        Workspace(LlmConfig c) {
+        Workspace(LlmConfig c, int rows) {
+            this.rows = rows;
             int qSize = c.numAttentionHeads() * c.headDim();
             int kvSize = c.numKeyValueHeads() * c.headDim();
-            h = new float[CHUNK * c.hiddenSize()];
-            normed = new float[CHUNK * c.hiddenSize()];
-            qkv = new float[CHUNK * (qSize + 2 * kvSize)];
-            q = new float[CHUNK * qSize];
-            k = new float[CHUNK * kvSize];
-            v = new float[CHUNK * kvSize];
-            attended = new float[CHUNK * qSize];
-            out = new float[CHUNK * c.hiddenSize()];
-            gateUp = new float[CHUNK * 2 * c.intermediateSize()];
-            activated = new float[CHUNK * c.intermediateSize()];
+            h = new float[rows * c.hiddenSize()];
+            normed = new float[rows * c.hiddenSize()];
+            qkv = new float[rows * (qSize + 2 * kvSize)];
+            q = new float[rows * qSize];
+            k = new float[rows * kvSize];
+            v = new float[rows * kvSize];
+            attended = new float[rows * qSize];
+            out = new float[rows * c.hiddenSize()];
+            gateUp = new float[rows * 2 * c.intermediateSize()];
+            activated = new float[rows * c.intermediateSize()];
             scores = new float[c.maxPositionEmbeddings()];
         }
     }

@@ -15,16 +15,19 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
- * Weight products of long prompt chunks on libtorch, whose float32 matrix product runs near the machine's peak: the
- * 16-bit matrix is widened into one reused float32 buffer (on every core), which libtorch reads in place, and x W^T is
- * computed as stored ([out, in]), with no transposed copy. The whole matrix goes to libtorch in one product: in blocks
- * of rows (a widened block still in cache, a small buffer), MKL re-packs the input for every block and the products ran
- * 1.1-4x slower (docs/benchmarks.md). The input and the product cross in direct buffers (the input's reused, the
- * product read in place), so a call allocates nothing in Java. Widening costs a pass over the weights per call, so
- * this pays only for many rows at once. libtorch is loaded on first use.
+ * Weight products of long prompt chunks on libtorch ({@code -Dconvllava.prefill=torch}), whose float32 matrix product
+ * runs near the machine's peak: the 16-bit matrix is widened into one reused float32 buffer (on every core), which
+ * libtorch reads in place, and x W^T is computed as stored ([out, in]), with no transposed copy. The whole matrix goes
+ * to libtorch in one product: in blocks of rows (a widened block still in cache, a small buffer), MKL re-packs the input
+ * for every block and the products ran 1.1-4x slower (docs/benchmarks.md). The input and the product cross in direct
+ * buffers (the input's reused, the product read in place), so a call allocates nothing in Java. Widening costs a pass
+ * over the weights per call, so this pays only for many rows at once. libtorch is loaded on first use.
  */
 public final class TorchProducts implements AutoCloseable {
-    /** System property choosing what multiplies long prompt chunks: {@code torch} (default) or {@code java}. */
+    /**
+     * System property choosing what multiplies long prompt chunks: {@code java} (default: the packed product of
+     * {@link io.convllava.llm.kernel.HalfMatMul}; libtorch is never loaded) or {@code torch} (this class).
+     */
     public static final String PROPERTY = "convllava.prefill";
 
     private static final int WIDEN_TASKS = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -36,12 +39,9 @@ public final class TorchProducts implements AutoCloseable {
     TorchProducts() {
     }
 
-    /**
-     * Whether long prompt chunks multiply on libtorch (the property's value when a decoder is loaded); otherwise on
-     * the Java kernels, and libtorch is never loaded.
-     */
+    /** Whether long prompt chunks multiply on libtorch: the property's value when a decoder is loaded. */
     static boolean enabled() {
-        String value = System.getProperty(PROPERTY, "torch");
+        String value = System.getProperty(PROPERTY, "java");
         if (!value.equals("torch") && !value.equals("java")) {
             throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": expected torch or java");
         }

@@ -30,7 +30,7 @@ public final class HalfMatMul implements AutoCloseable {
      * From this many inputs on, products run as a packed matrix product ({@link HalfGemm}: compute bound, weights
      * widened once per block) instead of streaming the weights once per pair of inputs.
      */
-    public static final int GEMM_ROWS = Integer.getInteger("convllava.gemmRows", 64);
+    public static final int GEMM_ROWS = 64;
 
     private final ChunkPool pool;
     private final HalfGemm gemm = new HalfGemm();
