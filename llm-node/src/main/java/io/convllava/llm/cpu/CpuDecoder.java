@@ -97,9 +97,6 @@ public final class CpuDecoder implements AutoCloseable {
             String headName = !w.contains(Names.LM_HEAD) && cfg.tieWordEmbeddings() ? Names.EMBEDDING : Names.LM_HEAD;
             head = w.matrix(headName, cfg.vocabSize(), hidden);
         }
-        // the checkpoint's memory-mapped windows, read once into the heap, are unmapped only when collected: without
-        // this, an llm node kept up to ~150 MB of the file resident beside its copy until some later full collection
-        System.gc();
         return new CpuDecoder(cfg, embedding, List.copyOf(layers), norm, head, new HalfMatMul());
     }
 

@@ -28,6 +28,8 @@ public final class CausalAttention {
     private static final int LANES = Widening.LANES;
     /** Keys whose scores are computed per pass: four vectors, for four independent sums per query. */
     private static final int KEYS_PER_PASS = 4 * LANES;
+    /** Below this much work (rows x context x heads), the tasks run on the calling thread: waking others costs more. */
+    private static final long PARALLEL_WORK = 1 << 18;
 
     private final int heads;
     private final int kvHeads;
@@ -72,7 +74,11 @@ public final class CausalAttention {
      */
     public void run(float[] q, float[] out, int first, int n, IntFunction<float[]> keys, IntFunction<float[]> values) {
         int tiles = (n + ROW_TILE - 1) / ROW_TILE;
-        IntStream.range(0, tiles * kvHeads).parallel().forEach(task -> {
+        IntStream tasks = IntStream.range(0, tiles * kvHeads);
+        if ((long) n * (first + n) * heads >= PARALLEL_WORK) {
+            tasks = tasks.parallel();
+        }
+        tasks.forEach(task -> {
             // the largest tiles (the last rows see the most keys) first
             int tile = tiles - 1 - task / kvHeads;
             int g = task % kvHeads;

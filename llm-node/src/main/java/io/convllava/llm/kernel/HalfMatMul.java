@@ -27,10 +27,13 @@ public final class HalfMatMul implements AutoCloseable {
     private static final int CHUNK_BYTES = 64 * 1024;
 
     /**
-     * From this many inputs on, products run as a packed matrix product ({@link HalfGemm}: compute bound, weights
-     * widened once per block) instead of streaming the weights once per pair of inputs.
+     * From this many inputs on, products with matrices of at least {@value #GEMM_BYTES} bytes run as a packed matrix
+     * product ({@link HalfGemm}: compute bound, weights widened once per block) instead of streaming the weights once
+     * per pair of inputs.
      */
     public static final int GEMM_ROWS = 64;
+    /** Smaller matrices stay in cache while streamed for every pair of inputs: packing them costs more than it saves. */
+    static final long GEMM_BYTES = 1 << 18;
 
     private final ChunkPool pool;
     private final HalfGemm gemm = new HalfGemm();
@@ -70,7 +73,7 @@ public final class HalfMatMul implements AutoCloseable {
             throw new IllegalArgumentException("x has " + x.length + " floats and y " + y.length + ", [" + batch + ", "
                     + rows + "x" + cols + "] needs " + (long) batch * cols + " and " + (long) batch * rows);
         }
-        if (batch >= GEMM_ROWS) {
+        if (batch >= GEMM_ROWS && w.byteSize() >= GEMM_BYTES) {
             gemm.multiply(pool, w, x, batch, y);
             return;
         }
