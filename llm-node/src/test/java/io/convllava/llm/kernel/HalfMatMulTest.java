@@ -25,9 +25,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The kernel against a double-precision reference on random data: shapes around the vector width, the chunk size and
- * the packed product's blocks, batches that do and do not fill a tile (from {@link HalfMatMul#GEMM_ROWS} on, the
- * packed product), both 16-bit types, heap and off-heap weights (two code paths), offset, read-only and mapped
- * buffers, 1 to 3 threads.
+ * the packed product's blocks, batches that do and do not fill a tile (from {@link HalfMatMul#GEMM_ROWS} on, large
+ * matrices go to the packed product, tested on its own in {@link HalfGemmTest}), both 16-bit types, heap and off-heap
+ * weights (two code paths), offset, read-only and mapped buffers, 1 to 3 threads.
  */
 class HalfMatMulTest {
     private static HalfMatMul oneThread;
