@@ -100,7 +100,7 @@ final class PrefillBench {
                 shards.add(shard);
                 out.printf("prefill bench: %s (engine %s%s) loaded %d layers in %.1f s%n", v.name(),
                         shard.engineName(), v.engine().equals("cpu") ? ", prompt products on "
-                        + System.getProperty(TorchProducts.PROPERTY, "torch") : "", layers,
+                        + System.getProperty(TorchProducts.PROPERTY, TorchProducts.DEFAULT) : "", layers,
                         (System.nanoTime() - t0) / 1e9);
             }
         } finally {

@@ -29,6 +29,8 @@ public final class TorchProducts implements AutoCloseable {
      * {@link io.convllava.llm.kernel.HalfMatMul}; libtorch is never loaded) or {@code torch} (this class).
      */
     public static final String PROPERTY = "convllava.prefill";
+    /** The property's default. */
+    public static final String DEFAULT = "java";
 
     private static final int WIDEN_TASKS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
@@ -41,7 +43,7 @@ public final class TorchProducts implements AutoCloseable {
 
     /** Whether long prompt chunks multiply on libtorch: the property's value when a decoder is loaded. */
     static boolean enabled() {
-        String value = System.getProperty(PROPERTY, "java");
+        String value = System.getProperty(PROPERTY, DEFAULT);
         if (!value.equals("torch") && !value.equals("java")) {
             throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": expected torch or java");
         }
