@@ -15,22 +15,23 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
- * Weight products of long prompt chunks on libtorch ({@code -Dconvllava.prefill=torch}), whose float32 matrix product
- * runs near the machine's peak: the 16-bit matrix is widened into one reused float32 buffer (on every core), which
- * libtorch reads in place, and x W^T is computed as stored ([out, in]), with no transposed copy. The whole matrix goes
- * to libtorch in one product: in blocks of rows (a widened block still in cache, a small buffer), MKL re-packs the input
- * for every block and the products ran 1.1-4x slower (docs/benchmarks.md). The input and the product cross in direct
- * buffers (the input's reused, the product read in place), so a call allocates nothing in Java. Widening costs a pass
- * over the weights per call, so this pays only for many rows at once. libtorch is loaded on first use.
+ * Weight products of long prompt chunks on libtorch (unless {@code -Dconvllava.prefill=java}), whose float32 matrix
+ * product runs near the machine's peak: the 16-bit matrix is widened into one reused float32 buffer (on every core),
+ * which libtorch reads in place, and x W^T is computed as stored ([out, in]), with no transposed copy. The whole matrix
+ * goes to libtorch in one product: in blocks of rows (a widened block still in cache, a small buffer), MKL re-packs the
+ * input for every block and the products ran 1.1-4x slower (docs/benchmarks.md). The input and the product cross in
+ * direct buffers (the input's reused, the product read in place), so a call allocates nothing in Java. Widening costs
+ * a pass over the weights per call, so this pays only for many rows at once. libtorch is loaded on first use.
  */
 public final class TorchProducts implements AutoCloseable {
     /**
-     * System property choosing what multiplies long prompt chunks: {@code java} (default: the packed product of
-     * {@link io.convllava.llm.kernel.HalfMatMul}; libtorch is never loaded) or {@code torch} (this class).
+     * System property choosing what multiplies long prompt chunks: {@code torch} (default: this class, the faster on a
+     * quiet machine) or {@code java} (the packed product of {@link io.convllava.llm.kernel.HalfMatMul}: libtorch is
+     * never loaded, which keeps an llm node ~130 MB plus the widened matrix smaller; docs/benchmarks.md).
      */
     public static final String PROPERTY = "convllava.prefill";
     /** The property's default. */
-    public static final String DEFAULT = "java";
+    public static final String DEFAULT = "torch";
 
     private static final int WIDEN_TASKS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
