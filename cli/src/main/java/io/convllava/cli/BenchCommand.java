@@ -120,6 +120,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vision-only", description = "Skip the decoder: no generation, only the vision lines.")
     boolean visionOnly;
 
+    @Option(names = "--prefill-tokens", paramLabel = "N", description = "Instead of the request: load the decoder"
+            + " once per engine of --prefill-engines and time a prompt of N random tokens through each, in turn, --runs"
+            + " rounds; prints each and its ratio to the last engine's speed.")
+    Integer prefillTokens;
+
+    @Option(names = "--prefill-engines", defaultValue = "cpu,djl", paramLabel = "E1,E2,...", description = "With"
+            + " --prefill-tokens: cpu (the Java engine as configured), cpu-java or cpu-torch (its prompt products in"
+            + " Java or on libtorch), djl (libtorch on float32 weights); the last is the reference (default:"
+            + " ${DEFAULT-VALUE}).")
+    String prefillEngines;
+
+    @Option(names = "--prefill-layers", paramLabel = "K", description = "With --prefill-tokens: only the first K"
+            + " decoder layers (default: all; a shorter run, the same ratio per layer).")
+    Integer prefillLayers;
+
     static final String SAMPLE_IMAGE = "sample-ground-1.png";
 
     /** Decoder and tower sizes of the random benchmark model. */
@@ -171,6 +186,14 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf("bench: wrote the random bf16 checkpoint to %s in %.1f s%n", dir,
                         (System.nanoTime() - t0) / 1e9);
             }
+        }
+        if (prefillTokens != null) {
+            if (!device.equals("cpu")) {
+                throw new UsageException("--prefill-tokens compares the CPU engines: use --device cpu");
+            }
+            PrefillBench.run(ModelFiles.resolve(dir.toString(), null, null), prefillTokens, prefillLayers,
+                    prefillEngines, runs, out);
+            return 0;
         }
         if (!visionOnly) {
             engine(dir, request, device, out);

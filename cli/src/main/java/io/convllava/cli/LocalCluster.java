@@ -40,6 +40,16 @@ public final class LocalCluster implements AutoCloseable {
     private static final long PROGRESS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(3);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int TAIL_LINES = 20;
+    /**
+     * JVM options of an llm node, before the cluster's node options (which come later and win): its heap is nearly
+     * all 16-bit weights that live as long as the process, so a serial collector with a small young generation and a
+     * heap shrunk to what is live after each full collection, and Netty without pooled direct arenas, keep the process
+     * close to its weights (docs/benchmarks.md, "Resident memory of the nodes"). The collector is left out when the
+     * node options name one. bin/convllava gives {@code convllava llm-node} the same.
+     */
+    static final List<String> LLM_NODE_JAVA_OPTIONS = List.of("-XX:+UseSerialGC", "-Xmn8m",
+            "-XX:MinHeapFreeRatio=1", "-XX:MaxHeapFreeRatio=5", "-XX:-ShrinkHeapInSteps",
+            "-Dio.grpc.netty.shaded.io.netty.allocator.numDirectArenas=0");
 
     /**
      * What to start. {@code layers}: one entry per llm node, "auto" or "a-b"; {@code coordinatorOptions}: extra
@@ -123,6 +133,12 @@ public final class LocalCluster implements AutoCloseable {
         checkNotClosed();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        boolean llmNode = roleArgs.get(0).equals("llm-node");
+        if (llmNode) {
+            boolean collectorChosen = spec.nodeJavaOptions().matches(".*-XX:\\+Use\\w+GC.*");
+            LLM_NODE_JAVA_OPTIONS.stream().filter(o -> !(collectorChosen && o.equals("-XX:+UseSerialGC")))
+                    .forEach(cmd::add);
+        }
         cmd.addAll(List.of(spec.nodeJavaOptions().trim().split("\\s+")));
         cmd.add("-Dai.djl.pytorch.num_threads=1");
         cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
@@ -140,8 +156,12 @@ public final class LocalCluster implements AutoCloseable {
             cmd.addAll(List.of("--vision-tower", spec.visionTower()));
         }
         Path logFile = spec.logDir().resolve(name + ".log");
-        Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile())).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()));
+        if (llmNode) {
+            builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2"); // fewer malloc arenas: less native slack
+        }
+        Process process = builder.start();
         nodes.add(new Node(name, process, logFile));
         log.println("local: started " + name + " (pid " + process.pid() + ", log " + logFile + ")");
     }

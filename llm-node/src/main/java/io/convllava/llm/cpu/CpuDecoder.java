@@ -3,6 +3,7 @@ package io.convllava.llm.cpu;
 import io.convllava.common.checkpoint.Checkpoints;
 import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.config.LlmConfig;
+import io.convllava.llm.kernel.CausalAttention;
 import io.convllava.llm.kernel.HalfMatMul;
 import io.convllava.llm.kernel.HalfMatrix;
 
@@ -16,7 +17,8 @@ import java.util.stream.IntStream;
  * the checkpoint stores them), activations and accumulation are float32, so results equal the float32 reference up
  * to summation order. Weight products of up to {@value #TORCH_ROWS} rows (decode steps, short prompts) go through
  * {@link HalfMatMul}, which reads each weight once per call whatever the number of rows; longer chunks through
- * {@link TorchProducts} (libtorch's float32 product on weights widened per call). A prompt is processed in chunks of
+ * {@link TorchProducts} (libtorch's float32 product on weights widened per call), or with
+ * {@code -Dconvllava.prefill=java} through HalfMatMul's packed product. A prompt is processed in chunks of
  * {@value #CHUNK} positions, so activation memory does not grow with its length. Not thread-safe: the owning shard
  * serialises calls (its buffers are reused by every call).
  */
@@ -29,6 +31,8 @@ public final class CpuDecoder implements AutoCloseable {
     static final int TORCH_ROWS = 128;
     /** Matrices smaller than this are multiplied on the calling thread: waking the others costs more than it saves. */
     private static final long SERIAL_BYTES = 1 << 20;
+    /** From this many rows on, attention runs on {@link CausalAttention} (query heads sharing each key block). */
+    static final int BLOCK_ATTENTION_ROWS = 16;
     /** Below this much attention work per layer (rows x context x heads), threads cost more than they save. */
     private static final long PARALLEL_ATTENTION_WORK = 1 << 16;
 
@@ -41,6 +45,8 @@ public final class CpuDecoder implements AutoCloseable {
     private final HalfMatMul kernel;
     private final HalfMatMul serialKernel = new HalfMatMul(1);
     private final TorchProducts torch = new TorchProducts();
+    private final boolean torchPrefill = TorchProducts.enabled(); // read once per decoder
+    private final CausalAttention blockAttention;
     private final Workspace ws;
 
     private CpuDecoder(LlmConfig config, HalfMatrix embedding, List<CpuLayer> layers, float[] finalNorm,
@@ -53,6 +59,8 @@ public final class CpuDecoder implements AutoCloseable {
         this.rope = new RopeTable(config.headDim(), config.maxPositionEmbeddings(), config.ropeTheta());
         this.kernel = products;
         this.ws = new Workspace(config);
+        this.blockAttention = CausalAttention.supports(KV_BLOCK) ? new CausalAttention(config.numAttentionHeads(),
+                config.numKeyValueHeads(), config.headDim(), KV_BLOCK) : null;
     }
 
     /** Whether every weight matrix of layers [start, end) is stored 16-bit, so this decoder can keep them as they are. */
@@ -255,7 +263,7 @@ public final class CpuDecoder implements AutoCloseable {
                 s.session.cache.write(index, first + r, ws.k, ws.v, s.offset + r);
             }
         }
-        attention(index, slices, n);                              // ws.q -> ws.attended [n, qSize]
+        attention(index, slices);                                 // ws.q -> ws.attended [n, qSize]
         multiply(l.o(), ws.attended, groups, ws.out);
         VectorMath.add(ws.out, ws.h, n * hidden);
 
@@ -272,13 +280,23 @@ public final class CpuDecoder implements AutoCloseable {
      * Causal softmax(q k^T / sqrt(d)) v for each row of each slice, against that slice's session cache, and each
      * query head; query head h reads KV head h / (heads / kvHeads) (grouped-query attention, HF {@code repeat_kv}).
      */
-    private void attention(int layer, List<Slice> slices, int n) {
+    private void attention(int layer, List<Slice> slices) {
         int heads = config.numAttentionHeads();
         long work = 0;
+        int n = 0; // rows attended one by one, listed in ws.row
         for (Slice s : slices) {
+            KvBlocks cache = s.session.cache;
+            if (s.rows >= BLOCK_ATTENTION_ROWS && blockAttention != null) {
+                // a row's result does not depend on the other rows of its chunk, so this is batch-invariant too
+                blockAttention.run(ws.q, ws.attended, s.offset, s.session.length(), s.rows,
+                        b -> cache.keys(layer, b * KV_BLOCK), b -> cache.values(layer, b * KV_BLOCK));
+                continue;
+            }
             for (int r = 0; r < s.rows; r++) {
-                ws.rowCache[s.offset + r] = s.session.cache;
-                ws.rowPosition[s.offset + r] = s.session.length() + r;
+                ws.row[n] = s.offset + r;
+                ws.rowCache[n] = cache;
+                ws.rowPosition[n] = s.session.length() + r;
+                n++;
             }
             work += (long) s.rows * (s.session.length() + s.rows) * heads;
         }
@@ -295,10 +313,11 @@ public final class CpuDecoder implements AutoCloseable {
         int heads = config.numAttentionHeads();
         int d = config.headDim();
         int group = heads / config.numKeyValueHeads();
-        int r = task / heads;
+        int i = task / heads;
+        int r = ws.row[i];
         int h = task % heads;
-        KvBlocks cache = ws.rowCache[r];
-        int context = ws.rowPosition[r] + 1;
+        KvBlocks cache = ws.rowCache[i];
+        int context = ws.rowPosition[i] + 1;
         float[] scores = scratch != null ? scratch : new float[context];
         int qOffset = (r * heads + h) * d;
         int kvOffset = (h / group) * d;
@@ -339,10 +358,12 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
-    /** y = x W^T for n rows: the 16-bit kernel for few rows, libtorch for many. */
+    /** y = x W^T for n rows: the 16-bit kernels, or libtorch for many rows where {@link TorchProducts#enabled}. */
     private void multiply(HalfMatrix w, float[] x, int n, float[] y) {
-        if (n >= TORCH_ROWS) {
+        if (n >= TORCH_ROWS && torchPrefill) {
             torch.multiply(w, x, n, y);
+        } else if (n >= TORCH_ROWS) {
+            kernel.multiplyPacked(w, x, n, y);
         } else if (w.byteSize() * n < SERIAL_BYTES) {
             serialKernel.multiply(w, x, n, y);
         } else {
@@ -416,8 +437,9 @@ public final class CpuDecoder implements AutoCloseable {
         float[] out;        // [rows, H]
         float[] gateUp;     // [rows, 2F]
         float[] activated;  // [rows, F]
-        KvBlocks[] rowCache; // [rows] the cache each row attends to
-        int[] rowPosition;  // [rows] each row's position
+        int[] row;          // [rows] the rows attended one by one
+        KvBlocks[] rowCache; // [rows] the cache each of them attends to
+        int[] rowPosition;  // [rows] its position
         final float[] scores; // [maxPositions] for single-threaded attention
         private final float[][] staging = new float[2][];
 
@@ -443,6 +465,7 @@ public final class CpuDecoder implements AutoCloseable {
             out = new float[rows * c.hiddenSize()];
             gateUp = new float[rows * 2 * c.intermediateSize()];
             activated = new float[rows * c.intermediateSize()];
+            row = new int[rows];
             rowCache = new KvBlocks[rows];
             rowPosition = new int[rows];
             capacity = rows;

@@ -26,7 +26,14 @@ public final class HalfMatMul implements AutoCloseable {
     /** Weight bytes per chunk of rows: large enough to amortise the hand-out, small enough to stay in L2. */
     private static final int CHUNK_BYTES = 64 * 1024;
 
+    /**
+     * In {@link #multiplyPacked}, products with matrices of at least this many bytes run as a packed matrix product;
+     * smaller ones stay in cache while streamed for every pair of inputs: packing them costs more than it saves.
+     */
+    static final long GEMM_BYTES = 1 << 18;
+
     private final ChunkPool pool;
+    private final HalfGemm gemm = new HalfGemm();
 
     /** A kernel on as many threads as the JVM sees processors. */
     public HalfMatMul() {
@@ -48,21 +55,16 @@ public final class HalfMatMul implements AutoCloseable {
     }
 
     /**
-     * y[b, r] = sum_c x[b, c] * w[r, c] for b in [0, batch).
+     * y[b, r] = sum_c x[b, c] * w[r, c] for b in [0, batch), streaming the weights once per pair of inputs. Each
+     * input's sums run in the same order whatever the batch, so an input gets the same bits alone or batched.
      *
      * @param x [batch, w.cols()] row-major (longer arrays allowed; the rest is ignored)
      * @param y [batch, w.rows()] row-major, overwritten
      */
     public void multiply(HalfMatrix w, float[] x, int batch, float[] y) {
+        checkShapes(w, x, batch, y);
         int rows = w.rows();
         int cols = w.cols();
-        if (batch < 1) {
-            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
-        }
-        if (x.length < (long) batch * cols || y.length < (long) batch * rows) {
-            throw new IllegalArgumentException("x has " + x.length + " floats and y " + y.length + ", [" + batch + ", "
-                    + rows + "x" + cols + "] needs " + (long) batch * cols + " and " + (long) batch * rows);
-        }
         int pairs = cols / COLS_PER_LOAD * LANES; // int lanes per weight row covered by whole vectors
         int paddedBatch = batch == 1 ? 1 : (batch + BATCH_TILE - 1) / BATCH_TILE * BATCH_TILE;
         float[] split = split(x, batch, cols, pairs, paddedBatch);
@@ -73,6 +75,31 @@ public final class HalfMatMul implements AutoCloseable {
             int first = chunk * chunkRows;
             product.rows(first, Math.min(rows, first + chunkRows));
         });
+    }
+
+    /**
+     * As {@link #multiply}, for many inputs (a prompt's chunk): large matrices as a packed matrix product
+     * ({@link HalfGemm}: compute bound, weights widened once per block). Its sums depend on the batch: not for
+     * inputs that must match what they give alone.
+     */
+    public void multiplyPacked(HalfMatrix w, float[] x, int batch, float[] y) {
+        if (w.byteSize() >= GEMM_BYTES) {
+            checkShapes(w, x, batch, y);
+            gemm.multiply(pool, w, x, batch, y);
+        } else {
+            multiply(w, x, batch, y);
+        }
+    }
+
+    private static void checkShapes(HalfMatrix w, float[] x, int batch, float[] y) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        }
+        if (x.length < (long) batch * w.cols() || y.length < (long) batch * w.rows()) {
+            throw new IllegalArgumentException("x has " + x.length + " floats and y " + y.length + ", [" + batch + ", "
+                    + w.rows() + "x" + w.cols() + "] needs " + (long) batch * w.cols() + " and "
+                    + (long) batch * w.rows());
+        }
     }
 
     /**

@@ -24,9 +24,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The kernel against a double-precision reference on random data: shapes around the vector width and the chunk size,
- * batches that do and do not fill a tile, both 16-bit types, heap and off-heap weights (two code paths), offset,
- * read-only and mapped buffers, 1 to 3 threads.
+ * The kernel against a double-precision reference on random data: shapes around the vector width, the chunk size and
+ * the packed product's blocks, batches that do and do not fill a tile (the packed product is tested on its own in
+ * {@link HalfGemmTest}), both 16-bit types, heap and off-heap
+ * weights (two code paths), offset, read-only and mapped buffers, 1 to 3 threads.
  */
 class HalfMatMulTest {
     private static HalfMatMul oneThread;
@@ -50,8 +51,9 @@ class HalfMatMulTest {
     static Stream<Arguments> shapes() {
         int[][] shapes = {
             {1, 1}, {5, 7}, {3, 16}, {9, 32}, {2, 33}, {37, 131}, {17, 48}, {1000, 33}, {300, 2048}, {64, 4096}, {4, 5632},
+            {19, 600},
         };
-        int[] batches = {1, 2, 3, 4, 5, 64};
+        int[] batches = {1, 2, 3, 4, 5, 64, 67};
         Stream.Builder<Arguments> all = Stream.builder();
         for (HalfType type : HalfType.values()) {
             for (int[] shape : shapes) {
@@ -121,7 +123,7 @@ class HalfMatMulTest {
         ByteBuffer direct = ByteBuffer.allocateDirect(heap.capacity()).put(heap.duplicate()).flip();
         for (HalfMatrix w : new HalfMatrix[] {HalfMatrix.wrap(heap, type, rows, cols),
                 HalfMatrix.wrap(direct, type, rows, cols)}) {
-            for (int batch : new int[] {1, 3}) {
+            for (int batch : new int[] {1, 3, 64}) {
                 float[] x = randomInputs(batch * cols, random);
                 float[] first = new float[batch * rows];
                 twoThreads.multiply(w, x, batch, first);
@@ -132,6 +134,26 @@ class HalfMatMulTest {
                 }
                 assertArrayEquals(first, y, "the same sums in the same order, interpreted and compiled");
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(HalfType.class)
+    void eachInputGetsTheSameBitsAloneAndInABatch(HalfType type) {
+        int rows = 300;
+        int cols = 520; // a large matrix: the packed product would take a batch of 70, this must not
+        SplittableRandom random = new SplittableRandom(5);
+        ByteBuffer heap = ByteBuffer.allocate(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        fill(heap, type, random);
+        HalfMatrix w = HalfMatrix.wrap(heap, type, rows, cols);
+        int batch = 70;
+        float[] x = randomInputs(batch * cols, random);
+        float[] batched = new float[batch * rows];
+        twoThreads.multiply(w, x, batch, batched);
+        for (int b : new int[] {0, 1, 33, batch - 1}) {
+            float[] alone = new float[rows];
+            twoThreads.multiply(w, Arrays.copyOfRange(x, b * cols, (b + 1) * cols), 1, alone);
+            assertArrayEquals(alone, Arrays.copyOfRange(batched, b * rows, (b + 1) * rows), "input " + b);
         }
     }
 

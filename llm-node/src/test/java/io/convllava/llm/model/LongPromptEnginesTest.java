@@ -2,7 +2,9 @@ package io.convllava.llm.model;
 
 import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.tensor.PromptSegment;
-import org.junit.jupiter.api.Test;
+import io.convllava.llm.cpu.TorchProducts;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -12,20 +14,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Prompts long enough for the CPU engine's other paths: products of many rows on libtorch (widened 16-bit weights),
- * several prompt chunks, several KV blocks. The Java engine must agree with the libtorch engine (float32 on the same
- * weights) on the tiny fixture, as one shard and split in two.
+ * Prompts long enough for the CPU engine's other paths: products of many rows (on libtorch, widened 16-bit weights, or
+ * the Java packed product), block attention, several prompt chunks, several KV blocks. The Java engine must agree with
+ * the libtorch engine (float32 on the same weights) on the tiny fixture, as one shard and split in two.
  */
 class LongPromptEnginesTest {
     private static final float TOLERANCE = 1e-3f;
 
-    @Test
-    void aLongPromptGivesTheSameLogitsAndTokensOnBothEngines() {
+    @ParameterizedTest(name = "prompt products on {0}")
+    @ValueSource(strings = {"torch", "java"})
+    void aLongPromptGivesTheSameLogitsAndTokensOnBothEngines(String prefill) {
         DecoderFixture fixture = DecoderFixture.tiny();
         int[] ids = new SplittableRandom(7).ints(1100, 3, 32000).toArray(); // > 2 chunks of 512, many blocks of 64
         List<PromptSegment> prompt = List.of(new PromptSegment.Tokens(ids));
         for (int[] bounds : new int[][] {{0, 4}, {0, 1, 4}}) {
-            ShardPipeline cpu = load(fixture, bounds, "cpu");
+            System.setProperty(TorchProducts.PROPERTY, prefill);
+            ShardPipeline cpu;
+            try {
+                cpu = load(fixture, bounds, "cpu");
+            } finally {
+                System.clearProperty(TorchProducts.PROPERTY);
+            }
             ShardPipeline djl = load(fixture, bounds, "djl");
             try {
                 float[] expected = djl.forward("s", prompt);

@@ -1,0 +1,118 @@
+package io.convllava.llm.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The packed product directly (HalfMatMul sends it only large matrices) against a double-precision reference: features
+ * that do not fill a panel or a task, depths that end in a partial block, row counts that do not fill a tile or a row
+ * block, both 16-bit types, heap and off-heap weights.
+ */
+class HalfGemmTest {
+    private static ChunkPool pool;
+
+    @BeforeAll
+    static void start() {
+        pool = new ChunkPool(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        pool.close();
+    }
+
+    static Stream<Arguments> shapes() {
+        int[][] shapes = {{1, 1}, {17, 33}, {37, 600}, {300, 257}, {2 * HalfGemm.NR * HalfGemm.PANELS_PER_TASK + 3, 64}};
+        int[] batches = {1, 3, 4, 5, HalfGemm.MC + 2};
+        Stream.Builder<Arguments> all = Stream.builder();
+        for (HalfType type : HalfType.values()) {
+            for (int[] shape : shapes) {
+                for (int batch : batches) {
+                    all.add(Arguments.of(type, shape[0], shape[1], batch, "heap"));
+                    all.add(Arguments.of(type, shape[0], shape[1], batch, "direct"));
+                }
+            }
+        }
+        return all.build();
+    }
+
+    @ParameterizedTest(name = "{0} [{1}x{2}] batch {3}, {4}")
+    @MethodSource("shapes")
+    void matchesTheDoubleReference(HalfType type, int rows, int cols, int batch, String memory) {
+        SplittableRandom random = new SplittableRandom(31L * rows + cols + 1000L * batch);
+        HalfMatrix w = randomMatrix(type, rows, cols, memory, random);
+        float[] x = randomInputs(batch * cols, random);
+        float[] y = new float[batch * rows];
+        new HalfGemm().multiply(pool, w, x, batch, y);
+        assertCloseToReference(w, x, batch, y);
+    }
+
+    @Test
+    void aSmallerProductAfterALargerOneIgnoresTheLeftoverPackedInput() {
+        SplittableRandom random = new SplittableRandom(5);
+        HalfGemm gemm = new HalfGemm();
+        HalfMatrix big = randomMatrix(HalfType.BF16, 40, 700, "heap", random);
+        gemm.multiply(pool, big, randomInputs(70 * 700, random), 70, new float[70 * 40]);
+        HalfMatrix small = randomMatrix(HalfType.BF16, 21, 300, "heap", random);
+        float[] x = randomInputs(6 * 300, random);
+        float[] y = new float[6 * 21];
+        gemm.multiply(pool, small, x, 6, y);
+        assertCloseToReference(small, x, 6, y);
+        float[] again = new float[6 * 21];
+        new HalfGemm().multiply(pool, small, x, 6, again);
+        assertArrayEquals(y, again, "the same sums in the same order whatever ran before");
+    }
+
+    private static HalfMatrix randomMatrix(HalfType type, int rows, int cols, String memory, SplittableRandom random) {
+        ByteBuffer bytes = (memory.equals("heap") ? ByteBuffer.allocate(2 * rows * cols)
+                : ByteBuffer.allocateDirect(2 * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i + 1 < bytes.limit(); i += 2) {
+            int sign = random.nextInt(2) << 15;
+            short bits = type == HalfType.BF16
+                    ? (short) (sign | (random.nextInt(120, 131) << 7) | random.nextInt(1 << 7))
+                    : (short) (sign | (random.nextInt(0, 18) << 10) | random.nextInt(1 << 10));
+            bytes.putShort(i, bits);
+        }
+        return HalfMatrix.wrap(bytes, type, rows, cols);
+    }
+
+    private static float[] randomInputs(int n, SplittableRandom random) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextDouble(-2, 2);
+        }
+        return x;
+    }
+
+    /** |y - reference| <= 1e-5 * sum_c |x[b, c] * w[r, c]|: float32 rounding of a sum, whatever its order. */
+    private static void assertCloseToReference(HalfMatrix w, float[] x, int batch, float[] y) {
+        int rows = w.rows();
+        int cols = w.cols();
+        for (int b = 0; b < batch; b++) {
+            for (int r = 0; r < rows; r++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int c = 0; c < cols; c++) {
+                    double term = (double) x[b * cols + c] * w.get(r, c);
+                    sum += term;
+                    magnitude += Math.abs(term);
+                }
+                double error = Math.abs(y[b * rows + r] - sum);
+                if (error > 1e-5 * magnitude + 1e-30) {
+                    throw new AssertionError("y[" + b + ", " + r + "] = " + y[b * rows + r] + ", reference " + sum
+                            + " (sum of |terms| " + magnitude + ")");
+                }
+            }
+        }
+    }
+}
