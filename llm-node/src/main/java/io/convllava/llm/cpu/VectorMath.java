@@ -1,5 +1,6 @@
 package io.convllava.llm.cpu;
 
+import io.convllava.llm.kernel.FastExp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -40,13 +41,19 @@ final class VectorMath {
 
     /**
      * out[outOff + i] = silu(gate) * up = gate / (1 + exp(-gate)) * up, for gate = x[gateOff + i], up = x[upOff + i].
-     * Scalar {@link Math#exp}, which HotSpot computes alike in every compilation tier: the Vector API's lane-wise EXP
-     * gives other roundings once C2 compiles it than before, so results would depend on how warm the JVM is.
+     * exp by {@link FastExp}, which gives the same bits in every compilation tier: the Vector API's lane-wise EXP gives
+     * other roundings once C2 compiles it than before, so results would depend on how warm the JVM is.
      */
     static void swiGlu(float[] x, int gateOff, int upOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector g = FloatVector.fromArray(F, x, gateOff + i);
+            FloatVector up = FloatVector.fromArray(F, x, upOff + i);
+            g.div(FastExp.exp(g.neg()).add(1f)).mul(up).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
             float g = x[gateOff + i];
-            out[outOff + i] = g * (float) (1.0 / (1.0 + Math.exp(-g))) * x[upOff + i];
+            out[outOff + i] = g / (1f + FastExp.exp(-g)) * x[upOff + i];
         }
     }
 

@@ -4,6 +4,7 @@ import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * its head once ([d, block]: scores of consecutive keys then fill vector lanes), and every query of the task takes the
  * block while it is in L1: its scores, the running maximum and sum of an online softmax, and the weighted values. Two
  * queries are computed together, sharing each key and value load. The result equals the two-pass softmax up to
- * rounding (float32 throughout).
+ * rounding (float32 throughout; exp by {@link FastExp}, the same bits at every JIT tier).
  */
 public final class CausalAttention {
     /** Rows of the chunk per task. */
@@ -216,11 +217,17 @@ public final class CausalAttention {
             }
         }
         s.max[i] = newMax;
-        // scalar Math.exp: the vector lanes' EXP gives different bits before and after C2 compiles it, and a session
-        // must get the same tokens whenever it runs
-        float sum = 0f;
-        for (int j = 0; j < visible; j++) {
-            float e = (float) Math.exp(scores[j] - newMax);
+        FloatVector m = FloatVector.broadcast(F, newMax);
+        FloatVector total = FloatVector.zero(F);
+        int j = 0;
+        for (int bound = F.loopBound(visible); j < bound; j += LANES) {
+            FloatVector e = FastExp.exp(FloatVector.fromArray(F, scores, j).sub(m));
+            e.intoArray(scores, j);
+            total = total.add(e);
+        }
+        float sum = total.reduceLanes(VectorOperators.ADD);
+        for (; j < visible; j++) {
+            float e = FastExp.exp(scores[j] - newMax);
             scores[j] = e;
             sum += e;
         }
