@@ -10,18 +10,30 @@ import java.util.concurrent.TimeUnit;
 /** One long-lived channel per {@code host:port}, created on first use and shut down by {@link #close()}. */
 public final class ChannelPool implements AutoCloseable {
     private final TransportOptions options;
+    private final boolean directCallbacks;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public ChannelPool(TransportOptions options) {
+        this(options, false);
+    }
+
+    /**
+     * @param directCallbacks whether the channels run their calls' callbacks on the transport thread that received
+     *                        the answer, instead of handing them to a shared pool: one thread wake-up less per call,
+     *                        for callers whose callbacks never block
+     */
+    public ChannelPool(TransportOptions options, boolean directCallbacks) {
         this.options = options;
+        this.directCallbacks = directCallbacks;
     }
 
     public ManagedChannel get(String hostPort) {
         if (closed) {
             throw new IllegalStateException("channel pool is closed (asked for " + hostPort + ")");
         }
-        return channels.computeIfAbsent(hostPort, address -> Channels.forAddress(address, options));
+        return channels.computeIfAbsent(hostPort, address -> Channels.forAddress(address, options,
+                directCallbacks));
     }
 
     /**

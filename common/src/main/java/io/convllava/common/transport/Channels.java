@@ -1,5 +1,6 @@
 package io.convllava.common.transport;
 
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
@@ -13,19 +14,34 @@ public final class Channels {
 
     /** A channel to {@code host:port} with the options' message limit and keepalive. The caller shuts it down. */
     public static ManagedChannel forAddress(String hostPort, TransportOptions options) {
-        return NettyChannelBuilder.forTarget(hostPort)
-                .usePlaintext()
-                .maxInboundMessageSize(options.maxMessageBytes())
-                .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-                .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .build();
+        return forAddress(hostPort, options, false);
     }
 
     /**
-     * The stub with the options' call deadline. Calls made while serving a request also keep that request's
-     * deadline (gRPC propagates the context's deadline), so the earlier of the two applies.
+     * As {@link #forAddress(String, TransportOptions)}; with {@code directCallbacks}, calls' callbacks run on the
+     * transport thread (they must not block).
+     */
+    public static ManagedChannel forAddress(String hostPort, TransportOptions options, boolean directCallbacks) {
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(hostPort)
+                .usePlaintext()
+                .maxInboundMessageSize(options.maxMessageBytes())
+                .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (directCallbacks) {
+            builder.directExecutor();
+        }
+        return builder.build();
+    }
+
+    /**
+     * The stub for a call made while serving a request with a deadline: unchanged, the request's deadline governs
+     * (gRPC propagates the context's deadline; a 7B prefill of thousands of positions takes minutes, as its client
+     * allowed). Otherwise the stub with the options' call deadline.
      */
     public static <S extends AbstractStub<S>> S withDeadline(S stub, TransportOptions options) {
+        if (Context.current().getDeadline() != null) {
+            return stub;
+        }
         return stub.withDeadlineAfter(options.callDeadline().toMillis(), TimeUnit.MILLISECONDS);
     }
 }

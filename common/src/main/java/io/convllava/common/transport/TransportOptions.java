@@ -9,8 +9,8 @@ import java.time.Duration;
  *                         default is too small for images, image embeddings and prefill hidden states
  * @param keepAliveTime    idle time before a transport pings its peer
  * @param keepAliveTimeout how long a ping may go unanswered before the connection is considered dead
- * @param callDeadline     deadline put on every client call; an earlier deadline inherited from the caller's
- *                         context still wins
+ * @param callDeadline     deadline put on a client call made for no request, or for one without a deadline; a call
+ *                         made while serving a request with a deadline keeps that one
  * @param serverThreads    size of each server's fixed handler pool
  */
 public record TransportOptions(int maxMessageBytes, Duration keepAliveTime, Duration keepAliveTimeout,

@@ -58,7 +58,7 @@ public final class LlmNodeServer extends NodeServer {
      */
     public static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, LlmConfig config, TransportOptions options,
                                       LlmNodeSettings settings) {
-        ChannelPool downstream = new ChannelPool(options);
+        ChannelPool downstream = new ChannelPool(options, true); // LlmNodeService's callbacks never block
         LlmNodeService service = new LlmNodeService(shard, config, downstream, settings);
         // Forward and ForwardBatch only check and queue (the scheduler computes): no thread hand-off for them
         bound.runDirectly(Set.of(LlmNodeGrpc.getForwardMethod().getFullMethodName(),

@@ -261,16 +261,18 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
                     for (int i = 0; i < calls.size(); i++) {
                         ForwardCall call = calls.get(i);
                         if (i >= response.getResultsCount()) {
-                            failOnward(call, next, Status.INTERNAL.withDescription(
-                                    "stage " + next.getNodeId() + " returned no result for this step"));
+                            Status status = Status.INTERNAL.withDescription(
+                                    "stage " + next.getNodeId() + " returned no result for this step");
+                            releases.execute(() -> failOnward(call, next, status)); // failOnward waits
                             continue;
                         }
                         ForwardResult result = response.getResults(i);
                         if (result.getStatusCode() == 0) {
                             call.reply.answer(result.getResponse());
                         } else {
-                            failOnward(call, next, Status.fromCodeValue(result.getStatusCode())
-                                    .withDescription(result.getStatusMessage()));
+                            Status status = Status.fromCodeValue(result.getStatusCode())
+                                    .withDescription(result.getStatusMessage());
+                            releases.execute(() -> failOnward(call, next, status)); // failOnward waits
                         }
                     }
                 }
@@ -278,9 +280,7 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
                 @Override
                 public void onError(Throwable t) {
                     Status status = Status.fromThrowable(t);
-                    for (ForwardCall call : calls) {
-                        failOnward(call, next, status);
-                    }
+                    releases.execute(() -> calls.forEach(call -> failOnward(call, next, status)));
                 }
 
                 @Override
