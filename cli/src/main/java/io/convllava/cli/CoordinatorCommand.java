@@ -37,6 +37,11 @@ final class CoordinatorCommand implements Callable<Integer> {
             description = "Requests waiting beyond those; more get RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
     int maxQueued;
 
+    @Option(names = "--max-prompt-tokens", paramLabel = "N", description = "Longest prompt accepted, image tokens"
+            + " included, up to the model's max_position_embeddings (default: its tokenizer_model_max_length, the"
+            + " length it was trained on).")
+    Integer maxPromptTokens;
+
     @Override
     public Integer call() throws Exception {
         if (maxConcurrent < 1 || maxQueued < 0) {
@@ -44,6 +49,13 @@ final class CoordinatorCommand implements Callable<Integer> {
                     + " and " + maxQueued);
         }
         ServedModel served = ServedModel.load(model.id(node.modelId), model.files());
+        if (maxPromptTokens != null) {
+            try {
+                served = served.withMaxPromptTokens(maxPromptTokens);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--max-prompt-tokens: " + e.getMessage());
+            }
+        }
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
                 .withLimits(maxConcurrent, maxQueued);
         try (CuratorFramework zk = node.connect();

@@ -106,7 +106,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
                     new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId), stages,
-                    model.llm().tokenizerModelMaxLength(), model.llm().maxPositionEmbeddings(),
+                    model.maxPromptTokens(), model.llm().maxPositionEmbeddings(),
                     prefixes.of(pipeline.target().nodeIds()));
             FirstToken first = new FirstToken();
             GenerationResult result = generator.generate(generation, streamTo(call, first));
