@@ -44,7 +44,7 @@ import java.util.concurrent.Callable;
  * {@code --model DIR} it benches that model instead (e.g. the demo model, for the fixed per-step cost of decode).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        subcommands = BenchServingCommand.class,
+        subcommands = {BenchServingCommand.class, BenchScaleCommand.class},
         description = {"In-process speed on a mid-size random-weight ConvLLaVA (default: a TinyLlama-1.1B-shaped"
                 + " decoder and the ConvNeXt-L tower + 5th stage at 768 px), written once as bf16 safetensors and"
                 + " loaded by the real path: load, encode, prefill and decode times beside this machine's"
@@ -103,6 +103,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", description = "Where the random checkpoint is written once and"
             + " reused (default: a folder in the temporary directory named after the shape).")
     Path dir;
+
+    @Option(names = "--write-only", description = "Write the random checkpoint (if --dir has none) and stop: for"
+            + " 'bench scale' and other runs of a model too large to load twice.")
+    boolean writeOnly;
 
     @Option(names = "--bandwidth-mib", defaultValue = "2048", paramLabel = "MIB",
             description = "Size of the array summed to measure memory bandwidth (default: ${DEFAULT-VALUE}).")
@@ -186,6 +190,9 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf("bench: wrote the random bf16 checkpoint to %s in %.1f s%n", dir,
                         (System.nanoTime() - t0) / 1e9);
             }
+        }
+        if (writeOnly) {
+            return 0;
         }
         if (prefillTokens != null) {
             if (!device.equals("cpu")) {

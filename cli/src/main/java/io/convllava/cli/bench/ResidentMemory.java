@@ -3,7 +3,9 @@ package io.convllava.cli.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A process's resident memory as Linux reports it in {@code /proc/<pid>/status}: VmRSS (now) and VmHWM (the
@@ -15,6 +17,15 @@ public record ResidentMemory(long rssBytes, long hwmBytes) {
     public static ResidentMemory of(long pid) throws IOException {
         List<String> lines = Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"));
         return new ResidentMemory(kib(lines, "VmRSS:", pid) * 1024, kib(lines, "VmHWM:", pid) * 1024);
+    }
+
+    /** Each process's memory, by the names of {@code pids}, in their order. */
+    public static Map<String, ResidentMemory> of(Map<String, Long> pids) throws IOException {
+        Map<String, ResidentMemory> memory = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> p : pids.entrySet()) {
+            memory.put(p.getKey(), of(p.getValue()));
+        }
+        return memory;
     }
 
     /** {@code "VmRSS:     123456 kB"} -> 123456. */

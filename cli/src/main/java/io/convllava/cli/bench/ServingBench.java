@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -100,7 +99,7 @@ public final class ServingBench {
                 + " auto) and a coordinator; node logs in " + settings.logDir());
         try (LocalCluster cluster = new LocalCluster(spec, progress)) {
             String endpoint = cluster.start(settings.readyTimeout());
-            Map<String, ResidentMemory> ready = memory(cluster);
+            Map<String, ResidentMemory> ready = ResidentMemory.of(cluster.pids());
             say("cluster: ready at " + endpoint);
             ManagedChannel channel = Channels.forAddress(endpoint, TransportOptions.DEFAULTS);
             try {
@@ -151,7 +150,7 @@ public final class ServingBench {
             phases.add(r);
         }
 
-        Map<String, ResidentMemory> end = memory(cluster);
+        Map<String, ResidentMemory> end = ResidentMemory.of(cluster.pids());
         List<NodeMemory> memory = new ArrayList<>();
         cluster.pids().forEach((node, pid) -> memory.add(new NodeMemory(node, pid, ready.get(node), end.get(node))));
         ServingReport.Setup setup = new ServingReport.Setup(settings.model().toString(), settings.device(),
@@ -188,14 +187,6 @@ public final class ServingBench {
 
     private byte[] freshImage() {
         return BenchImages.variant(settings.requests().image(), nextVariant++);
-    }
-
-    private static Map<String, ResidentMemory> memory(LocalCluster cluster) throws IOException {
-        Map<String, ResidentMemory> memory = new LinkedHashMap<>();
-        for (Map.Entry<String, Long> node : cluster.pids().entrySet()) {
-            memory.put(node.getKey(), ResidentMemory.of(node.getValue()));
-        }
-        return memory;
     }
 
     private void say(String line) {
