@@ -112,6 +112,19 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code submissions} (calls of {@link #submit}) holding the queue, so that the jobs they queue are taken
+     * together: the items of one ForwardBatch share a step instead of trickling into several.
+     */
+    public void submitTogether(Runnable submissions) {
+        lock.lock();
+        try {
+            submissions.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Frees the session's KV cache between steps (failing a job it still has); completes with whether it was held. */
     public CompletableFuture<Boolean> release(String sessionId) {
         return release(sessionId, "");

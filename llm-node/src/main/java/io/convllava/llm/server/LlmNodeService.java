@@ -122,29 +122,36 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
             response.onCompleted();
             return;
         }
-        for (int i = 0; i < items; i++) {
-            int index = i;
-            submit(request.getItems(i), new Reply() {
-                @Override
-                public void answer(ForwardResponse answer) {
-                    done(ForwardResult.newBuilder().setResponse(answer).build());
-                }
+        scheduler.submitTogether(() -> {
+            for (int i = 0; i < items; i++) {
+                submitItem(request, i, results, remaining, response);
+            }
+        });
+    }
 
-                @Override
-                public void error(Status status) {
-                    done(ForwardResult.newBuilder().setStatusCode(status.getCode().value())
-                            .setStatusMessage(status.getDescription() == null ? "" : status.getDescription()).build());
-                }
+    /** Item {@code index} of a ForwardBatch; the batch is answered once every item has its result. */
+    private void submitItem(ForwardBatchRequest request, int index, ForwardResult[] results, AtomicInteger remaining,
+                            StreamObserver<ForwardBatchResponse> response) {
+        submit(request.getItems(index), new Reply() {
+            @Override
+            public void answer(ForwardResponse answer) {
+                done(ForwardResult.newBuilder().setResponse(answer).build());
+            }
 
-                private void done(ForwardResult result) {
-                    results[index] = result;
-                    if (remaining.decrementAndGet() == 0) {
-                        response.onNext(ForwardBatchResponse.newBuilder().addAllResults(List.of(results)).build());
-                        response.onCompleted();
-                    }
+            @Override
+            public void error(Status status) {
+                done(ForwardResult.newBuilder().setStatusCode(status.getCode().value())
+                        .setStatusMessage(status.getDescription() == null ? "" : status.getDescription()).build());
+            }
+
+            private void done(ForwardResult result) {
+                results[index] = result;
+                if (remaining.decrementAndGet() == 0) {
+                    response.onNext(ForwardBatchResponse.newBuilder().addAllResults(List.of(results)).build());
+                    response.onCompleted();
                 }
-            });
-        }
+            }
+        });
     }
 
     /**

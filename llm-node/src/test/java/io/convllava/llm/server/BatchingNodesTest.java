@@ -105,8 +105,10 @@ class BatchingNodesTest {
         }
         long aloneSteps = firstNode.steps() - before;
         ExecutorService callers = Executors.newFixedThreadPool(sessions);
+        long lastBefore;
         try {
             before = firstNode.steps();
+            lastBefore = lastNode.steps();
             List<Future<int[]>> together = new ArrayList<>();
             for (int i = 0; i < sessions; i++) {
                 int index = i;
@@ -120,8 +122,11 @@ class BatchingNodesTest {
             callers.shutdownNow();
         }
         long togetherSteps = firstNode.steps() - before;
+        long lastSteps = lastNode.steps() - lastBefore;
         assertEquals(sessions * tokens, aloneSteps);
         assertTrue(togetherSteps < aloneSteps, togetherSteps + " steps together, " + aloneSteps + " alone");
+        // what one step of the first node finishes reaches the last as one ForwardBatch, taken in one step
+        assertTrue(lastSteps <= togetherSteps, lastSteps + " steps on the last node, " + togetherSteps + " on the first");
     }
 
     /** Greedy for even {@code seed}s, seeded sampling for odd ones. */
