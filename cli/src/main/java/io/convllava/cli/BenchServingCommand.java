@@ -90,6 +90,11 @@ final class BenchServingCommand implements Callable<Integer> {
             + " process and through the cluster (default: ${DEFAULT-VALUE}).")
     int warmups;
 
+    @Option(names = "--warmup-seconds", defaultValue = "30", paramLabel = "S", description = "Keep warming up until"
+            + " this long has passed too, in process and through the cluster (default: ${DEFAULT-VALUE}): each JVM's"
+            + " per-token path is compiled only after thousands of calls, and a serving cluster runs warm.")
+    int warmupSeconds;
+
     @Option(names = "--streams", defaultValue = "1,4,16,32", paramLabel = "N", split = ",",
             description = "Concurrent stream counts, comma-separated, one phase each (default: ${DEFAULT-VALUE}).")
     int[] streams;
@@ -120,9 +125,10 @@ final class BenchServingCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        if (tokens < 2 || runs < 1 || warmups < 0 || readyTimeout < 1 || timeout < 1) {
-            throw new UsageException("need --tokens >= 2, --runs >= 1, --warmups >= 0 and positive timeouts, got "
-                    + tokens + ", " + runs + ", " + warmups + ", " + readyTimeout + " and " + timeout);
+        if (tokens < 2 || runs < 1 || warmups < 0 || warmupSeconds < 0 || readyTimeout < 1 || timeout < 1) {
+            throw new UsageException("need --tokens >= 2, --runs >= 1, --warmups >= 0, --warmup-seconds >= 0 and"
+                    + " positive timeouts, got " + tokens + ", " + runs + ", " + warmups + ", " + warmupSeconds + ", "
+                    + readyTimeout + " and " + timeout);
         }
         if (streams.length == 0 || Arrays.stream(streams).anyMatch(n -> n < 1)) {
             throw new UsageException("--streams takes positive counts like 1,4,16,32, got " + Arrays.toString(streams));
@@ -144,7 +150,8 @@ final class BenchServingCommand implements Callable<Integer> {
                 "convllava-bench-serving-" + ProcessHandle.current().pid());
         ServingBench.Settings settings = new ServingBench.Settings(dir, device.device,
                 new BenchRequests(question, bytes, followUp, tokens),
-                hasSample ? sample.toString() : "a synthetic 1024x768 picture", runs, warmups, streams, images,
+                hasSample ? sample.toString() : "a synthetic 1024x768 picture", runs, warmups,
+                Duration.ofSeconds(warmupSeconds), streams, images,
                 nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
         ServingReport report;
         try {

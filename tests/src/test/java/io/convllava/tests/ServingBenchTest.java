@@ -26,7 +26,7 @@ class ServingBenchTest {
     @Test
     void theJsonHasEveryFieldWithSaneValues(@TempDir Path logs) {
         CliRun run = CliRun.of("bench", "serving", "--model", Fixtures.shapesModel().toString(), "--streams", "1,2",
-                "--tokens", String.valueOf(TOKENS), "--runs", "2", "--warmups", "1", "--log-dir", logs.toString(),
+                "--tokens", String.valueOf(TOKENS), "--runs", "2", "--warmups", "1", "--warmup-seconds", "0", "--log-dir", logs.toString(),
                 "--node-java-opts", "-Xmx512m", "--json");
         JsonObject json = run.json();
         for (String phase : List.of("in process: batch 1, run 2/2", "cluster: starting", "local: llm-1 ready",

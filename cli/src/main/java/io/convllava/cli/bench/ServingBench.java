@@ -30,10 +30,14 @@ public final class ServingBench {
     static final int VISION_NODES = 1;
     static final int LLM_NODES = 2;
 
-    /** What to run. {@code streams}: the concurrent stream counts, in order. */
+    /**
+     * What to run. {@code streams}: the concurrent stream counts, in order. Warm-up requests go on until there have
+     * been {@code warmups} of them and {@code warmup} has passed: the cluster's per-token path (gRPC, Netty, the
+     * scheduler) runs in five JVMs, each reaching compiled code only after thousands of calls.
+     */
     public record Settings(Path model, String device, BenchRequests requests, String imageLabel, int runs,
-                           int warmups, int[] streams, StreamImages streamImages, String nodeJavaOptions,
-                           Path logDir, Duration readyTimeout, Duration requestTimeout) {
+                           int warmups, Duration warmup, int[] streams, StreamImages streamImages,
+                           String nodeJavaOptions, Path logDir, Duration readyTimeout, Duration requestTimeout) {
 
         /** The coordinator admits every stream at once (never fewer than its default 8). */
         int maxConcurrent() {
@@ -63,10 +67,7 @@ public final class ServingBench {
         say("in process: loading " + settings.model());
         ModelFiles files = ModelFiles.resolve(settings.model().toString(), null, null);
         try (LocalEngine engine = LocalEngine.load(files, settings.device(), null, line -> say("in process: " + line))) {
-            for (int i = 0; i < settings.warmups(); i++) {
-                say("in process: warm-up " + (i + 1) + "/" + settings.warmups());
-                generateInProcess(engine);
-            }
+            warmUp("in process", i -> generateInProcess(engine));
             List<StreamTiming> runs = new ArrayList<>();
             for (int i = 0; i < settings.runs(); i++) {
                 say("in process: batch 1, run " + (i + 1) + "/" + settings.runs());
@@ -113,10 +114,8 @@ public final class ServingBench {
     private ServingReport measure(ManagedChannel channel, InProcess local, LocalCluster cluster,
                                   Map<String, ResidentMemory> ready) throws IOException, InterruptedException {
         BenchRequests requests = settings.requests();
-        for (int i = 0; i < settings.warmups(); i++) {
-            say("cluster: warm-up " + (i + 1) + "/" + settings.warmups());
-            call(channel, requests.withImage("bench-warmup-" + i, freshImage(), requests.maxTokens()));
-        }
+        warmUp("cluster", i -> call(channel, requests.withImage("bench-warmup-" + i, freshImage(),
+                requests.maxTokens())));
         say("cluster: second turn (a new image, then a follow-up in the same conversation)");
         byte[] turnImage = freshImage();
         StreamTiming first = call(channel, requests.withImage("bench-turn-1", turnImage, requests.maxTokens()));
@@ -159,6 +158,24 @@ public final class ServingBench {
                 settings.maxConcurrent());
         return new ServingReport(setup, local.batchOne(), local.decoderEngine(), batchOne, phases, first, second,
                 cold, cached, memory);
+    }
+
+    /** Untimed requests until there have been {@code warmups} of them and {@code warmup} has passed. */
+    private void warmUp(String where, java.util.function.IntConsumer request) {
+        long start = System.nanoTime();
+        long end = start + settings.warmup().toNanos();
+        long nextReport = start;
+        int i = 0;
+        for (; i < settings.warmups() || System.nanoTime() < end; i++) {
+            if (System.nanoTime() >= nextReport) {
+                say(String.format(Locale.ROOT, "%s: warm-up request %d (at least %d, for at least %d s)", where,
+                        i + 1, settings.warmups(), settings.warmup().toSeconds()));
+                nextReport = System.nanoTime() + 5_000_000_000L;
+            }
+            request.accept(i);
+        }
+        say(String.format(Locale.ROOT, "%s: warmed up with %d requests in %.1f s", where, i,
+                (System.nanoTime() - start) / 1e9));
     }
 
     /** Stream i's request in a phase of {@code n} streams. */
