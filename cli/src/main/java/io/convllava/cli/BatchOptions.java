@@ -18,7 +18,7 @@ final class BatchOptions {
     @Option(names = "--kv-cache-bytes", defaultValue = "auto", paramLabel = "SIZE|auto",
             converter = KvBudgetConverter.class,
             description = "KV memory this node lends to sessions (e.g. 6GiB); a new session waits until its prompt"
-                    + " plus max new tokens fit. auto: 70% of the Java heap left after loading (CPU), unlimited on"
+                    + " plus max new tokens fit. auto: 70%% of the Java heap left after loading (CPU), unlimited on"
                     + " a GPU; 0: unlimited (default: ${DEFAULT-VALUE}).")
     long kvCacheBytes;
 
