@@ -22,9 +22,9 @@ public record ScaleReport(String model, String device, List<String> layers, Stri
                 "TTFT ms", "decode/s", "tokens");
         row(out, "image", imageRequest);
         row(out, "long prompt", longPrompt);
-        out.printf("%-16s %6s %9s %12s %12s %12s%n", "node", "role", "pid", "RSS ready", "RSS end", "peak RSS");
+        out.printf("%-20s %11s %9s %12s %12s %12s%n", "node", "role", "pid", "RSS ready", "RSS end", "peak RSS");
         for (NodeMemory n : memory) {
-            out.printf("%-16s %6s %9d %9.2f GB %9.2f GB %9.2f GB%n", n.node(), n.role(), n.pid(),
+            out.printf("%-20s %11s %9d %9.2f GB %9.2f GB %9.2f GB%n", n.node(), n.role(), n.pid(),
                     n.ready().rssBytes() / 1e9, n.end().rssBytes() / 1e9, n.end().hwmBytes() / 1e9);
         }
     }
@@ -51,14 +51,7 @@ public record ScaleReport(String model, String device, List<String> layers, Stri
         root.put("long_prompt", request(longPrompt));
         List<Map<String, Object>> nodes = new ArrayList<>();
         for (NodeMemory n : memory) {
-            Map<String, Object> node = new LinkedHashMap<>();
-            node.put("node", n.node());
-            node.put("role", n.role());
-            node.put("pid", n.pid());
-            node.put("rss_ready_bytes", n.ready().rssBytes());
-            node.put("rss_end_bytes", n.end().rssBytes());
-            node.put("hwm_end_bytes", n.end().hwmBytes());
-            nodes.add(node);
+            nodes.add(n.json());
         }
         root.put("memory", nodes);
         return new GsonBuilder().serializeNulls().create().toJson(root);

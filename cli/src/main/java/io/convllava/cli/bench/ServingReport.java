@@ -95,14 +95,7 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
         c.put("encode", encode);
         List<Map<String, Object>> nodes = new ArrayList<>();
         for (NodeMemory m : memory) {
-            Map<String, Object> n = new LinkedHashMap<>();
-            n.put("node", m.node());
-            n.put("role", m.role());
-            n.put("pid", m.pid());
-            n.put("rss_ready_bytes", m.ready().rssBytes());
-            n.put("rss_end_bytes", m.end().rssBytes());
-            n.put("hwm_end_bytes", m.end().hwmBytes());
-            nodes.add(n);
+            nodes.add(m.json());
         }
         c.put("memory", nodes);
         root.put("cluster", c);
