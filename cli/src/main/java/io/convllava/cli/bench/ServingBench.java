@@ -63,7 +63,7 @@ public final class ServingBench {
     private record InProcess(BatchOne batchOne, String decoderEngine) {
     }
 
-    private InProcess inProcess() {
+    private InProcess inProcess() throws InterruptedException {
         say("in process: loading " + settings.model());
         ModelFiles files = ModelFiles.resolve(settings.model().toString(), null, null);
         try (LocalEngine engine = LocalEngine.load(files, settings.device(), null, line -> say("in process: " + line))) {
@@ -114,8 +114,16 @@ public final class ServingBench {
     private ServingReport measure(ManagedChannel channel, InProcess local, LocalCluster cluster,
                                   Map<String, ResidentMemory> ready) throws IOException, InterruptedException {
         BenchRequests requests = settings.requests();
-        warmUp("cluster", i -> call(channel, requests.withImage("bench-warmup-" + i, freshImage(),
-                requests.maxTokens())));
+        // every other warm-up is a burst of the most concurrent streams: steps of many sessions run other code
+        // (grouped products, ForwardBatch) that must be compiled too
+        int burst = Arrays.stream(settings.streams()).max().orElse(1);
+        warmUp("cluster", i -> {
+            if (i % 2 == 1 && burst > 1) {
+                ConcurrentStreams.run(channel, burst, streamRequests(burst), settings.requestTimeout());
+            } else {
+                call(channel, requests.withImage("bench-warmup-" + i, freshImage(), requests.maxTokens()));
+            }
+        });
         say("cluster: second turn (a new image, then a follow-up in the same conversation)");
         byte[] turnImage = freshImage();
         StreamTiming first = call(channel, requests.withImage("bench-turn-1", turnImage, requests.maxTokens()));
@@ -160,8 +168,13 @@ public final class ServingBench {
                 cold, cached, memory);
     }
 
+    /** Warm-up request number i. */
+    private interface WarmUpRequest {
+        void run(int i) throws InterruptedException;
+    }
+
     /** Untimed requests until there have been {@code warmups} of them and {@code warmup} has passed. */
-    private void warmUp(String where, java.util.function.IntConsumer request) {
+    private void warmUp(String where, WarmUpRequest request) throws InterruptedException {
         long start = System.nanoTime();
         long end = start + settings.warmup().toNanos();
         long nextReport = start;
@@ -172,7 +185,7 @@ public final class ServingBench {
                         i + 1, settings.warmups(), settings.warmup().toSeconds()));
                 nextReport = System.nanoTime() + 5_000_000_000L;
             }
-            request.accept(i);
+            request.run(i);
         }
         say(String.format(Locale.ROOT, "%s: warmed up with %d requests in %.1f s", where, i,
                 (System.nanoTime() - start) / 1e9));
