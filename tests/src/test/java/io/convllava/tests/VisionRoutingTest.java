@@ -27,6 +27,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -129,6 +134,42 @@ class VisionRoutingTest {
                 assertEquals(images.size(), live.cacheStats().hits());
                 assertEquals(0, stale.inFlight("vision-dead"), "the failed call's lease is given back");
             }
+        }
+    }
+
+    @Test
+    void concurrentRequestsAboutOneNewImageEncodeItOnce() throws Exception {
+        try (TestingServer zookeeper = new TestingServer(true); TestCluster cluster = new TestCluster(zookeeper)) {
+            ServedModel model = ServedModel.load("tiny-convllava", TestCluster.TINY);
+            CoordinatorServer coordinator = cluster.coordinator(model);
+            VisionNode vision = cluster.vision("vision-only");
+            cluster.llm("0-4");
+            cluster.awaitPipelines(1);
+            TestCluster.await(() -> coordinator.router().snapshot().members(NodeRole.VISION).size() == 1,
+                    "the coordinator to see the vision node");
+            byte[] tiny = Files.readAllBytes(TINY.image());
+            int requests = 8;
+            ExecutorService clients = Executors.newFixedThreadPool(requests);
+            try {
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<int[]>> answers = new ArrayList<>();
+                for (int i = 0; i < requests; i++) {
+                    answers.add(clients.submit(() -> {
+                        start.await();
+                        return Streams.collect(cluster.client().generate(
+                                Streams.request(TINY.question(0), tiny, 12, false))).tokens();
+                    }));
+                }
+                start.countDown();
+                for (Future<int[]> answer : answers) {
+                    TINY.assertGreedyPrefix(0, answer.get(120, TimeUnit.SECONDS));
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            CacheStats stats = vision.cacheStats();
+            assertEquals(1, stats.misses(), "one encode for every request about the image, " + stats);
+            assertTrue(stats.hits() <= requests - 1, stats.toString());
         }
     }
 

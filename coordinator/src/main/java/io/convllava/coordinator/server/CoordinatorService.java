@@ -58,6 +58,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final TransportOptions transport;
     private final String nodeId;
     private final PrefixIndexes prefixes = new PrefixIndexes();
+    private final InFlightEncodes encodes = new InFlightEncodes();
 
     /** @param nodeId this coordinator's node id, which status answers carry */
     public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
@@ -105,7 +106,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
              DecoderPipeline stages = RemotePipeline.of(pipeline.target(), router.channels(), 0)) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
-                    new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId), stages,
+                    new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes), stages,
                     model.maxPromptTokens(), model.llm().maxPositionEmbeddings(),
                     prefixes.of(pipeline.target().nodeIds()));
             FirstToken first = new FirstToken();

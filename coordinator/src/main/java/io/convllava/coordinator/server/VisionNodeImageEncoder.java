@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -29,8 +30,9 @@ import java.util.concurrent.CompletionException;
  * ({@link Router#visionNodesFor}), the one that has its embeddings cached if any has. Images bound for different
  * nodes are sent as one call per node, all at once, and put back in request order. A node that answers UNAVAILABLE
  * (gone, shutting down) is skipped for the rest of the request and its images go to their next choices; any other
- * failure fails the request. Text-only requests never reach a vision node. The nodes report each original image's
- * size, which the grounding parser needs to map boxes back to image pixels.
+ * failure fails the request. An image another request of this coordinator is encoding right now is not sent again:
+ * this request waits for that encode ({@link InFlightEncodes}). Text-only requests never reach a vision node. The
+ * nodes report each original image's size, which the grounding parser needs to map boxes back to image pixels.
  */
 public final class VisionNodeImageEncoder implements ImageEncoder {
     private static final Logger LOG = LoggerFactory.getLogger(VisionNodeImageEncoder.class);
@@ -39,30 +41,89 @@ public final class VisionNodeImageEncoder implements ImageEncoder {
     private final TransportOptions transport;
     private final int tokensPerImage;
     private final String requestId;
+    private final InFlightEncodes inFlight;
 
     public VisionNodeImageEncoder(Router router, TransportOptions transport, int tokensPerImage, String requestId) {
+        this(router, transport, tokensPerImage, requestId, new InFlightEncodes());
+    }
+
+    /** @param inFlight the encodes in progress for the coordinator's other requests, to wait for instead of repeat */
+    VisionNodeImageEncoder(Router router, TransportOptions transport, int tokensPerImage, String requestId,
+                           InFlightEncodes inFlight) {
         this.router = router;
         this.transport = transport;
         this.tokensPerImage = tokensPerImage;
         this.requestId = requestId;
+        this.inFlight = inFlight;
     }
 
     @Override
     public List<EncodedImage> encode(List<ImageInput> images, boolean keepIntermediates) {
         int count = images.size();
+        String[] hashes = new String[count];
         List<List<NodeInfo>> choices = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             if (images.get(i).bytes() == null) {
                 throw new IllegalArgumentException("image " + i + ": a cluster takes encoded image files only");
             }
-            choices.add(router.visionNodesFor(ImageCache.sha256(images.get(i).bytes())));
+            hashes[i] = ImageCache.sha256(images.get(i).bytes());
+            choices.add(router.visionNodesFor(hashes[i]));
         }
         EncodedImage[] out = new EncodedImage[count];
-        Set<String> failed = new HashSet<>();
-        List<Integer> todo = new ArrayList<>();
+        List<Integer> mine = new ArrayList<>();
+        Map<Integer, CompletableFuture<EncodedImage>> owned = new LinkedHashMap<>();
+        Map<Integer, CompletableFuture<EncodedImage>> others = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {
-            todo.add(i);
+            if (keepIntermediates) { // intermediates are not shared: encode them for this request
+                mine.add(i);
+                continue;
+            }
+            CompletableFuture<EncodedImage> encode = new CompletableFuture<>();
+            CompletableFuture<EncodedImage> running = inFlight.claim(hashes[i], encode);
+            if (running == null) {
+                owned.put(i, encode);
+                mine.add(i);
+            } else {
+                others.put(i, running);
+            }
         }
+        RuntimeException failure = null;
+        try {
+            encode(images, mine, choices, keepIntermediates, out);
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
+        } finally {
+            for (Map.Entry<Integer, CompletableFuture<EncodedImage>> e : owned.entrySet()) {
+                inFlight.finish(hashes[e.getKey()], e.getValue(), failure == null ? out[e.getKey()] : null, failure);
+            }
+        }
+        List<Integer> again = new ArrayList<>();
+        for (Map.Entry<Integer, CompletableFuture<EncodedImage>> e : others.entrySet()) {
+            try {
+                out[e.getKey()] = e.getValue().join();
+            } catch (CompletionException | CancellationException ownerFailed) {
+                again.add(e.getKey()); // the other request's encode failed: this one tries for itself
+            }
+        }
+        if (!again.isEmpty()) {
+            encode(images, again, choices, keepIntermediates, out);
+        }
+        if (!others.isEmpty()) {
+            LOG.debug("request {}: {} image(s) taken from other requests' encodes", requestId,
+                    others.size() - again.size());
+        }
+        return List.of(out);
+    }
+
+    /** Images {@code which} into {@code out}, one call per vision node, UNAVAILABLE nodes skipped. */
+    private void encode(List<ImageInput> images, List<Integer> which, List<List<NodeInfo>> choices,
+                        boolean keepIntermediates, EncodedImage[] out) {
+        if (which.isEmpty()) {
+            return;
+        }
+        Set<String> failed = new HashSet<>();
+        List<Integer> todo = new ArrayList<>(which);
         int cached = 0;
         while (!todo.isEmpty()) {
             List<Call> calls = send(assign(todo, choices, failed), images, keepIntermediates);
@@ -94,8 +155,7 @@ public final class VisionNodeImageEncoder implements ImageEncoder {
             }
             todo.sort(null);
         }
-        LOG.debug("request {}: {} image(s) encoded, {} from vision node caches", requestId, count, cached);
-        return List.of(out);
+        LOG.debug("request {}: {} image(s) encoded, {} from vision node caches", requestId, which.size(), cached);
     }
 
     @Override
