@@ -1,5 +1,9 @@
 package io.convllava.llm.kernel;
 
+import static io.convllava.llm.kernel.KernelTestData.assertCloseToReference;
+import static io.convllava.llm.kernel.KernelTestData.fill;
+import static io.convllava.llm.kernel.KernelTestData.randomInputs;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.nio.ByteBuffer;
@@ -34,16 +38,7 @@ class HalfGemmTest {
     static Stream<Arguments> shapes() {
         int[][] shapes = {{1, 1}, {17, 33}, {37, 600}, {300, 257}, {2 * HalfGemm.NR * HalfGemm.PANELS_PER_TASK + 3, 64}};
         int[] batches = {1, 3, 4, 5, HalfGemm.MC + 2};
-        Stream.Builder<Arguments> all = Stream.builder();
-        for (HalfType type : HalfType.values()) {
-            for (int[] shape : shapes) {
-                for (int batch : batches) {
-                    all.add(Arguments.of(type, shape[0], shape[1], batch, "heap"));
-                    all.add(Arguments.of(type, shape[0], shape[1], batch, "direct"));
-                }
-            }
-        }
-        return all.build();
+        return KernelTestData.cases(shapes, batches);
     }
 
     @ParameterizedTest(name = "{0} [{1}x{2}] batch {3}, {4}")
@@ -76,43 +71,8 @@ class HalfGemmTest {
     private static HalfMatrix randomMatrix(HalfType type, int rows, int cols, String memory, SplittableRandom random) {
         ByteBuffer bytes = (memory.equals("heap") ? ByteBuffer.allocate(2 * rows * cols)
                 : ByteBuffer.allocateDirect(2 * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i + 1 < bytes.limit(); i += 2) {
-            int sign = random.nextInt(2) << 15;
-            short bits = type == HalfType.BF16
-                    ? (short) (sign | (random.nextInt(120, 131) << 7) | random.nextInt(1 << 7))
-                    : (short) (sign | (random.nextInt(0, 18) << 10) | random.nextInt(1 << 10));
-            bytes.putShort(i, bits);
-        }
+        fill(bytes, type, random);
         return HalfMatrix.wrap(bytes, type, rows, cols);
     }
 
-    private static float[] randomInputs(int n, SplittableRandom random) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) random.nextDouble(-2, 2);
-        }
-        return x;
-    }
-
-    /** |y - reference| <= 1e-5 * sum_c |x[b, c] * w[r, c]|: float32 rounding of a sum, whatever its order. */
-    private static void assertCloseToReference(HalfMatrix w, float[] x, int batch, float[] y) {
-        int rows = w.rows();
-        int cols = w.cols();
-        for (int b = 0; b < batch; b++) {
-            for (int r = 0; r < rows; r++) {
-                double sum = 0;
-                double magnitude = 0;
-                for (int c = 0; c < cols; c++) {
-                    double term = (double) x[b * cols + c] * w.get(r, c);
-                    sum += term;
-                    magnitude += Math.abs(term);
-                }
-                double error = Math.abs(y[b * rows + r] - sum);
-                if (error > 1e-5 * magnitude + 1e-30) {
-                    throw new AssertionError("y[" + b + ", " + r + "] = " + y[b * rows + r] + ", reference " + sum
-                            + " (sum of |terms| " + magnitude + ")");
-                }
-            }
-        }
-    }
 }
