@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  * {@code convllava generate --target host:port}: the same request as the in-process command, sent to a cluster's
  * coordinator and streamed back; prints exactly what the in-process command prints.
  */
-final class RemoteGenerate {
+public final class RemoteGenerate {
     private final GenerateCommand flags;
 
     RemoteGenerate(GenerateCommand flags) {
@@ -69,7 +69,7 @@ final class RemoteGenerate {
     }
 
     /** Sends one Generate call, hands every text delta to {@code onDelta} and returns the Final event. */
-    static Final stream(Channel channel, GenerateRequest request, Duration timeout, Consumer<Delta> onDelta) {
+    public static Final stream(Channel channel, GenerateRequest request, Duration timeout, Consumer<Delta> onDelta) {
         Iterator<GenerateResponse> stream = ConvLlavaGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .generate(request);
@@ -83,8 +83,9 @@ final class RemoteGenerate {
             }
         }
         if (last == null) {
-            throw new IllegalStateException("the coordinator at " + channel.authority()
-                    + " ended the stream without a Final event");
+            throw new IllegalStateException("the coordinator at " + channel.authority() + " ended the stream"
+                    + (request.getRequestId().isEmpty() ? "" : " of " + request.getRequestId())
+                    + " without a Final event");
         }
         return last;
     }

@@ -5,7 +5,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.convllava.common.model.ModelFiles;
 import io.convllava.common.testing.Fixtures;
-import io.convllava.coordinator.server.ServedModel;
 import io.convllava.llm.node.LlmNode;
 import io.convllava.proto.v1.GenerateRequest;
 import io.convllava.proto.v1.SamplingOptions;
@@ -51,11 +50,7 @@ class ConcurrentStreamsTest {
         }
         try (TestingServer zookeeper = new TestingServer(true);
              TestCluster cluster = new TestCluster(zookeeper, files, "convllava-shapes")) {
-            cluster.coordinator(ServedModel.load("convllava-shapes", files));
-            cluster.vision();
-            LlmNode first = cluster.llm("0-2");
-            cluster.llm("2-4");
-            cluster.awaitPipelines(1);
+            LlmNode first = cluster.startTwoStagePipeline();
 
             long before = first.steps();
             List<int[]> alone = new ArrayList<>();

@@ -9,7 +9,6 @@ import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.generate.TokenListener;
-import io.convllava.coordinator.server.ServedModel;
 import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
 import io.convllava.proto.v1.Final;
@@ -41,11 +40,7 @@ class PrefixReuseTest {
         String second = "What shape is the red object?";
         try (TestingServer zookeeper = new TestingServer(true);
              TestCluster cluster = new TestCluster(zookeeper, files, "convllava-shapes")) {
-            cluster.coordinator(ServedModel.load("convllava-shapes", files));
-            cluster.vision();
-            cluster.llm("0-2");
-            cluster.llm("2-4");
-            cluster.awaitPipelines(1);
+            cluster.startTwoStagePipeline();
 
             Final turn1 = Streams.collect(cluster.client().generate(Streams.request(first, image, 40, false))).last();
             assertEquals(0, turn1.getUsage().getCachedPromptTokens(), "nothing to continue from yet");

@@ -12,7 +12,6 @@ import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.generate.TokenListener;
 import io.convllava.cli.local.LocalEngine;
-import io.convllava.coordinator.server.ServedModel;
 import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
 import io.convllava.proto.v1.BoundingBox;
@@ -45,11 +44,7 @@ class ShapesClusterTest {
                 .getAsJsonObject().getAsJsonArray("samples");
         try (TestingServer zookeeper = new TestingServer(true);
              TestCluster cluster = new TestCluster(zookeeper, files, "convllava-shapes")) {
-            cluster.coordinator(ServedModel.load("convllava-shapes", files));
-            cluster.vision();
-            cluster.llm("0-2");
-            cluster.llm("2-4");
-            cluster.awaitPipelines(1);
+            cluster.startTwoStagePipeline();
             int grounding = 0;
             String groundQuestion = null;
             for (JsonElement e : samples) {

@@ -92,6 +92,19 @@ final class TestCluster implements AutoCloseable {
                 Duration.ofSeconds(30), BatchLimits.DEFAULTS, QUIET));
     }
 
+    /**
+     * The whole demo cluster as {@code ./convllava local} starts it: a coordinator, a vision node, llm nodes holding
+     * layers 0-2 and 2-4; returns the first llm node once they form a pipeline.
+     */
+    LlmNode startTwoStagePipeline() throws Exception {
+        coordinator(ServedModel.load(modelId, files));
+        vision();
+        LlmNode first = llm("0-2");
+        llm("2-4");
+        awaitPipelines(1);
+        return first;
+    }
+
     String coordinatorAddress() {
         return coordinator.address();
     }

@@ -1,15 +1,12 @@
 package io.convllava.cli.bench;
 
-import io.convllava.proto.v1.ConvLlavaGrpc;
+import io.convllava.cli.RemoteGenerate;
 import io.convllava.proto.v1.Final;
 import io.convllava.proto.v1.GenerateRequest;
-import io.convllava.proto.v1.GenerateResponse;
 import io.grpc.Channel;
 
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /** One call of the public {@code Generate} API, timed by the caller as its tokens stream back. */
 public final class TimedCall {
@@ -22,22 +19,8 @@ public final class TimedCall {
      */
     public static StreamTiming generate(Channel channel, GenerateRequest request, Duration timeout) {
         TokenClock clock = new TokenClock();
-        Iterator<GenerateResponse> stream = ConvLlavaGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .generate(request);
-        Final last = null;
-        while (stream.hasNext()) {
-            GenerateResponse event = stream.next();
-            if (event.hasDelta()) {
-                clock.onTokens(event.getDelta().getTokenIdsCount());
-            } else if (event.hasFinal()) {
-                last = event.getFinal();
-            }
-        }
-        if (last == null) {
-            throw new IllegalStateException("the coordinator at " + channel.authority() + " ended the stream of "
-                    + request.getRequestId() + " without a Final event");
-        }
+        Final last = RemoteGenerate.stream(channel, request, timeout,
+                delta -> clock.onTokens(delta.getTokenIdsCount()));
         if (last.getUsage().getCompletionTokens() != clock.tokens()) {
             throw new IllegalStateException(request.getRequestId() + ": the stream carried " + clock.tokens()
                     + " token ids but the Final event counts " + last.getUsage().getCompletionTokens());
