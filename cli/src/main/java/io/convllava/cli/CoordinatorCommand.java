@@ -42,6 +42,11 @@ final class CoordinatorCommand implements Callable<Integer> {
             + " length it was trained on).")
     Integer maxPromptTokens;
 
+    @Option(names = "--no-prefix-reuse", description = "Compute every prompt in full instead of continuing from the KV"
+            + " caches earlier requests kept on their pipeline: seeded sampled answers then never depend on what was"
+            + " asked before (a reused cache changes the logits in their last bits).")
+    boolean noPrefixReuse;
+
     @Override
     public Integer call() throws Exception {
         if (maxConcurrent < 1 || maxQueued < 0) {
@@ -57,7 +62,7 @@ final class CoordinatorCommand implements Callable<Integer> {
             }
         }
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
-                .withLimits(maxConcurrent, maxQueued);
+                .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse);
         try (CuratorFramework zk = node.connect();
              CoordinatorServer server = CoordinatorServer.start(served, config, zk, node.layout())) {
             server.stopOnJvmShutdown();

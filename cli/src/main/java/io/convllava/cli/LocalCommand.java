@@ -60,6 +60,10 @@ final class LocalCommand implements Callable<Integer> {
             description = "How long to wait for the cluster to serve (default: ${DEFAULT-VALUE}).")
     int readyTimeout;
 
+    @Option(names = "--no-prefix-reuse", description = "The coordinator computes every prompt in full (see"
+            + " convllava coordinator --help).")
+    boolean noPrefixReuse;
+
     LocalCluster.Spec spec() {
         if (visionNodes < 0) {
             throw new UsageException("--vision-nodes must be >= 0, got " + visionNodes);
@@ -86,7 +90,7 @@ final class LocalCommand implements Callable<Integer> {
                 "convllava-local-" + ProcessHandle.current().pid());
         String chosen = model.model != null ? model.model : ModelOptions.bundled().toString();
         return new LocalCluster.Spec(chosen, str(model.hfCache), str(model.visionTower), device.device, visionNodes,
-                ranges, port, logs, nodeJavaOptions);
+                ranges, port, logs, nodeJavaOptions, noPrefixReuse ? List.of("--no-prefix-reuse") : List.of());
     }
 
     private static String str(Path p) {

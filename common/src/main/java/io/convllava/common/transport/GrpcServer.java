@@ -7,6 +7,7 @@ import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import org.slf4j.Logger;
@@ -79,6 +80,8 @@ public final class GrpcServer implements AutoCloseable {
         StartingHandlerRegistry services = new StartingHandlerRegistry(name + " is starting (loading its model or"
                 + " joining the cluster): retry in a moment");
         Set<String> direct = ConcurrentHashMap.newKeySet();
+        // a health check never blocks, and must answer even while every server thread is busy
+        direct.add(HealthGrpc.getCheckMethod().getFullMethodName());
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .executor(executor)
                 .callExecutor(new ServerCallExecutorSupplier() {

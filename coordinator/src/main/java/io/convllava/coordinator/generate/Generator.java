@@ -2,7 +2,6 @@ package io.convllava.coordinator.generate;
 
 import io.convllava.common.pipeline.DecoderPipeline;
 import io.convllava.common.pipeline.PrefillOptions;
-import io.convllava.common.pipeline.PrefixUnavailableException;
 import io.convllava.common.pipeline.StepResult;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
@@ -19,7 +18,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * The generation loop: render and tokenize the conversation, encode its images, splice them in, prefill, then
@@ -37,6 +35,7 @@ public final class Generator {
     private final int maxPositions;
     private final RequestLimits limits;
     private final PrefixIndex prefixes;
+    private final Failover failover;
 
     /**
      * @param imageEncoder    null for a deployment without vision (requests with images are then refused)
@@ -54,6 +53,16 @@ public final class Generator {
      */
     public Generator(Tokenizer tokenizer, ImageEncoder imageEncoder, DecoderPipeline pipeline, int maxPromptLength,
                      int maxPositions, PrefixIndex prefixes) {
+        this(tokenizer, imageEncoder, pipeline, maxPromptLength, maxPositions, prefixes, null);
+    }
+
+    /**
+     * @param failover where the session goes when a call to {@code pipeline} fails ({@link PipelineSession}); null =
+     *                 the failure fails the generation
+     */
+    public Generator(Tokenizer tokenizer, ImageEncoder imageEncoder, DecoderPipeline pipeline, int maxPromptLength,
+                     int maxPositions, PrefixIndex prefixes, Failover failover) {
+        this.failover = failover;
         if (prefixes != null && !pipeline.keepsPrefixes()) {
             throw new IllegalArgumentException(pipeline.getClass().getSimpleName() + " keeps no prefixes");
         }
@@ -102,35 +111,21 @@ public final class Generator {
 
         long[] content = prefixes == null ? null : PromptContent.of(ids, digests(request.images()),
                 embeddings.stream().map(e -> (int) e.dim(0)).toList());
-        String session = UUID.randomUUID().toString();
         StopStringFilter output = new StopStringFilter(tokenizer, request.stopStrings());
         int[] tokens = new int[request.maxNewTokens()];
         int generated = 0;
         int fed = 0; // tokens fed back: the cache holds the prompt and these
-        int cached = 0;
         boolean completed = false;
         FinishReason finish = FinishReason.LENGTH;
         float[] prefillLogits = null;
         long prefilled;
         long firstToken = 0;
+        PipelineSession session = new PipelineSession(pipeline, failover, segments, request.sampling(),
+                PrefillOptions.reserve(Math.min(maxPositions, promptLength + request.maxNewTokens())),
+                request.maxNewTokens());
         try {
-            PrefillOptions options = PrefillOptions.reserve(Math.min(maxPositions, promptLength + request.maxNewTokens()));
-            PrefixIndex.Match match = content == null ? null : prefixes.take(content);
-            StepResult step = null;
-            if (match != null) {
-                try {
-                    step = pipeline.prefill(session, PromptSegment.slice(segments, match.length(), promptLength),
-                            request.sampling(), 0, request.returnPrefillLogits(),
-                            options.continuing(match.key(), match.length()));
-                    cached = match.length();
-                } catch (PrefixUnavailableException e) {
-                    session = UUID.randomUUID().toString(); // the stages hold nothing of it: start afresh
-                }
-            }
-            if (step == null) {
-                step = pipeline.prefill(session, segments, request.sampling(), 0, request.returnPrefillLogits(),
-                        options);
-            }
+            StepResult step = session.prefill(content == null ? null : prefixes.take(content),
+                    request.returnPrefillLogits());
             prefilled = System.nanoTime();
             prefillLogits = step.logits();
             while (true) {
@@ -152,7 +147,7 @@ public final class Generator {
                 if (generated >= request.maxNewTokens() || promptLength + generated >= maxPositions) {
                     break;
                 }
-                step = pipeline.decode(session, token, request.sampling(), generated, false);
+                step = session.decode(token, generated);
                 fed++;
             }
             completed = true;
@@ -160,10 +155,11 @@ public final class Generator {
             if (completed && content != null) {
                 long[] kept = PromptContent.append(content, tokens, fed);
                 String key = PrefixIndex.keyOf(kept);
-                pipeline.release(session, key);
-                prefixes.add(key, kept);
+                if (session.release(key)) {
+                    prefixes.add(key, kept);
+                }
             } else {
-                pipeline.release(session);
+                session.release(null);
             }
         }
         long end = System.nanoTime();
@@ -176,7 +172,7 @@ public final class Generator {
         Timings timings = new Timings(ms(encoded - start), ms(prefilled - encoded),
                 ms((firstToken == 0 ? end : firstToken) - start), ms(end - start));
         return new GenerationResult(ids, Arrays.copyOf(tokens, generated), text, finish, ids.length - images.size(),
-                imageTokens, prefillLogits, images, boxes, timings, cached);
+                imageTokens, prefillLogits, images, boxes, timings, session.reusedPositions());
     }
 
     /** SHA-256 of each image's file bytes (or of its pixels): what identifies it in a kept cache. */

@@ -13,6 +13,7 @@ import io.convllava.common.transport.TransportOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +35,7 @@ import java.util.stream.Collectors;
 public final class Router implements ClusterView.Listener, AutoCloseable {
     private final int numLayers;
     private final ChannelPool channels;
+    private final DeadNodes dead;
     private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger rotation = new AtomicInteger();
     private volatile Routes routes;
@@ -52,6 +54,7 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
     public Router(int numLayers, TransportOptions transport) {
         this.numLayers = numLayers;
         this.channels = new ChannelPool(transport);
+        this.dead = new DeadNodes(channels);
         this.routes = Routes.of(ClusterSnapshot.EMPTY, numLayers);
     }
 
@@ -65,6 +68,7 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
         }
         channels.retainOnly(live);
         inFlight.keySet().retainAll(snapshot.members().keySet());
+        dead.retainOnly(snapshot.members().keySet());
     }
 
     /** The least loaded complete pipeline; UNAVAILABLE naming the uncovered layers when there is none. */
@@ -78,18 +82,31 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
      * {@value #AFFINITY_SLACK} more load than the least loaded one.
      */
     public Lease<Pipeline> pickPipeline(String affinity) {
+        return pickPipeline(affinity, Set.of());
+    }
+
+    /**
+     * As {@link #pickPipeline(String)}, among the pipelines without any of the nodes in {@code avoid} and without
+     * nodes found {@link #checkNodes dead}: UNAVAILABLE naming the layers no other node holds when there is none.
+     */
+    public Lease<Pipeline> pickPipeline(String affinity, Set<String> avoid) {
         Routes current = routes;
-        if (current.assembly().pipelines().isEmpty()) {
-            throw Status.UNAVAILABLE.withDescription(noPipelineReason(current)).asRuntimeException();
+        Set<String> skipped = new HashSet<>(avoid);
+        skipped.addAll(dead.ids());
+        skipped.retainAll(current.snapshot().members().keySet());
+        PipelineAssembly usable = without(current, skipped);
+        if (usable.pipelines().isEmpty()) {
+            throw Status.UNAVAILABLE.withDescription(noPipelineReason(current.snapshot(), usable, skipped))
+                    .asRuntimeException();
         }
         ToIntFunction<Pipeline> load = p -> p.stages().stream().mapToInt(this::load).max().orElse(0);
-        Pipeline best = leastLoaded(current.assembly().pipelines(), load);
+        Pipeline best = leastLoaded(usable.pipelines(), load);
         if (affinity != null) {
             List<String> previous;
             synchronized (affinities) {
                 previous = affinities.get(affinity);
             }
-            for (Pipeline p : current.assembly().pipelines()) {
+            for (Pipeline p : usable.pipelines()) {
                 if (p.nodeIds().equals(previous) && load.applyAsInt(p) <= load.applyAsInt(best) + AFFINITY_SLACK) {
                     best = p;
                 }
@@ -99,6 +116,21 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
             }
         }
         return lease(best, best.nodeIds());
+    }
+
+    /**
+     * Asks each of {@code nodes} (say, the stages of a pipeline whose call failed) whether it is alive, at once and
+     * within a second; routing skips those that are not until they answer again or leave the cluster.
+     *
+     * @return the ids of the nodes found dead
+     */
+    public List<String> checkNodes(Collection<NodeInfo> nodes) {
+        return dead.check(nodes);
+    }
+
+    /** Whether {@code nodeId} was found dead by {@link #checkNodes} and has not answered since. */
+    public boolean isDead(String nodeId) {
+        return dead.isDead(nodeId);
     }
 
     /**
@@ -113,7 +145,10 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
             throw Status.UNAVAILABLE.withDescription("no vision node is registered: start one (convllava vision-node)"
                     + " or send a text-only request").asRuntimeException();
         }
-        return RendezvousHashing.rank(imageSha256, vision, NodeInfo::nodeId);
+        // ranked over every registered node, so that an image's first choice does not move while one is dead
+        List<NodeInfo> ranked = RendezvousHashing.rank(imageSha256, vision, NodeInfo::nodeId);
+        List<NodeInfo> alive = ranked.stream().filter(n -> !dead.isDead(n.nodeId())).toList();
+        return alive.isEmpty() ? ranked : alive;
     }
 
     /** Counts a call in flight on a vision node until the lease is closed. */
@@ -136,9 +171,18 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
         return routes.snapshot();
     }
 
-    /** The pipelines and layer coverage routing currently uses. */
+    /** The pipelines and layer coverage routing currently uses: without the nodes found dead. */
     public PipelineAssembly assembly() {
-        return routes.assembly();
+        Routes current = routes;
+        Set<String> skipped = new HashSet<>(dead.ids());
+        skipped.retainAll(current.snapshot().members().keySet());
+        return without(current, skipped);
+    }
+
+    private PipelineAssembly without(Routes current, Set<String> skipped) {
+        return skipped.isEmpty() ? current.assembly()
+                : PipelineAssembler.assemble(current.snapshot().members().values().stream()
+                        .filter(n -> !skipped.contains(n.nodeId())).toList(), numLayers);
     }
 
     /** Requests this coordinator has in flight on a node. */
@@ -149,6 +193,7 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
 
     @Override
     public void close() {
+        dead.close();
         channels.close();
     }
 
@@ -185,19 +230,20 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
         });
     }
 
-    private static String noPipelineReason(Routes r) {
-        List<LayerRange> missing = r.assembly().coverage().missing();
-        List<NodeInfo> llm = r.snapshot().members(NodeRole.LLM);
+    private static String noPipelineReason(ClusterSnapshot snapshot, PipelineAssembly usable, Set<String> skipped) {
+        List<LayerRange> missing = usable.coverage().missing();
+        List<NodeInfo> llm = snapshot.members(NodeRole.LLM);
         String nodes = llm.isEmpty() ? "no llm node is registered"
-                : llm.stream().map(n -> n.nodeId() + " " + n.layers().map(LayerRange::toString).orElse("loading"))
+                : llm.stream().map(n -> n.nodeId() + " " + n.layers().map(LayerRange::toString).orElse("loading")
+                                + (skipped.contains(n.nodeId()) ? " (not answering)" : ""))
                         .collect(Collectors.joining(", ", "llm nodes: ", ""));
         if (!missing.isEmpty()) {
             return "no complete llm pipeline: layers " + missing.stream().map(LayerRange::toString)
-                    .collect(Collectors.joining(", ")) + " (of 0-" + r.assembly().numLayers()
-                    + ") are not held by any llm node; " + nodes;
+                    .collect(Collectors.joining(", ")) + " (of 0-" + usable.numLayers()
+                    + ") are not held by any " + (skipped.isEmpty() ? "" : "answering ") + "llm node; " + nodes;
         }
         return "no complete llm pipeline: every layer is held, but no chain of llm nodes runs from layer 0 to "
-                + r.assembly().numLayers() + " with adjoining ranges; " + nodes;
+                + usable.numLayers() + " with adjoining ranges; " + nodes;
     }
 
     /** What routing follows: a snapshot, its pipelines and its vision nodes. */

@@ -14,24 +14,33 @@ import java.time.Duration;
  * @param maxQueued        generations waiting for a slot before new ones are refused with RESOURCE_EXHAUSTED
  * @param imageCacheBytes  budget of the recently seen images clients may refer to by SHA-256
  * @param planSettleDelay  quiet time after a membership change before the plan leader replans
+ * @param reusePrefixes    whether requests continue from the KV caches earlier ones left on the pipelines; off, every
+ *                         prompt is computed in full, so that a seeded sampled answer does not depend on what was
+ *                         asked before (a reused cache gives logits that differ in their last bits)
  */
 public record CoordinatorConfig(String nodeId, String host, int port, int maxConcurrent, int maxQueued,
-                                long imageCacheBytes, Duration planSettleDelay, TransportOptions transport) {
+                                long imageCacheBytes, Duration planSettleDelay, TransportOptions transport,
+                                boolean reusePrefixes) {
     public static final int DEFAULT_PORT = 50051;
 
     /** Defaults for everything but the id, host and port. */
     public static CoordinatorConfig defaults(String nodeId, String host, int port) {
         return new CoordinatorConfig(nodeId, host, port, 64, 128, 256L << 20, Duration.ofMillis(500),
-                TransportOptions.DEFAULTS);
+                TransportOptions.DEFAULTS, true);
     }
 
     public CoordinatorConfig withLimits(int maxConcurrent, int maxQueued) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes,
-                planSettleDelay, transport);
+                planSettleDelay, transport, reusePrefixes);
     }
 
     public CoordinatorConfig withPlanSettleDelay(Duration delay) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, delay,
-                transport);
+                transport, reusePrefixes);
+    }
+
+    public CoordinatorConfig withPrefixReuse(boolean reuse) {
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
+                transport, reuse);
     }
 }

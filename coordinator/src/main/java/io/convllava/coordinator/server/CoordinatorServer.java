@@ -60,7 +60,7 @@ public final class CoordinatorServer implements AutoCloseable {
             String nodeId = config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address();
             server.serve(List.of(new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
-                    new ImageCache(config.imageCacheBytes()), config.transport(), nodeId)));
+                    new ImageCache(config.imageCacheBytes()), config.transport(), nodeId, config.reusePrefixes())));
             leader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay());
             leader.start();
             NodeRegistration registration = new NodeRegistration(zk, layout,

@@ -4,7 +4,6 @@ import io.convllava.common.cluster.ClusterSnapshot;
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.Pipeline;
 import io.convllava.common.cluster.PipelineAssembly;
-import io.convllava.common.pipeline.DecoderPipeline;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
@@ -13,9 +12,8 @@ import io.convllava.coordinator.generate.RequestLimits;
 import io.convllava.coordinator.generate.TokenListener;
 import io.convllava.coordinator.prefix.ConversationAffinity;
 import io.convllava.coordinator.prefix.PrefixIndexes;
-import io.convllava.coordinator.routing.Lease;
+import io.convllava.coordinator.routing.PipelineFailover;
 import io.convllava.coordinator.routing.Router;
-import io.convllava.common.client.RemotePipeline;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.Delta;
@@ -57,12 +55,16 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final GenerateRequestReader reader;
     private final TransportOptions transport;
     private final String nodeId;
-    private final PrefixIndexes prefixes = new PrefixIndexes();
+    private final PrefixIndexes prefixes; // null: every prompt computed in full
     private final InFlightEncodes encodes = new InFlightEncodes();
 
-    /** @param nodeId this coordinator's node id, which status answers carry */
+    /**
+     * @param nodeId        this coordinator's node id, which status answers carry
+     * @param reusePrefixes whether requests continue from the caches earlier ones kept on their pipeline
+     */
     public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
-                              TransportOptions transport, String nodeId) {
+                              TransportOptions transport, String nodeId, boolean reusePrefixes) {
+        this.prefixes = reusePrefixes ? new PrefixIndexes() : null;
         this.model = model;
         this.router = router;
         this.admission = admission;
@@ -101,14 +103,13 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private Final run(GenerationRequest generation, String requestId, long received,
                       ServerCallStreamObserver<GenerateResponse> call) throws InterruptedException {
         try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
-             Lease<Pipeline> pipeline = router.pickPipeline(ConversationAffinity.of(generation));
              // plan epoch 0: nodes serve the layers they loaded whatever later plans say, so nothing to check
-             DecoderPipeline stages = RemotePipeline.of(pipeline.target(), router.channels(), 0)) {
+             PipelineFailover route = PipelineFailover.start(router, ConversationAffinity.of(generation), 0)) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
-                    new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes), stages,
-                    model.maxPromptTokens(), model.llm().maxPositionEmbeddings(),
-                    prefixes.of(pipeline.target().nodeIds()));
+                    new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes),
+                    route.pipeline(), model.maxPromptTokens(), model.llm().maxPositionEmbeddings(),
+                    prefixes == null ? null : prefixes.of(route.nodeIds()), route);
             FirstToken first = new FirstToken();
             GenerationResult result = generator.generate(generation, streamTo(call, first));
             long end = System.nanoTime();
@@ -125,8 +126,16 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
 
     @Override
     public void getClusterStatus(GetClusterStatusRequest request, StreamObserver<ClusterStatus> observer) {
-        observer.onNext(clusterStatus(router.snapshot(), router.assembly()).toBuilder()
-                .setCoordinatorId(nodeId).build());
+        ClusterStatus.Builder status = clusterStatus(router.snapshot(), router.assembly()).toBuilder()
+                .setCoordinatorId(nodeId);
+        // what this coordinator knows before ZooKeeper does: its own calls in flight, nodes found dead
+        for (NodeStatus.Builder node : status.getNodesBuilderList()) {
+            node.setLoad(Math.max(node.getLoad(), router.inFlight(node.getId())));
+            if (router.isDead(node.getId())) {
+                node.setHealthy(false);
+            }
+        }
+        observer.onNext(status.build());
         observer.onCompleted();
     }
 

@@ -4,6 +4,7 @@ import io.convllava.common.client.EncodedBatch;
 import io.convllava.common.client.RemoteImageEncoder;
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.tensor.HostTensor;
+import io.convllava.common.transport.PeerLoss;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.EncodedImage;
 import io.convllava.coordinator.generate.ImageEncoder;
@@ -29,8 +30,9 @@ import java.util.concurrent.CompletionException;
  * Encodes a request's images on vision nodes chosen by content: each image goes to the node its SHA-256 hashes to
  * ({@link Router#visionNodesFor}), the one that has its embeddings cached if any has. Images bound for different
  * nodes are sent as one call per node, all at once, and put back in request order. A node that answers UNAVAILABLE
- * (gone, shutting down) is skipped for the rest of the request and its images go to their next choices; any other
- * failure fails the request. An image another request of this coordinator is encoding right now is not sent again:
+ * (gone, shutting down: it is health-checked then, and a dead one leaves routing) or RESOURCE_EXHAUSTED (full) is
+ * skipped for the rest of the request and its images go to their next choices; any other failure fails the request.
+ * An image another request of this coordinator is encoding right now is not sent again:
  * this request waits for that encode ({@link InFlightEncodes}). Text-only requests never reach a vision node. The
  * nodes report each original image's size, which the grounding parser needs to map boxes back to image pixels.
  */
@@ -136,9 +138,13 @@ public final class VisionNodeImageEncoder implements ImageEncoder {
                     store(batch, call, out, keepIntermediates);
                 } catch (CompletionException e) {
                     Throwable cause = e.getCause();
-                    if (cause instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNAVAILABLE) {
-                        LOG.warn("request {}: vision node {} is unavailable ({}); its {} image(s) go to the next node",
-                                requestId, call.node.nodeId(), s.getStatus().getDescription(), call.images.size());
+                    if (cause instanceof StatusRuntimeException s && movable(s.getStatus())) {
+                        LOG.warn("request {}: vision node {} answered {} ({}); its {} image(s) go to the next node",
+                                requestId, call.node.nodeId(), s.getStatus().getCode(), s.getStatus().getDescription(),
+                                call.images.size());
+                        if (PeerLoss.is(s.getStatus())) {
+                            router.checkNodes(List.of(call.node)); // a dead one leaves routing for every request
+                        }
                         failed.add(call.node.nodeId());
                         todo.addAll(call.images);
                     } else if (failure == null) {
@@ -156,6 +162,11 @@ public final class VisionNodeImageEncoder implements ImageEncoder {
             todo.sort(null);
         }
         LOG.debug("request {}: {} image(s) encoded, {} from vision node caches", requestId, which.size(), cached);
+    }
+
+    /** Failures another vision node may not have: this one is gone, shutting down or full. */
+    private static boolean movable(Status status) {
+        return PeerLoss.is(status) || status.getCode() == Status.Code.RESOURCE_EXHAUSTED;
     }
 
     @Override

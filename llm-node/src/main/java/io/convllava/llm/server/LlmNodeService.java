@@ -5,6 +5,7 @@ import io.convllava.common.config.LlmConfig;
 import io.convllava.common.sampling.Sampler;
 import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.HostTensor;
+import io.convllava.common.transport.PeerLoss;
 import io.convllava.common.transport.ChannelPool;
 import io.convllava.common.transport.SamplingCodec;
 import io.convllava.common.transport.SegmentCodec;
@@ -286,7 +287,8 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
 
                 @Override
                 public void onError(Throwable t) {
-                    Status status = Status.fromThrowable(t);
+                    Status status = PeerLoss.asUnavailable(Status.fromThrowable(t),
+                            stage + ": lost stage " + next.getNodeId() + " at " + next.getAddress());
                     releases.execute(() -> calls.forEach(call -> failOnward(call, next, status)));
                 }
 
