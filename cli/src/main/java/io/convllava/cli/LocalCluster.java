@@ -112,6 +112,20 @@ public final class LocalCluster implements AutoCloseable {
         return endpoint;
     }
 
+    /**
+     * Starts one more llm node on {@code layers} ("auto" or "a-b") in a running cluster, named after the ones before
+     * it (llm-N); it joins through ZooKeeper like the others. Returns its name at once, before it is ready.
+     */
+    public synchronized String addLlmNode(String layers) throws IOException {
+        if (zookeeper == null) {
+            throw new IllegalStateException("start the cluster first");
+        }
+        String name = "llm-" + nodes.stream().filter(n -> n.name.startsWith("llm-")).count();
+        spawn(name, List.of("llm-node", "--zk", zookeeper.connectString(), "--port", "0", "--layers", layers));
+        reportExit(nodes.get(nodes.size() - 1));
+        return name;
+    }
+
     /** The process id of every node started so far, by node name (vision-0, llm-0, ..., coordinator-...). */
     public synchronized Map<String, Long> pids() {
         Map<String, Long> pids = new LinkedHashMap<>();

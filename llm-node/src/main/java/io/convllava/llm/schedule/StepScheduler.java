@@ -1,5 +1,6 @@
 package io.convllava.llm.schedule;
 
+import io.convllava.common.node.FaultInjection;
 import io.convllava.llm.model.LlamaShard;
 import io.convllava.llm.model.ShardOutput;
 import io.grpc.Status;
@@ -62,6 +63,7 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
     private final LinkedHashMap<String, Long> kept = new LinkedHashMap<>(16, 0.75f, true);
     private volatile long keptBytes;
     private volatile long steps; // written by the scheduler thread only
+    private final long promptStepDelayMs = FaultInjection.delayMs(FaultInjection.PROMPT_STEP_DELAY);
 
     /**
      * @param finished told of the jobs that finished in a step (in the step's order), on the scheduler thread between
@@ -408,6 +410,9 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
         List<LlamaShard.StepPart> parts = new ArrayList<>(step.size());
         for (J job : step) {
             parts.add(new LlamaShard.StepPart(job.sessionId(), job.nextChunk(chunk)));
+        }
+        if (promptStepDelayMs > 0 && parts.stream().anyMatch(p -> p.input().length() > FaultInjection.PROMPT_ROWS)) {
+            FaultInjection.pause(promptStepDelayMs);
         }
         List<ShardOutput> outputs;
         try {

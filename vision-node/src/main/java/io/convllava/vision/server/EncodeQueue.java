@@ -1,5 +1,6 @@
 package io.convllava.vision.server;
 
+import io.convllava.common.node.FaultInjection;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.vision.model.EncodedImages;
 import io.convllava.vision.model.VisionEncoder;
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class EncodeQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EncodeQueue.class);
 
+    private final long encodeDelayMs = FaultInjection.delayMs(FaultInjection.ENCODE_DELAY);
     private final VisionEncoder encoder;
     private final int maxBatch;
     private final BlockingQueue<Item> waiting = new LinkedBlockingQueue<>();
@@ -139,6 +141,7 @@ final class EncodeQueue implements AutoCloseable {
     }
 
     private void encode(List<Item> batch) {
+        FaultInjection.pause(encodeDelayMs);
         try {
             EncodedImages out = encoder.encode(stack(batch));
             batches.incrementAndGet();
