@@ -59,7 +59,7 @@ final class PipelineSession {
      * it is still held there.
      */
     StepResult prefill(PrefixIndex.Match match, boolean returnLogits) {
-        int promptLength = prompt.stream().mapToInt(PromptSegment::length).sum();
+        int promptLength = promptLength();
         try {
             if (match != null) {
                 try {
@@ -88,6 +88,10 @@ final class PipelineSession {
         } catch (StatusRuntimeException e) {
             return move(e, false);
         }
+    }
+
+    private int promptLength() {
+        return prompt.stream().mapToInt(PromptSegment::length).sum();
     }
 
     /** Prompt positions taken from a kept cache instead of being computed. */
@@ -126,8 +130,8 @@ final class PipelineSession {
             pipeline = failover.replace(pipeline, last);
             id = UUID.randomUUID().toString();
             moves++;
-            LOG.warn("session {} moves to session {} after {} ({}): replaying {} prompt positions and {} tokens", from, id,
-                    last.getStatus().getCode(), last.getStatus().getDescription(), prompt.stream().mapToInt(PromptSegment::length).sum(), fedCount);
+            LOG.warn("session {} moves to session {} after {} ({}): replaying {} prompt positions and {} tokens", from,
+                    id, last.getStatus().getCode(), last.getStatus().getDescription(), promptLength(), fedCount);
             try {
                 return replay(returnLogits);
             } catch (StatusRuntimeException e) {
