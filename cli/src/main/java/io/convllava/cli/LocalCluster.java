@@ -1,6 +1,7 @@
 package io.convllava.cli;
 
 import io.convllava.common.cluster.EmbeddedZooKeeper;
+import io.convllava.common.node.ParentWatch;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.GetClusterStatusRequest;
@@ -154,6 +155,7 @@ public final class LocalCluster implements AutoCloseable {
                     .forEach(cmd::add);
         }
         cmd.addAll(List.of(spec.nodeJavaOptions().trim().split("\\s+")));
+        cmd.add("-D" + ParentWatch.PARENT_PID + "=" + ProcessHandle.current().pid()); // stop if this process dies
         cmd.add("-Dai.djl.pytorch.num_threads=1");
         cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
         cmd.addAll(List.of("--add-modules", "jdk.incubator.vector")); // the decoder's kernels (Vector API)

@@ -1,5 +1,6 @@
 package io.convllava.cli;
 
+import io.convllava.common.node.ParentWatch;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,6 +49,7 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         Logging.configure(Logging.requestedVerbose(args)); // before any logger exists; run() leaves a host's logging alone
+        ParentWatch.startIfAsked();
         System.exit(run(args, System.out, System.err));
     }
 

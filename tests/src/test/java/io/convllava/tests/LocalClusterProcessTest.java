@@ -76,6 +76,40 @@ class LocalClusterProcessTest {
         assertTrue(log.endsWith("local: every node stopped\n"), log);
     }
 
+    /** {@code convllava local} killed with SIGKILL (no shutdown hook runs): every node it started stops by itself. */
+    @Test
+    void nodesStopWhenTheirLauncherIsKilled(@TempDir Path logs) throws Exception {
+        Path out = logs.resolve("launcher.out");
+        Process launcher = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                io.convllava.cli.Main.class.getName(), "local", "--model", Fixtures.tinyModel().toString(),
+                "--vision-nodes", "0", "--llm-nodes", "1", "--port", "0", "--log-dir", logs.toString(),
+                "--node-java-opts", "-Xmx384m")
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            assertTrue(eventually(() -> read(out).contains("cluster ready"), 180), read(out));
+            List<ProcessHandle> nodes = launcher.descendants().toList();
+            assertEquals(2, nodes.size(), "an llm node and a coordinator: " + nodes);
+            launcher.destroyForcibly().waitFor();
+            long killed = System.nanoTime();
+            assertTrue(eventually(() -> nodes.stream().noneMatch(ProcessHandle::isAlive), 20),
+                    "nodes still running: " + nodes.stream().filter(ProcessHandle::isAlive).toList());
+            System.out.printf("launcher killed: its %d nodes stopped within %.1f s%n", nodes.size(),
+                    (System.nanoTime() - killed) / 1e9);
+        } finally {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     @Test
     void aCoordinatorPortInUseFailsBeforeStartingAnything(@TempDir Path logs) throws Exception {
         Set<ProcessHandle> childrenBefore = ProcessHandle.current().children().collect(Collectors.toSet());
@@ -115,7 +149,11 @@ class LocalClusterProcessTest {
     }
 
     private static boolean eventually(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        return eventually(condition, 10);
+    }
+
+    private static boolean eventually(BooleanSupplier condition, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 return false;
