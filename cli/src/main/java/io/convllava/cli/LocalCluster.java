@@ -101,7 +101,7 @@ public final class LocalCluster implements AutoCloseable {
             spawn("vision-" + i, List.of("vision-node", "--zk", zk, "--port", "0"));
         }
         for (int i = 0; i < spec.layers().size(); i++) {
-            spawn("llm-" + i, List.of("llm-node", "--zk", zk, "--port", "0", "--layers", spec.layers().get(i)));
+            spawnLlmNode("llm-" + i, spec.layers().get(i));
         }
         List<String> coordinator = new ArrayList<>(List.of("coordinator", "--zk", zk, "--port",
                 String.valueOf(coordinatorPort)));
@@ -122,7 +122,7 @@ public final class LocalCluster implements AutoCloseable {
             throw new IllegalStateException("start the cluster first");
         }
         String name = "llm-" + nodes.stream().filter(n -> n.name.startsWith("llm-")).count();
-        spawn(name, List.of("llm-node", "--zk", zookeeper.connectString(), "--port", "0", "--layers", layers));
+        spawnLlmNode(name, layers);
         reportExit(nodes.get(nodes.size() - 1));
         return name;
     }
@@ -142,6 +142,10 @@ public final class LocalCluster implements AutoCloseable {
             throw new IOException("port " + port + " on 127.0.0.1 is already in use (another process listens there,"
                     + " perhaps another cluster): stop it or pick another --port", e);
         }
+    }
+
+    private void spawnLlmNode(String name, String layers) throws IOException {
+        spawn(name, List.of("llm-node", "--zk", zookeeper.connectString(), "--port", "0", "--layers", layers));
     }
 
     private synchronized void spawn(String name, List<String> roleArgs) throws IOException {

@@ -114,7 +114,6 @@ public final class Generator {
         StopStringFilter output = new StopStringFilter(tokenizer, request.stopStrings());
         int[] tokens = new int[request.maxNewTokens()];
         int generated = 0;
-        int fed = 0; // tokens fed back: the cache holds the prompt and these
         boolean completed = false;
         FinishReason finish = FinishReason.LENGTH;
         float[] prefillLogits = null;
@@ -147,13 +146,12 @@ public final class Generator {
                 if (generated >= request.maxNewTokens() || promptLength + generated >= maxPositions) {
                     break;
                 }
-                step = session.decode(token, generated);
-                fed++;
+                step = session.decode(token);
             }
             completed = true;
         } finally {
             if (completed && content != null) {
-                long[] kept = PromptContent.append(content, tokens, fed);
+                long[] kept = PromptContent.append(content, tokens, session.fedCount());
                 String key = PrefixIndex.keyOf(kept);
                 if (session.release(key)) {
                     prefixes.add(key, kept);

@@ -77,17 +77,19 @@ final class PipelineSession {
         }
     }
 
-    /** Feeds {@code token} at the next position and samples the one after it ({@code step}: tokens so far). */
-    StepResult decode(int token, int step) {
-        if (step != fedCount + 1) {
-            throw new IllegalArgumentException("step " + step + " after " + fedCount + " tokens fed");
-        }
+    /** Feeds {@code token} at the next position and samples the one after it (step: the tokens fed so far). */
+    StepResult decode(int token) {
         fed[fedCount++] = token;
         try {
-            return pipeline.decode(id, token, sampling, step, false);
+            return pipeline.decode(id, token, sampling, fedCount, false);
         } catch (StatusRuntimeException e) {
             return move(e, false);
         }
+    }
+
+    /** Tokens fed back so far: the cache holds the prompt and these. */
+    int fedCount() {
+        return fedCount;
     }
 
     private int promptLength() {
@@ -97,11 +99,6 @@ final class PipelineSession {
     /** Prompt positions taken from a kept cache instead of being computed. */
     int reusedPositions() {
         return reused;
-    }
-
-    /** Times the session moved to another pipeline. */
-    int moves() {
-        return moves;
     }
 
     /**

@@ -13,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +81,7 @@ public final class PipelineFailover implements Failover, AutoCloseable {
         lease.close();
         long deadline = System.nanoTime() + waitNanos();
         long backoff = FIRST_BACKOFF_MS;
-        Set<String> wholePipeline = new HashSet<>(old.nodeIds());
+        Set<String> wholePipeline = Set.copyOf(old.nodeIds());
         while (true) {
             try {
                 lease = pick(wholePipeline, full ? wholePipeline : Set.copyOf(dead));

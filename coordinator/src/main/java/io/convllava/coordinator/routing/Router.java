@@ -91,9 +91,7 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
      */
     public Lease<Pipeline> pickPipeline(String affinity, Set<String> avoid) {
         Routes current = routes;
-        Set<String> skipped = new HashSet<>(avoid);
-        skipped.addAll(dead.ids());
-        skipped.retainAll(current.snapshot().members().keySet());
+        Set<String> skipped = skipped(current, avoid);
         PipelineAssembly usable = without(current, skipped);
         if (usable.pipelines().isEmpty()) {
             throw Status.UNAVAILABLE.withDescription(noPipelineReason(current.snapshot(), usable, skipped))
@@ -174,9 +172,15 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
     /** The pipelines and layer coverage routing currently uses: without the nodes found dead. */
     public PipelineAssembly assembly() {
         Routes current = routes;
-        Set<String> skipped = new HashSet<>(dead.ids());
+        return without(current, skipped(current, Set.of()));
+    }
+
+    /** The members routing leaves out: those in {@code avoid} and those found dead. */
+    private Set<String> skipped(Routes current, Set<String> avoid) {
+        Set<String> skipped = new HashSet<>(avoid);
+        skipped.addAll(dead.ids());
         skipped.retainAll(current.snapshot().members().keySet());
-        return without(current, skipped);
+        return skipped;
     }
 
     private PipelineAssembly without(Routes current, Set<String> skipped) {

@@ -42,7 +42,9 @@ import java.util.concurrent.TimeUnit;
  * The public {@code ConvLlava} service. Each Generate call is checked, admitted (bounded concurrency), routed to
  * the least loaded complete llm pipeline (the one that served the conversation before, which keeps its cache, if
  * not much busier) and, when it has images, a vision node, then run by a {@link Generator} built for it, which
- * continues from the longest cache that pipeline keeps for the prompt; tokens stream back as Delta events, then one Final. A client that cancels or whose deadline passes
+ * continues from the longest cache that pipeline keeps for the prompt; tokens stream back as Delta events, then one
+ * Final. When a node of the pipeline dies or refuses, the session moves to another pipeline and is replayed there
+ * ({@link PipelineFailover}): the stream goes on with the same tokens. A client that cancels or whose deadline passes
  * stops the decoding at the next token, and the generator releases the session's KV cache on every stage.
  */
 public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {

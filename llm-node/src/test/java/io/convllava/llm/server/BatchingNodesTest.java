@@ -13,7 +13,6 @@ import io.convllava.common.testing.Fixtures;
 import io.convllava.common.transport.ChannelPool;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
-import io.convllava.llm.model.LoadProgress;
 import io.convllava.llm.model.ShardInput;
 import io.convllava.llm.schedule.BatchLimits;
 import io.grpc.Status;
@@ -50,31 +49,24 @@ class BatchingNodesTest {
     private LlmNodeServer firstNode;
     private LlmNodeServer lastNode;
     private ChannelPool channels;
+    private TwoStageChain chain;
 
     @BeforeAll
     void startNodes() throws IOException {
-        ModelFiles files = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
-        config = files.llmConfig();
-        try (TensorSource weights = files.openLlmWeights()) {
-            first = LlamaShard.load(config, weights, 0, 2, "cpu", LoadProgress.silent());
-            last = LlamaShard.load(config, weights, 2, 4, "cpu", LoadProgress.silent());
-        }
         // the last node lends KV memory for 1152 positions (18 blocks): one long session, or a few short ones
-        BatchLimits lastLimits = BatchLimits.DEFAULTS.withKvCacheBytes(last.cacheBytesFor(1152));
-        firstNode = LlmNodeServer.start("127.0.0.1", 0, first, config, TransportOptions.DEFAULTS,
-                LlmNodeSettings.of("first"));
-        lastNode = LlmNodeServer.start("127.0.0.1", 0, last, config, TransportOptions.DEFAULTS,
-                LlmNodeSettings.of("last").withLimits(lastLimits));
-        channels = new ChannelPool(TransportOptions.DEFAULTS);
+        chain = TwoStageChain.start(shard -> LlmNodeSettings.of("first"), shard -> LlmNodeSettings.of("last")
+                .withLimits(BatchLimits.DEFAULTS.withKvCacheBytes(shard.cacheBytesFor(1152))));
+        config = chain.config();
+        first = chain.first();
+        last = chain.last();
+        firstNode = chain.firstNode();
+        lastNode = chain.lastNode();
+        channels = chain.channels();
     }
 
     @AfterAll
     void stopNodes() {
-        channels.close();
-        firstNode.close();
-        lastNode.close();
-        first.close();
-        last.close();
+        chain.close();
     }
 
     @AfterEach

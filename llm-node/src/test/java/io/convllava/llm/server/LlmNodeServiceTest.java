@@ -4,19 +4,15 @@ import io.convllava.common.transport.SegmentCodec;
 
 import io.convllava.common.client.RemotePipeline;
 
-import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.common.config.LlmConfig;
-import io.convllava.common.model.ModelFiles;
 import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.tensor.PromptSegment;
-import io.convllava.common.testing.Fixtures;
 import io.convllava.common.transport.ChannelPool;
 import io.convllava.common.transport.Channels;
 import io.convllava.common.transport.TensorCodec;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
-import io.convllava.llm.model.LoadProgress;
 import io.convllava.proto.v1.ForwardRequest;
 import io.convllava.proto.v1.LlmNodeGrpc;
 import io.convllava.proto.v1.ReleaseRequest;
@@ -64,29 +60,23 @@ class LlmNodeServiceTest {
     private LlmNodeServer firstNode;
     private LlmNodeServer lastNode;
     private ChannelPool channels;
+    private TwoStageChain chain;
 
     @BeforeAll
     void start() throws IOException {
-        ModelFiles files = ModelFiles.resolve(Fixtures.tinyModel().toString(), null, null);
-        config = files.llmConfig();
-        try (TensorSource weights = files.openLlmWeights()) {
-            first = LlamaShard.load(config, weights, 0, 2, "cpu", LoadProgress.silent());
-            last = LlamaShard.load(config, weights, 2, 4, "cpu", LoadProgress.silent());
-        }
-        LlmNodeSettings settings = LlmNodeSettings.of("a").withMaxSessions(1).withPlanEpoch(() -> EPOCH);
-        firstNode = LlmNodeServer.start("127.0.0.1", 0, first, config, TransportOptions.DEFAULTS, settings);
-        lastNode = LlmNodeServer.start("127.0.0.1", 0, last, config, TransportOptions.DEFAULTS,
-                new LlmNodeSettings("b", 1, () -> EPOCH));
-        channels = new ChannelPool(TransportOptions.DEFAULTS);
+        chain = TwoStageChain.start(shard -> LlmNodeSettings.of("a").withMaxSessions(1).withPlanEpoch(() -> EPOCH),
+                shard -> new LlmNodeSettings("b", 1, () -> EPOCH));
+        config = chain.config();
+        first = chain.first();
+        last = chain.last();
+        firstNode = chain.firstNode();
+        lastNode = chain.lastNode();
+        channels = chain.channels();
     }
 
     @AfterAll
     void stop() {
-        channels.close();
-        firstNode.close();
-        lastNode.close();
-        first.close();
-        last.close();
+        chain.close();
     }
 
     @AfterEach

@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
+import static io.convllava.vision.server.BatchedEncodes.assertClose;
+import static io.convllava.vision.server.BatchedEncodes.batchOfOne;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -106,22 +108,5 @@ class EncodeQueueTest {
             results.add(queue.submit(p));
         }
         return results;
-    }
-
-    private static HostTensor batchOfOne(HostTensor chw) {
-        long[] shape = {1, chw.dim(0), chw.dim(1), chw.dim(2)};
-        return new HostTensor(shape, chw.data());
-    }
-
-    /** A batch of 3 may take other kernels than a batch of 1: allow float32 rounding. */
-    static void assertClose(String what, float[] expected, float[] actual) {
-        assertEquals(expected.length, actual.length, what);
-        double scale = 0;
-        double worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            scale = Math.max(scale, Math.abs(expected[i]));
-            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-        }
-        assertTrue(worst <= 1e-5 * Math.max(1, scale), what + ": max |diff| " + worst + " (scale " + scale + ")");
     }
 }

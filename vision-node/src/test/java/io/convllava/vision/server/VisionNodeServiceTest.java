@@ -41,6 +41,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
+import static io.convllava.vision.server.BatchedEncodes.assertClose;
+import static io.convllava.vision.server.BatchedEncodes.batchOfOne;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -92,7 +94,7 @@ class VisionNodeServiceTest {
         for (int i = 0; i < files.length; i++) {
             RgbImage image = ImageDecoder.decode(files[i]);
             assertEquals(new EncodedBatch.Size(image.width(), image.height()), batch.sizes().get(i));
-            EncodedImages local = encoder.encode(batched(preprocessor.preprocess(image)));
+            EncodedImages local = encoder.encode(batchOfOne(preprocessor.preprocess(image)));
             assertArrayEquals(new long[]{16, 64}, batch.embeddings().get(i).shape());
             assertClose("embeddings of image " + i, local.embeddings().data(), batch.embeddings().get(i).data());
             assertArrayEquals(new long[]{16, 96}, batch.features().get(i).shape());
@@ -339,24 +341,5 @@ class VisionNodeServiceTest {
 
     private static long roundedUpToMib(long bytes) {
         return (bytes + (1 << 20) - 1) >> 20 << 20;
-    }
-
-    private static HostTensor batched(HostTensor chw) {
-        long[] shape = new long[4];
-        shape[0] = 1;
-        System.arraycopy(chw.shape(), 0, shape, 1, 3);
-        return new HostTensor(shape, chw.data());
-    }
-
-    /** Same inputs, but a batch of 2 may take other kernels than a batch of 1: allow float32 rounding. */
-    private static void assertClose(String what, float[] expected, float[] actual) {
-        assertEquals(expected.length, actual.length, what);
-        double scale = 0;
-        double worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            scale = Math.max(scale, Math.abs(expected[i]));
-            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-        }
-        assertTrue(worst <= 1e-5 * Math.max(1, scale), what + ": max |diff| " + worst + " (scale " + scale + ")");
     }
 }
