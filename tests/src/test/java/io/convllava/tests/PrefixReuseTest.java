@@ -9,6 +9,8 @@ import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.generate.TokenListener;
+import io.convllava.coordinator.server.ServedModel;
+import io.convllava.llm.node.LlmNode;
 import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
 import io.convllava.proto.v1.Final;
@@ -66,6 +68,29 @@ class PrefixReuseTest {
             }
             assertEquals(fresh.text(), turn2.getText(), "the answer must not depend on the reuse");
             assertEquals(0, fresh.cachedTokens());
+        }
+    }
+
+    /**
+     * Without prefix reuse a conversation has no cache to go back to, so repeating it goes to the least loaded
+     * pipeline like any request (a pipeline that never serves stays cold, and is slow when failover needs it).
+     */
+    @Test
+    void withoutReuseARepeatedConversationSpreadsOverThePipelines() throws Exception {
+        try (TestingServer zookeeper = new TestingServer(true); TestCluster cluster = new TestCluster(zookeeper)) {
+            cluster.coordinator(ServedModel.load("tiny-convllava", TestCluster.TINY),
+                    config -> config.withPrefixReuse(false));
+            LlmNode[] last = {cluster.llm("2-4"), cluster.llm("2-4")};
+            cluster.llm("0-2");
+            cluster.llm("0-2");
+            cluster.awaitPipelines(2);
+            GenerateRequest same = Streams.request("What is in the picture?", null, 4, false);
+            for (int i = 0; i < 4; i++) {
+                Final answer = Streams.collect(cluster.client().generate(same)).last();
+                assertEquals(0, answer.getUsage().getCachedPromptTokens(), "nothing is reused");
+            }
+            assertTrue(last[0].steps() > 0 && last[1].steps() > 0,
+                    "both pipelines served: " + last[0].steps() + " and " + last[1].steps() + " steps");
         }
     }
 }

@@ -106,7 +106,9 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
                       ServerCallStreamObserver<GenerateResponse> call) throws InterruptedException {
         try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
              // plan epoch 0: nodes serve the layers they loaded whatever later plans say, so nothing to check
-             PipelineFailover route = PipelineFailover.start(router, ConversationAffinity.of(generation), 0)) {
+             // a conversation goes back to its pipeline for the cache kept there; without reuse, to the least loaded
+             PipelineFailover route = PipelineFailover.start(router,
+                     prefixes == null ? null : ConversationAffinity.of(generation), 0)) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
                     new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes),
