@@ -44,12 +44,13 @@ import java.util.concurrent.Callable;
  * {@code --model DIR} it benches that model instead (e.g. the demo model, for the fixed per-step cost of decode).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        subcommands = {BenchServingCommand.class, BenchScaleCommand.class},
+        subcommands = {BenchServingCommand.class, BenchScaleCommand.class, BenchFailoverCommand.class},
         description = {"In-process speed on a mid-size random-weight ConvLLaVA (default: a TinyLlama-1.1B-shaped"
                 + " decoder and the ConvNeXt-L tower + 5th stage at 768 px), written once as bf16 safetensors and"
                 + " loaded by the real path: load, encode, prefill and decode times beside this machine's"
                 + " memory-bandwidth bound. --model benches a model folder instead. 'bench serving' measures"
-                + " serving through a local cluster. See docs/benchmarks.md."})
+                + " serving through a local cluster, 'bench failover' the stall of a stream whose node is killed. See"
+                + " docs/benchmarks.md and docs/reliability.md."})
 final class BenchCommand implements Callable<Integer> {
     @ParentCommand
     private Main main;
