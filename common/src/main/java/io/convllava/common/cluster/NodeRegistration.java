@@ -14,7 +14,10 @@ import org.slf4j.LoggerFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
@@ -31,6 +34,8 @@ import java.util.function.UnaryOperator;
  */
 public final class NodeRegistration implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeRegistration.class);
+    /** How long {@link #close()} waits for ZooKeeper to confirm that the member znode is gone. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(3);
 
     private final CuratorFramework client;
     private final String path;
@@ -118,11 +123,36 @@ public final class NodeRegistration implements Closeable {
         }
     }
 
-    /** Deletes the member znode. */
+    /**
+     * Deletes the member znode, waiting at most {@link #CLOSE_WAIT}: with ZooKeeper unreachable, Curator would retry
+     * the delete for half a minute and more, and stopping a node must stay quick. The znode is ephemeral, so it goes
+     * anyway when the session ends.
+     */
     @Override
     public void close() throws IOException {
         client.getConnectionStateListenable().removeListener(connectionListener);
-        node.close();
+        CompletableFuture<Void> deleted = new CompletableFuture<>();
+        Thread deleting = new Thread(() -> {
+            try {
+                node.close();
+                deleted.complete(null);
+            } catch (IOException | RuntimeException e) {
+                deleted.completeExceptionally(e);
+            }
+        }, "leave-" + path);
+        deleting.setDaemon(true);
+        deleting.start();
+        try {
+            deleted.get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{}: ZooKeeper did not confirm the delete within {} s; the member znode goes when the session"
+                    + " ends", path, CLOSE_WAIT.toSeconds());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io
+                    : new IOException("cannot delete member znode " + path, e.getCause());
+        }
     }
 
     private void onConnection(ConnectionState newState) {

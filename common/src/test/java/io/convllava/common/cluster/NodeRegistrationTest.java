@@ -1,6 +1,7 @@
 package io.convllava.common.cluster;
 
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.TestingServer;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -70,6 +71,27 @@ class NodeRegistrationTest {
             watch.await(d -> d == null, "deletion on close");
         }
         assertNull(observer.checkExists().forPath(layout.member("llm-1")));
+    }
+
+    /** Stopping a node whose ZooKeeper is gone takes seconds, not Curator's half minute of delete retries. */
+    @Test
+    void closeIsBoundedWhenZooKeeperIsGone() throws Exception {
+        TestingServer server = new TestingServer();
+        CuratorFramework client = Zk.newClient(server.getConnectString());
+        try {
+            NodeRegistration registration = new NodeRegistration(client, layout,
+                    NodeInfo.vision("vision-9", "127.0.0.1", 7300, "tower", "cpu"));
+            registration.start();
+            assertTrue(registration.waitForInitialCreate(WAIT));
+            server.stop();
+            long start = System.nanoTime();
+            registration.close();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(seconds < NodeRegistration.CLOSE_WAIT.toSeconds() + 2, "close took " + seconds + " s");
+        } finally {
+            client.close();
+            server.close();
+        }
     }
 
     @Test
