@@ -51,6 +51,8 @@ public final class PlanLeader implements Closeable {
     private List<PlanningInput> lastSeen;
     private List<PlanningInput> planned;
     private ScheduledFuture<?> pending;
+    /** The highest plan epoch seen or written: a plan written after ZooKeeper lost its data continues from it. */
+    private long highestEpoch;
 
     /**
      * @param participantId this coordinator in the election, e.g. {@code host:port}
@@ -142,6 +144,7 @@ public final class PlanLeader implements Closeable {
 
     private void onCluster(ClusterSnapshot snapshot) {
         latest = snapshot;
+        highestEpoch = Math.max(highestEpoch, snapshot.plan().epoch());
         List<PlanningInput> input = PlanningInput.of(snapshot);
         // load updates leave the input as it was and must not postpone a pending planning run
         if (input.equals(lastSeen)) {
@@ -205,6 +208,10 @@ public final class PlanLeader implements Closeable {
             current = ShardPlan.NONE;
             exists = false;
         }
+        if (current.epoch() < highestEpoch) {
+            // ZooKeeper lost its data (restarted without it) or went back to an older copy: epochs still only grow
+            current = new ShardPlan(highestEpoch, current.numLayers(), current.assignments());
+        }
         ShardPlan next = ShardPlanner.plan(snapshot.members(NodeRole.LLM), current);
         if (next == current) {
             return true;
@@ -221,6 +228,7 @@ public final class PlanLeader implements Closeable {
         } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
             return false;
         }
+        highestEpoch = next.epoch();
         LOG.info("{}: published plan epoch {} of cluster '{}': {}", latch.getId(), next.epoch(), layout.cluster(),
                 next.assignments());
         return true;

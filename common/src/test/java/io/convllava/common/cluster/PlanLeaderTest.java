@@ -104,6 +104,18 @@ class PlanLeaderTest {
         assertEquals("0-32 x1", assembly.coverage().toString());
     }
 
+    /** ZooKeeper restarted without its data (the plan znode is gone): the next plan still has a higher epoch. */
+    @Test
+    void epochsKeepGrowingWhenZooKeeperLosesThePlan() throws Exception {
+        Election election = twoCandidatesPlanOneNode();
+        nodeClient.delete().forPath(layout.plan());
+        observed.await(s -> !s.plan().isPublished(), WAIT, "the plan gone");
+        register(Members.auto("llm-2", 4));
+        ClusterSnapshot next = observed.await(s -> s.plan().assignments().size() == 2, WAIT, "a plan for both nodes");
+        assertTrue(next.plan().epoch() > election.firstEpoch, "epoch " + next.plan().epoch() + " after "
+                + election.firstEpoch);
+    }
+
     private void assertEpochsGrowWithEveryPlanChange() {
         ShardPlan previous = ShardPlan.NONE;
         for (ClusterSnapshot s : observed.seen()) {
