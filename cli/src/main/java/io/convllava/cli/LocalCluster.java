@@ -32,10 +32,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 /**
- * A whole cluster on this machine: an embedded ZooKeeper in this process, and every vision node, llm node and
- * the coordinator in a JVM of its own (the same launcher, another role). Start-up reports its progress on the log
- * stream and fails as soon as a node exits; once started, a node that exits is reported there. Closing it stops
- * all of them.
+ * A whole cluster on this machine: an embedded ZooKeeper in this process (or an external ensemble), and every vision
+ * node, llm node and the coordinator in a JVM of its own (the same launcher, another role). Start-up reports its
+ * progress on the log stream and fails as soon as a node exits; once started, a node that exits is reported there.
+ * Closing it stops all of them.
  */
 public final class LocalCluster implements AutoCloseable {
     private static final long PROGRESS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(3);
@@ -58,10 +58,24 @@ public final class LocalCluster implements AutoCloseable {
      */
     public record Spec(String model, String hfCache, String visionTower, String device, int visionNodes,
                 List<String> layers, int coordinatorPort, Path logDir, String nodeJavaOptions,
-                List<String> coordinatorOptions) {
+                List<String> coordinatorOptions, String zookeeper) {
 
         public Spec {
             coordinatorOptions = List.copyOf(coordinatorOptions);
+        }
+
+        /** ZooKeeper embedded in this process. */
+        public Spec(String model, String hfCache, String visionTower, String device, int visionNodes,
+                    List<String> layers, int coordinatorPort, Path logDir, String nodeJavaOptions,
+                    List<String> coordinatorOptions) {
+            this(model, hfCache, visionTower, device, visionNodes, layers, coordinatorPort, logDir, nodeJavaOptions,
+                    coordinatorOptions, null);
+        }
+
+        /** The nodes join the ZooKeeper ensemble at {@code connectString} instead of an embedded one. */
+        public Spec withZooKeeper(String connectString) {
+            return new Spec(model, hfCache, visionTower, device, visionNodes, layers, coordinatorPort, logDir,
+                    nodeJavaOptions, coordinatorOptions, connectString);
         }
 
         /** The coordinator with its default flags. */
@@ -80,7 +94,9 @@ public final class LocalCluster implements AutoCloseable {
     /** Added to only by the starting thread, under this object's lock, which {@link #close()} takes too. */
     private final List<Node> nodes = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Null when the spec names an external ensemble. */
     private volatile EmbeddedZooKeeper zookeeper;
+    private volatile String zkConnect;
 
     public LocalCluster(Spec spec, PrintStream log) {
         this.spec = spec;
@@ -94,8 +110,13 @@ public final class LocalCluster implements AutoCloseable {
     public String start(Duration timeout) throws IOException, InterruptedException {
         int coordinatorPort = spec.coordinatorPort() > 0 ? requireFree(spec.coordinatorPort()) : freePort();
         Files.createDirectories(spec.logDir());
-        zookeeper = EmbeddedZooKeeper.start(0);
-        String zk = zookeeper.connectString();
+        if (spec.zookeeper() == null) {
+            zookeeper = EmbeddedZooKeeper.start(0);
+            zkConnect = zookeeper.connectString();
+        } else {
+            zkConnect = spec.zookeeper();
+        }
+        String zk = zkConnect;
         log.println("local: ZooKeeper at " + zk + ", node logs in " + spec.logDir());
         for (int i = 0; i < spec.visionNodes(); i++) {
             spawn("vision-" + i, List.of("vision-node", "--zk", zk, "--port", "0"));
@@ -118,13 +139,31 @@ public final class LocalCluster implements AutoCloseable {
      * it (llm-N); it joins through ZooKeeper like the others. Returns its name at once, before it is ready.
      */
     public synchronized String addLlmNode(String layers) throws IOException {
-        if (zookeeper == null) {
+        if (zkConnect == null) {
             throw new IllegalStateException("start the cluster first");
         }
         String name = "llm-" + nodes.stream().filter(n -> n.name.startsWith("llm-")).count();
         spawnLlmNode(name, layers);
         reportExit(nodes.get(nodes.size() - 1));
         return name;
+    }
+
+    /**
+     * Starts one more coordinator with the cluster's coordinator flags, on a free port; it serves the same nodes.
+     * Returns its endpoint at once, before it answers; its name in {@link #pids()} is {@code coordinator-N}.
+     */
+    public synchronized String addCoordinator() throws IOException {
+        if (zkConnect == null) {
+            throw new IllegalStateException("start the cluster first");
+        }
+        int port = freePort();
+        String name = "coordinator-" + nodes.stream().filter(n -> n.name.startsWith("coordinator-")).count();
+        List<String> args = new ArrayList<>(List.of("coordinator", "--zk", zkConnect, "--port",
+                String.valueOf(port)));
+        args.addAll(spec.coordinatorOptions());
+        spawn(name, args);
+        reportExit(nodes.get(nodes.size() - 1));
+        return "127.0.0.1:" + port;
     }
 
     /** The process id of every node started so far, by node name (vision-0, llm-0, ..., coordinator-...). */
@@ -145,7 +184,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private void spawnLlmNode(String name, String layers) throws IOException {
-        spawn(name, List.of("llm-node", "--zk", zookeeper.connectString(), "--port", "0", "--layers", layers));
+        spawn(name, List.of("llm-node", "--zk", zkConnect, "--port", "0", "--layers", layers));
     }
 
     private synchronized void spawn(String name, List<String> roleArgs) throws IOException {
