@@ -184,7 +184,11 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
-    /** The row ranges of one weight product each: every long slice alone, runs of adjacent short ones together. */
+    /**
+     * The row ranges of one weight product each: every long slice alone, runs of adjacent short ones together, each
+     * run under {@link #TORCH_ROWS} rows so that it takes the row-invariant kernels: a short slice gets the same bits
+     * whatever runs beside it (a failover replays sessions in steps shaped unlike their first run).
+     */
     private static List<Slice> productGroups(List<Slice> slices) {
         List<Slice> sorted = new ArrayList<>(slices);
         sorted.sort(java.util.Comparator.comparingInt(Slice::offset));
@@ -193,7 +197,7 @@ public final class CpuDecoder implements AutoCloseable {
         int runEnd = -1;
         for (Slice s : sorted) {
             boolean small = s.rows < TORCH_ROWS;
-            if (small && runStart >= 0 && runEnd == s.offset) {
+            if (small && runStart >= 0 && runEnd == s.offset && runEnd + s.rows - runStart < TORCH_ROWS) {
                 runEnd += s.rows;
                 continue;
             }
@@ -230,7 +234,18 @@ public final class CpuDecoder implements AutoCloseable {
         }
         rmsNorm(ws.h, finalNorm, ws.normed, 0, n);
         float[] all = new float[n * vocab];
-        multiply(lmHead, ws.normed, n, all);
+        // in runs under TORCH_ROWS rows: each row's logits the same whatever other sessions end in this step
+        for (int first = 0; first < n; first += TORCH_ROWS - 1) {
+            int rowsNow = Math.min(TORCH_ROWS - 1, n - first);
+            if (first == 0 && rowsNow == n) {
+                multiply(lmHead, ws.normed, n, all);
+            } else {
+                float[] in = java.util.Arrays.copyOfRange(ws.normed, first * hidden, (first + rowsNow) * hidden);
+                float[] out = new float[rowsNow * vocab];
+                multiply(lmHead, in, rowsNow, out);
+                System.arraycopy(out, 0, all, first * vocab, rowsNow * vocab);
+            }
+        }
         float[][] logits = new float[n][];
         for (int i = 0; i < n; i++) {
             logits[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);

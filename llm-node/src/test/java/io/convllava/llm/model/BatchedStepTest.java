@@ -62,6 +62,27 @@ class BatchedStepTest {
     }
 
     @Test
+    void shortPromptsThatAddUpToALongProductStillEqualEachAlone() {
+        // ten 17-row prompts: 170 rows of short parts, which must not become one libtorch-sized product
+        DecoderFixture fixture = DecoderFixture.tiny();
+        try (TensorSource weights = fixture.files().openLlmWeights();
+             LlamaShard alone = LlamaShard.load(fixture.files().llmConfig(), weights, 0, 2, "cpu");
+             LlamaShard batched = LlamaShard.load(fixture.files().llmConfig(), weights, 0, 2, "cpu")) {
+            SplittableRandom random = new SplittableRandom(5);
+            List<LlamaShard.StepPart> step = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                step.add(new LlamaShard.StepPart("p" + i, tokens(random, 17)));
+            }
+            List<ShardOutput> together = batched.forwardBatch(step);
+            for (int i = 0; i < step.size(); i++) {
+                LlamaShard.StepPart part = step.get(i);
+                assertArrayEquals(alone.forward(part.sessionId(), part.input()).hidden().data(),
+                        together.get(i).hidden().data(), part.sessionId());
+            }
+        }
+    }
+
+    @Test
     void aSessionTwiceInOneStepOrAPartTooLongIsRefusedBeforeAnythingRuns() {
         DecoderFixture fixture = DecoderFixture.tiny();
         try (TensorSource weights = fixture.files().openLlmWeights();
