@@ -10,8 +10,12 @@ public final class Closing {
     private Closing() {
     }
 
+    /** Closes each part that is not null, logging (not throwing) what fails. */
     public static void inOrder(AutoCloseable... parts) {
         for (AutoCloseable part : parts) {
+            if (part == null) {
+                continue;
+            }
             try {
                 part.close();
             } catch (Exception e) {

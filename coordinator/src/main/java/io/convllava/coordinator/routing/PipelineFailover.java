@@ -34,22 +34,26 @@ public final class PipelineFailover implements Failover, AutoCloseable {
     private static final long MAX_BACKOFF_MS = 500;
 
     private final Router router;
-    private final long planEpoch;
     private Lease<Pipeline> lease;
+    /**
+     * The plan epoch the nodes check, read after each pick: a node publishes moved layers only after the plan that
+     * moved them, so a snapshot that routes to the new layers carries that plan's epoch or a later one.
+     */
+    private long planEpoch;
     private int moves;
 
-    private PipelineFailover(Router router, Lease<Pipeline> lease, long planEpoch) {
+    private PipelineFailover(Router router, Lease<Pipeline> lease) {
         this.router = router;
         this.lease = lease;
-        this.planEpoch = planEpoch;
+        this.planEpoch = router.snapshot().plan().epoch();
     }
 
     /**
      * The least loaded pipeline for a request of conversation {@code affinity} ({@link Router#pickPipeline(String)});
      * UNAVAILABLE at once when there is none.
      */
-    public static PipelineFailover start(Router router, String affinity, long planEpoch) {
-        return new PipelineFailover(router, router.pickPipeline(affinity), planEpoch);
+    public static PipelineFailover start(Router router, String affinity) {
+        return new PipelineFailover(router, router.pickPipeline(affinity));
     }
 
     public DecoderPipeline pipeline() {
@@ -85,6 +89,7 @@ public final class PipelineFailover implements Failover, AutoCloseable {
         while (true) {
             try {
                 lease = pick(wholePipeline, full ? wholePipeline : Set.copyOf(dead));
+                planEpoch = router.snapshot().plan().epoch();
                 LOG.info("pipeline {} failed ({}{}): the session moves to {}", old, failure.getStatus(),
                         dead.isEmpty() ? "" : "; not answering: " + dead, lease.target());
                 return pipeline();

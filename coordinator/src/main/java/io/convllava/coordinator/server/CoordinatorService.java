@@ -105,10 +105,9 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private Final run(GenerationRequest generation, String requestId, long received,
                       ServerCallStreamObserver<GenerateResponse> call) throws InterruptedException {
         try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
-             // plan epoch 0: nodes serve the layers they loaded whatever later plans say, so nothing to check
              // a conversation goes back to its pipeline for the cache kept there; without reuse, to the least loaded
              PipelineFailover route = PipelineFailover.start(router,
-                     prefixes == null ? null : ConversationAffinity.of(generation), 0)) {
+                     prefixes == null ? null : ConversationAffinity.of(generation))) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
                     new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes),

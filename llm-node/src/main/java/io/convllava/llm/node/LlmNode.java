@@ -32,8 +32,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * before anything else, so a busy port fails at once, and answers UNAVAILABLE until its layers are loaded. With a
  * fixed range it loads, serves and registers with the range; with {@code auto} it registers first, waits for the
  * plan leader to assign a range, loads only those layers, serves, and republishes itself with the range; when a
- * later plan moves it (a node left and the leader closes the gap), it loads the new range and swaps it in. While up
- * it republishes its number of active sessions every second, which coordinators route by.
+ * later plan moves it (a node left and the leader closes the gap), it moves make-before-break ({@link #moveTo}).
+ * While up it republishes its number of active sessions every second, which coordinators route by.
  */
 public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     public static final int DEFAULT_PORT = 50071;
@@ -45,6 +45,10 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     private final ExecutorService reloader;
     private final Reload reload;
     private volatile LlamaShard shard;
+    /** The layers a move leaves, until their sessions are drained. */
+    private volatile LlamaShard leaving;
+    /** How long a move lets the old layers finish their sessions before their steps fail (and move elsewhere). */
+    static final Duration DRAIN_PATIENCE = Duration.ofMinutes(2);
 
     /** What loading another range needs. */
     private record Reload(ModelFiles files, String device, PrintStream log) {
@@ -90,7 +94,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         LlmNodeServer server = null;
         try {
             shard = load(files, range, device, log);
-            server = serve(bound, shard, files, id, limits, log);
+            server = serve(bound, shard, 0, files, id, limits, log); // fixed layers: no plan epoch to check
             NodeInfo info = NodeInfo.llm(id, host, bound.port(), modelId, device, numLayers, range.toString())
                     .withLayers(range);
             return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null, null);
@@ -136,7 +140,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers "
                     + assignment.layers());
             shard = load(files, assignment.layers(), device, log);
-            server = serve(bound, shard, files, id, limits, log);
+            server = serve(bound, shard, assignment.epoch(), files, id, limits, log);
             registration.assignLayers(assignment.layers());
             LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log));
             serving.set(node);
@@ -149,6 +153,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         }
     }
 
+    /** The layers new sessions get (during a move: the new ones). */
     public LayerRange layers() {
         return new LayerRange(shard.start(), shard.end());
     }
@@ -170,6 +175,12 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         }
     }
 
+    /**
+     * Make-before-break: loads the new layers while the old ones keep serving, takes new sessions on them, publishes
+     * them (coordinators route there from now on), and only then lets the old layers finish the sessions they hold
+     * (at most {@link #DRAIN_PATIENCE}) before freeing them. No routed request fails on the way; both shards are in
+     * memory until the old one is drained.
+     */
     private void moveTo(AssignmentWatcher.Assignment assignment) {
         LayerRange from = layers();
         LayerRange to = assignment.layers();
@@ -177,18 +188,30 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             return;
         }
         String id = registration.info().nodeId();
-        reload.log().println("llm node " + id + ": plan epoch " + assignment.epoch() + " moves this node from layers "
-                + from + " to " + to);
+        PrintStream log = reload.log();
+        log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " moves this node from layers "
+                + from + " to " + to + "; serving " + from + " while " + to + " loads");
+        LlamaShard next;
         try {
-            LlamaShard next = load(reload.files(), to, reload.device(), reload.log());
-            LlamaShard old = server.replaceShard(next);
-            shard = next;
-            registration.assignLayers(to);
-            old.close();
-            reload.log().println("llm node " + id + ": now serving layers " + to);
+            next = load(reload.files(), to, reload.device(), log);
         } catch (RuntimeException e) {
-            reload.log().println("llm node " + id + ": could not load layers " + to + ", still serving " + from
-                    + ": " + e.getMessage());
+            log.println("llm node " + id + ": could not load layers " + to + ", still serving " + from + ": "
+                    + e.getMessage());
+            return;
+        }
+        leaving = shard;
+        server.switchTo(next, assignment.epoch());
+        shard = next;
+        registration.assignLayers(to);
+        log.println("llm node " + id + ": serving layers " + to + "; layers " + from + " finish their "
+                + server.activeSessions() + " session(s)");
+        try {
+            LlamaShard drained = server.drainPrevious(DRAIN_PATIENCE);
+            Closing.inOrder(drained);
+            leaving = null;
+            log.println("llm node " + id + ": layers " + from + " drained and freed");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // stopping: afterStop frees the old layers
         }
     }
 
@@ -203,7 +226,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
                 Thread.currentThread().interrupt();
             }
         }
-        Closing.inOrder(shard);
+        Closing.inOrder(shard, leaving);
         if (assignments != null) {
             Closing.inOrder(assignments, view);
         }
@@ -222,15 +245,15 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         return shard;
     }
 
-    private static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, ModelFiles files, String id,
-                                       BatchLimits limits, PrintStream log) {
+    private static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, long layersEpoch, ModelFiles files,
+                                       String id, BatchLimits limits, PrintStream log) {
         BatchLimits resolved = limits.resolveKv(shard.engineName().equals("cpu"));
         log.println(String.format("llm node %s: batches up to %d sessions / %d positions per step, KV budget %s,"
                 + " at most %d sessions", id, resolved.maxBatch(), resolved.maxBatchTokens(),
                 resolved.kvCacheBytes() == 0 ? "unlimited" : String.format("%.1f MB", resolved.kvCacheBytes() / 1e6),
                 resolved.maxSessions()));
         return LlmNodeServer.serve(bound, shard, files.llmConfig(), TransportOptions.DEFAULTS,
-                LlmNodeSettings.of(id).withLimits(resolved));
+                LlmNodeSettings.of(id).withLimits(resolved).withLayersEpoch(layersEpoch));
     }
 
     /** Closes what a start that failed had opened: the server (or just its bound port), then the layers. */

@@ -53,7 +53,7 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
     // read by any thread, written by the scheduler thread (busy also by submit)
     private final Set<String> busy = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> reserved = new ConcurrentHashMap<>();
-    private volatile LlamaShard shard;
+    private final LlamaShard shard;
 
     // scheduler thread only
     private final List<J> waiting = new ArrayList<>(); // arrived, not yet admitted
@@ -172,34 +172,6 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
                 }
             }
             done.complete(released);
-        }, done);
-        return done;
-    }
-
-    /**
-     * Serves {@code next} from the next step on: every job fails with UNAVAILABLE and every session is dropped.
-     * Completes with the old shard, for the caller to close.
-     */
-    public CompletableFuture<LlamaShard> replaceShard(LlamaShard next) {
-        CompletableFuture<LlamaShard> done = new CompletableFuture<>();
-        control(() -> {
-            Status status = Status.UNAVAILABLE.withDescription(name + ": this node now serves layers ["
-                    + next.start() + ", " + next.end() + "); start the session again");
-            for (J job : new ArrayList<>(waiting)) {
-                fail(job, status);
-            }
-            for (J job : new ArrayList<>(running)) {
-                fail(job, status);
-            }
-            for (String session : new ArrayList<>(reserved.keySet())) {
-                releaseNow(session, "replaced");
-            }
-            for (String key : new ArrayList<>(kept.keySet())) {
-                dropKept(key);
-            }
-            LlamaShard old = shard;
-            shard = next;
-            done.complete(old);
         }, done);
         return done;
     }

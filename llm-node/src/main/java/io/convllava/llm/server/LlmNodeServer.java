@@ -21,22 +21,28 @@ import java.util.concurrent.TimeUnit;
  * it uses to call later stages.
  */
 public final class LlmNodeServer extends NodeServer {
-    private final LlmNodeService service;
+    private final ShardSwitch shards;
     private final ChannelPool downstream;
+    private final LlmConfig config;
+    private final LlmNodeSettings settings;
     private final ScheduledExecutorService idleSweeper;
 
-    private LlmNodeServer(GrpcServer server, LlmNodeService service, ChannelPool downstream, String nodeId,
-                          Duration sessionIdle) {
+    private LlmNodeServer(GrpcServer server, ShardSwitch shards, ChannelPool downstream, LlmConfig config,
+                          LlmNodeSettings settings) {
         super(server);
-        this.service = service;
+        this.shards = shards;
         this.downstream = downstream;
+        this.config = config;
+        this.settings = settings;
+        String nodeId = settings.nodeId();
+        Duration sessionIdle = settings.sessionIdle();
         this.idleSweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "idle-sessions-" + nodeId);
             t.setDaemon(true);
             return t;
         });
         long period = Math.max(1, Math.min(sessionIdle.toMillis() / 4, 30_000));
-        idleSweeper.scheduleWithFixedDelay(() -> service.releaseIdle(sessionIdle), period, period,
+        idleSweeper.scheduleWithFixedDelay(() -> shards.releaseIdle(sessionIdle), period, period,
                 TimeUnit.MILLISECONDS);
     }
 
@@ -59,33 +65,51 @@ public final class LlmNodeServer extends NodeServer {
     public static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, LlmConfig config, TransportOptions options,
                                       LlmNodeSettings settings) {
         ChannelPool downstream = new ChannelPool(options, true); // LlmNodeService's callbacks never block
-        LlmNodeService service = new LlmNodeService(shard, config, downstream, settings);
+        ShardSwitch shards = new ShardSwitch(new LlmNodeService(shard, config, downstream, settings));
         // Forward and ForwardBatch only check and queue (the scheduler computes): no thread hand-off for them
         bound.runDirectly(Set.of(LlmNodeGrpc.getForwardMethod().getFullMethodName(),
                 LlmNodeGrpc.getForwardBatchMethod().getFullMethodName()));
-        return new LlmNodeServer(bound.serve(List.of(service)), service, downstream, settings.nodeId(),
-                settings.sessionIdle());
+        return new LlmNodeServer(bound.serve(List.of(shards)), shards, downstream, config, settings);
     }
 
-    /** Serves other layers from now on (see {@link LlmNodeService#replaceShard}); returns the old shard to close. */
-    public LlamaShard replaceShard(LlamaShard next) {
-        return service.replaceShard(next);
+    /**
+     * Make-before-break move to other layers, step one: {@code next} (already loaded) takes every new session from
+     * now on, assigned by plan epoch {@code epoch}; the layers served so far keep the sessions they hold. Then
+     * publish the new layers and {@link #drainPrevious} the old ones.
+     */
+    public void switchTo(LlamaShard next, long epoch) {
+        shards.switchTo(new LlmNodeService(next, config, downstream, settings.withLayersEpoch(epoch)));
+    }
+
+    /**
+     * Step two: waits until the layers left by {@link #switchTo} hold no session (at most {@code patience}; steps of
+     * sessions still there then fail, and their coordinators move them) and returns that shard for the caller to
+     * close; null when the node was not moving.
+     */
+    public LlamaShard drainPrevious(Duration patience) throws InterruptedException {
+        LlmNodeService drained = shards.drainPrevious(patience);
+        return drained == null ? null : drained.shard();
+    }
+
+    /** The layers new sessions get. */
+    public LlamaShard shard() {
+        return shards.current().shard();
     }
 
     /** Sessions holding a KV cache on this node. */
     public int activeSessions() {
-        return service.activeSessions();
+        return shards.activeSessions();
     }
 
     /** Batched steps run so far. */
     public long steps() {
-        return service.steps();
+        return shards.steps();
     }
 
     @Override
     protected void afterStop() {
         idleSweeper.shutdownNow();
-        service.close();
+        shards.close();
         downstream.close();
     }
 }

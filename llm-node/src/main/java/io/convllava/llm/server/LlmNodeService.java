@@ -63,7 +63,7 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
     private final StepScheduler<ForwardCall> scheduler;
     /** Release calls down the route block; they run here, never on the scheduler or completion threads. */
     private final ExecutorService releases;
-    private volatile String stage;
+    private final String stage;
 
     /** @param downstream channels to later stages; the caller owns and closes it */
     public LlmNodeService(LlamaShard shard, LlmConfig config, ChannelPool downstream, LlmNodeSettings settings) {
@@ -84,20 +84,19 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
         return "llm node " + settings.nodeId() + " [" + shard.start() + ", " + shard.end() + ")";
     }
 
-    /**
-     * Serves {@code next} (other layers, after a new shard plan) from the next step on. The sessions of the old
-     * shard are dropped: their steps fail and the caller starts over. Returns the old shard for the caller to close.
-     */
-    public LlamaShard replaceShard(LlamaShard next) {
-        LlamaShard old = scheduler.replaceShard(next).join();
-        stage = stageName(settings, next);
-        return old;
+    /** The layers this service runs. */
+    public LlamaShard shard() {
+        return scheduler.shard();
+    }
+
+    /** Whether {@code sessionId} has a KV cache here. */
+    public boolean holds(String sessionId) {
+        return scheduler.shard().sessionLength(sessionId) > 0;
     }
 
     @Override
     public void forward(ForwardRequest request, StreamObserver<ForwardResponse> response) {
-        // with a cancel handler, answering a call the caller gave up on is a no-op instead of an exception
-        ((ServerCallStreamObserver<ForwardResponse>) response).setOnCancelHandler(() -> { });
+        ignoreCancellation(response);
         submit(request, new Reply() {
             @Override
             public void answer(ForwardResponse answer) {
@@ -114,7 +113,7 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
 
     @Override
     public void forwardBatch(ForwardBatchRequest request, StreamObserver<ForwardBatchResponse> response) {
-        ((ServerCallStreamObserver<ForwardBatchResponse>) response).setOnCancelHandler(() -> { });
+        ignoreCancellation(response);
         int items = request.getItemsCount();
         ForwardResult[] results = new ForwardResult[items];
         AtomicInteger remaining = new AtomicInteger(items);
@@ -128,6 +127,13 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
                 submitItem(request, i, results, remaining, response);
             }
         });
+    }
+
+    /** With a cancel handler, answering a call the caller gave up on is a no-op instead of an exception. */
+    static void ignoreCancellation(StreamObserver<?> response) {
+        if (response instanceof ServerCallStreamObserver<?> call) {
+            call.setOnCancelHandler(() -> { });
+        }
     }
 
     /** Item {@code index} of a ForwardBatch; the batch is answered once every item has its result. */
@@ -426,10 +432,10 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
         if (request.getSessionId().isEmpty()) {
             throw invalid("ForwardRequest.session_id is empty");
         }
-        long epoch = settings.planEpoch().getAsLong();
-        if (request.getPlanEpoch() != 0 && epoch != 0 && request.getPlanEpoch() != epoch) {
+        if (request.getPlanEpoch() != 0 && request.getPlanEpoch() < settings.layersEpoch()) {
             throw Status.FAILED_PRECONDITION.withDescription(stage + ": request routed by plan epoch "
-                    + request.getPlanEpoch() + ", this node serves epoch " + epoch).asRuntimeException();
+                    + request.getPlanEpoch() + ", but plan epoch " + settings.layersEpoch()
+                    + " gave this node its layers: route by a newer plan").asRuntimeException();
         }
         if (request.hasExpectedLayers()) {
             LayerRange expected = request.getExpectedLayers();

@@ -64,8 +64,8 @@ class LlmNodeServiceTest {
 
     @BeforeAll
     void start() throws IOException {
-        chain = TwoStageChain.start(shard -> LlmNodeSettings.of("a").withMaxSessions(1).withPlanEpoch(() -> EPOCH),
-                shard -> new LlmNodeSettings("b", 1, () -> EPOCH));
+        chain = TwoStageChain.start(shard -> LlmNodeSettings.of("a").withMaxSessions(1).withLayersEpoch(EPOCH),
+                shard -> new LlmNodeSettings("b", 1, EPOCH));
         config = chain.config();
         first = chain.first();
         last = chain.last();
@@ -152,7 +152,16 @@ class LlmNodeServiceTest {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> stale.prefill("s-stale", PROMPT, SamplingParams.GREEDY, 0, false));
         assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().contains("plan epoch 6, this node serves epoch 7"));
+        assertTrue(e.getStatus().getDescription().contains("routed by plan epoch 6, but plan epoch 7 gave this node"
+                + " its layers"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void laterPlanEpochsAreServed() {
+        // a plan that changed elsewhere in the cluster leaves these layers where they are
+        RemotePipeline later = new RemotePipeline(chain(), channels, EPOCH + 3);
+        later.prefill("s-later", PROMPT, SamplingParams.GREEDY, 0, false);
+        later.release("s-later");
     }
 
     @Test
@@ -217,7 +226,7 @@ class LlmNodeServiceTest {
                 return next.startCall(call, headers);
             }
         };
-        LlmNodeService observed = new LlmNodeService(last, config, channels, new LlmNodeSettings("b", 1, () -> EPOCH));
+        LlmNodeService observed = new LlmNodeService(last, config, channels, new LlmNodeSettings("b", 1, EPOCH));
         ServerServiceDefinition intercepted = ServerInterceptors.intercept(observed, recordDeadline);
         TransportOptions thirtySeconds = TransportOptions.DEFAULTS.withCallDeadline(Duration.ofSeconds(30));
         try (GrpcServer server = GrpcServer.start("observed", "127.0.0.1", 0, TransportOptions.DEFAULTS,
