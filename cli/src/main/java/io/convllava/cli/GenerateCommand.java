@@ -45,8 +45,9 @@ final class GenerateCommand implements Callable<Integer> {
     @ParentCommand
     private Main main;
 
-    @Option(names = "--target", paramLabel = "HOST:PORT", description = "A cluster's coordinator; without it the"
-            + " model is loaded in this process.")
+    @Option(names = "--target", paramLabel = "HOST:PORT[,HOST:PORT...]", description = "A cluster's coordinator, or"
+            + " several: when one dies or is full, the request goes to the next and the answer goes on where it was;"
+            + " without it the model is loaded in this process.")
     String target;
 
     @Mixin

@@ -1,6 +1,7 @@
 package io.convllava.cli;
 
 import com.google.protobuf.ByteString;
+import io.convllava.common.client.CoordinatorFailover;
 import io.convllava.common.transport.Channels;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.GenerationRequest;
@@ -30,8 +31,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * {@code convllava generate --target host:port}: the same request as the in-process command, sent to a cluster's
- * coordinator and streamed back; prints exactly what the in-process command prints.
+ * {@code convllava generate --target host:port[,host:port...]}: the same request as the in-process command, sent to a
+ * cluster's coordinator (the next one when it dies, {@link CoordinatorFailover}) and streamed back; prints exactly
+ * what the in-process command prints.
  */
 public final class RemoteGenerate {
     private final GenerateCommand flags;
@@ -48,10 +50,16 @@ public final class RemoteGenerate {
             throw new UsageException("--dump-dir works in process only (a cluster does not return the intermediates)");
         }
         GenerateRequest request = toProto(flags.request(), flags.template);
-        ManagedChannel channel = Channels.forAddress(flags.target, TransportOptions.DEFAULTS);
+        List<ManagedChannel> channels = new ArrayList<>();
+        for (String target : flags.target.split(",")) {
+            channels.add(Channels.forAddress(target.trim(), TransportOptions.DEFAULTS));
+        }
         try {
             List<Integer> tokens = new ArrayList<>();
-            Final last = stream(channel, request, Duration.ofSeconds(flags.timeoutSeconds), delta -> {
+            CoordinatorFailover coordinators = new CoordinatorFailover(List.copyOf(channels),
+                    Duration.ofSeconds(flags.timeoutSeconds), why -> System.err.println("\n" + why + "; retrying on"
+                    + " the next coordinator"));
+            Final last = coordinators.generate(request, delta -> {
                 tokens.addAll(delta.getTokenIdsList());
                 if (!flags.json) {
                     out.print(delta.getText());
@@ -63,7 +71,7 @@ public final class RemoteGenerate {
         } catch (StatusRuntimeException e) {
             throw new CommandFailedException(RemoteCallErrors.describe(e, "the coordinator", flags.target));
         } finally {
-            channel.shutdownNow();
+            channels.forEach(ManagedChannel::shutdownNow);
         }
         return 0;
     }

@@ -40,6 +40,8 @@ public final class RemotePipeline implements DecoderPipeline {
     private final ChannelPool channels;
     private final boolean ownsChannels;
     private final long planEpoch;
+    /** Prefix of the session ids this pipeline makes ({@link SessionOwner}); null = none. */
+    private final String owner;
     private final Map<String, Integer> sessionLengths = new ConcurrentHashMap<>();
 
     /**
@@ -48,10 +50,11 @@ public final class RemotePipeline implements DecoderPipeline {
      * @param planEpoch the plan the chain was taken from, checked by the nodes; 0 = unchecked
      */
     public RemotePipeline(List<StageAddress> stages, ChannelPool channels, long planEpoch) {
-        this(stages, channels, false, planEpoch);
+        this(stages, channels, false, planEpoch, null);
     }
 
-    private RemotePipeline(List<StageAddress> stages, ChannelPool channels, boolean ownsChannels, long planEpoch) {
+    private RemotePipeline(List<StageAddress> stages, ChannelPool channels, boolean ownsChannels, long planEpoch,
+                           String owner) {
         if (stages.isEmpty()) {
             throw new IllegalArgumentException("a pipeline needs at least one stage");
         }
@@ -68,17 +71,21 @@ public final class RemotePipeline implements DecoderPipeline {
         this.channels = channels;
         this.ownsChannels = ownsChannels;
         this.planEpoch = planEpoch;
+        this.owner = owner;
     }
 
     /** A pipeline with channels of its own, shut down by {@link #close()}. */
     public static RemotePipeline connect(List<StageAddress> stages, TransportOptions options) {
-        return new RemotePipeline(stages, new ChannelPool(options), true, 0);
+        return new RemotePipeline(stages, new ChannelPool(options), true, 0, null);
     }
 
-    /** The chain of a cluster plan. */
-    public static RemotePipeline of(Pipeline pipeline, ChannelPool channels, long planEpoch) {
-        return new RemotePipeline(pipeline.stages().stream().map(RemotePipeline::stageOf).toList(), channels,
-                planEpoch);
+    /**
+     * The chain of a cluster plan, driven by the process {@code owner} ({@link SessionOwner}): its session ids say so,
+     * and the stages free them when that process leaves the cluster.
+     */
+    public static RemotePipeline of(Pipeline pipeline, ChannelPool channels, long planEpoch, String owner) {
+        return new RemotePipeline(pipeline.stages().stream().map(RemotePipeline::stageOf).toList(), channels, false,
+                planEpoch, owner);
     }
 
     /** A stage address with the layers the node is expected to hold. */
@@ -116,6 +123,11 @@ public final class RemotePipeline implements DecoderPipeline {
             }
             throw e;
         }
+    }
+
+    @Override
+    public String newSessionId() {
+        return owner == null ? DecoderPipeline.super.newSessionId() : SessionOwner.sessionId(owner);
     }
 
     @Override

@@ -31,6 +31,11 @@ public interface DecoderPipeline extends AutoCloseable {
         return prefill(sessionId, segments, params, step, returnLogits);
     }
 
+    /** A fresh session id for this pipeline's stages. */
+    default String newSessionId() {
+        return java.util.UUID.randomUUID().toString();
+    }
+
     /** Whether {@link #release(String, String)} can keep caches for later sessions to continue from. */
     default boolean keepsPrefixes() {
         return false;

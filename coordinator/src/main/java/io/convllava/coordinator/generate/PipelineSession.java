@@ -13,7 +13,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * A generation's KV cache on a pipeline, with what rebuilds it on another one: the prompt and every token fed back
@@ -33,7 +32,7 @@ final class PipelineSession {
     private final PrefillOptions reservation;
     private final int[] fed;
     private DecoderPipeline pipeline;
-    private String id = UUID.randomUUID().toString();
+    private String id;
     private int fedCount;
     private int reused;
     private int moves;
@@ -47,6 +46,7 @@ final class PipelineSession {
     PipelineSession(DecoderPipeline pipeline, Failover failover, List<PromptSegment> prompt, SamplingParams sampling,
                     PrefillOptions reservation, int maxFed) {
         this.pipeline = pipeline;
+        this.id = pipeline.newSessionId();
         this.failover = failover;
         this.prompt = List.copyOf(prompt);
         this.sampling = sampling;
@@ -68,7 +68,7 @@ final class PipelineSession {
                     reused = match.length();
                     return step;
                 } catch (PrefixUnavailableException e) {
-                    id = UUID.randomUUID().toString(); // the stages hold nothing of it: start afresh
+                    id = pipeline.newSessionId(); // the stages hold nothing of it: start afresh
                 }
             }
             return pipeline.prefill(id, prompt, sampling, 0, returnLogits, reservation);
@@ -125,7 +125,7 @@ final class PipelineSession {
         while (true) {
             String from = id;
             pipeline = failover.replace(pipeline, last);
-            id = UUID.randomUUID().toString();
+            id = pipeline.newSessionId();
             moves++;
             LOG.warn("session {} moves to session {} after {} ({}): replaying {} prompt positions and {} tokens", from,
                     id, last.getStatus().getCode(), last.getStatus().getDescription(), promptLength(), fedCount);

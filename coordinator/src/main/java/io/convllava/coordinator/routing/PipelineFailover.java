@@ -1,6 +1,7 @@
 package io.convllava.coordinator.routing;
 
 import io.convllava.common.client.RemotePipeline;
+import io.convllava.common.client.SessionOwner;
 import io.convllava.common.cluster.Pipeline;
 import io.convllava.common.pipeline.DecoderPipeline;
 import io.convllava.common.transport.PeerLoss;
@@ -34,6 +35,8 @@ public final class PipelineFailover implements Failover, AutoCloseable {
     private static final long MAX_BACKOFF_MS = 500;
 
     private final Router router;
+    /** This coordinator's incarnation: the owner named by its session ids ({@link SessionOwner}). */
+    private final String owner;
     private Lease<Pipeline> lease;
     /**
      * The plan epoch the nodes check, read after each pick: a node publishes moved layers only after the plan that
@@ -42,8 +45,9 @@ public final class PipelineFailover implements Failover, AutoCloseable {
     private long planEpoch;
     private int moves;
 
-    private PipelineFailover(Router router, Lease<Pipeline> lease) {
+    private PipelineFailover(Router router, Lease<Pipeline> lease, String owner) {
         this.router = router;
+        this.owner = owner;
         this.lease = lease;
         this.planEpoch = router.snapshot().plan().epoch();
     }
@@ -52,12 +56,12 @@ public final class PipelineFailover implements Failover, AutoCloseable {
      * The least loaded pipeline for a request of conversation {@code affinity} ({@link Router#pickPipeline(String)});
      * UNAVAILABLE at once when there is none.
      */
-    public static PipelineFailover start(Router router, String affinity) {
-        return new PipelineFailover(router, router.pickPipeline(affinity));
+    public static PipelineFailover start(Router router, String affinity, String owner) {
+        return new PipelineFailover(router, router.pickPipeline(affinity), owner);
     }
 
     public DecoderPipeline pipeline() {
-        return RemotePipeline.of(lease.target(), router.channels(), planEpoch);
+        return RemotePipeline.of(lease.target(), router.channels(), planEpoch, owner);
     }
 
     public List<String> nodeIds() {

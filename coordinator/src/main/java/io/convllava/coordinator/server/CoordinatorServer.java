@@ -58,13 +58,13 @@ public final class CoordinatorServer implements AutoCloseable {
             }
             view.addListener(router);
             String nodeId = config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address();
+            NodeInfo self = NodeInfo.coordinator(nodeId, config.host(), server.port(), model.id());
             server.serve(List.of(new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
-                    new ImageCache(config.imageCacheBytes()), config.transport(), nodeId, config.reusePrefixes())));
+                    new ImageCache(config.imageCacheBytes()), config.transport(), self, config.reusePrefixes())));
             leader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay());
             leader.start();
-            NodeRegistration registration = new NodeRegistration(zk, layout,
-                    NodeInfo.coordinator(nodeId, config.host(), server.port(), model.id()));
+            NodeRegistration registration = new NodeRegistration(zk, layout, self);
             registration.start();
             if (!registration.waitForInitialCreate(ZK_WAIT)) {
                 registration.close();

@@ -57,15 +57,17 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final GenerateRequestReader reader;
     private final TransportOptions transport;
     private final String nodeId;
+    private final String incarnation;
     private final PrefixIndexes prefixes; // null: every prompt computed in full
     private final InFlightEncodes encodes = new InFlightEncodes();
 
     /**
-     * @param nodeId        this coordinator's node id, which status answers carry
+     * @param self          this coordinator as registered: its node id, which status answers carry, and its
+     *                      incarnation, which its session ids name
      * @param reusePrefixes whether requests continue from the caches earlier ones kept on their pipeline
      */
     public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
-                              TransportOptions transport, String nodeId, boolean reusePrefixes) {
+                              TransportOptions transport, NodeInfo self, boolean reusePrefixes) {
         this.prefixes = reusePrefixes ? new PrefixIndexes() : null;
         this.model = model;
         this.router = router;
@@ -73,7 +75,8 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
         this.reader = new GenerateRequestReader(model.id(), images,
                 RequestLimits.forContext(model.llm().maxPositionEmbeddings()));
         this.transport = transport;
-        this.nodeId = nodeId;
+        this.nodeId = self.nodeId();
+        this.incarnation = self.incarnation();
     }
 
     @Override
@@ -107,7 +110,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
         try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
              // a conversation goes back to its pipeline for the cache kept there; without reuse, to the least loaded
              PipelineFailover route = PipelineFailover.start(router,
-                     prefixes == null ? null : ConversationAffinity.of(generation))) {
+                     prefixes == null ? null : ConversationAffinity.of(generation), incarnation)) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
                     new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes),

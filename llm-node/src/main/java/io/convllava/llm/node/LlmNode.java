@@ -41,6 +41,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     private final NodeRegistration registration;
     private final ClusterView view;
     private final AssignmentWatcher assignments;
+    private final OrphanedSessions orphans;
     /** Loads a newly assigned range off the ZooKeeper event thread; null for a fixed range. */
     private final ExecutorService reloader;
     private final Reload reload;
@@ -55,13 +56,21 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     }
 
     private LlmNode(LlamaShard shard, LlmNodeServer server, NodeRegistration registration, ClusterView view,
-                    AssignmentWatcher assignments, Reload reload) {
+                    AssignmentWatcher assignments, Reload reload, PrintStream log) {
         super(server, registration, server::activeSessions);
         this.shard = shard;
         this.registration = registration;
         this.view = view;
         this.assignments = assignments;
         this.reload = reload;
+        this.orphans = new OrphanedSessions(view, owner -> {
+            int freed = server.releaseOwnedBy(owner);
+            if (freed > 0) {
+                log.println("llm node " + registration.info().nodeId() + ": freed " + freed
+                        + " session(s) of coordinator " + owner + ", which left the cluster");
+            }
+        }, OrphanedSessions.GRACE, registration.info().nodeId());
+        orphans.start();
         this.reloader = reload == null ? null : Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "llm-reload-" + registration.info().nodeId());
             t.setDaemon(true);
@@ -97,7 +106,15 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             server = serve(bound, shard, 0, files, id, limits, log); // fixed layers: no plan epoch to check
             NodeInfo info = NodeInfo.llm(id, host, bound.port(), modelId, device, numLayers, range.toString())
                     .withLayers(range);
-            return new LlmNode(shard, server, Membership.register(zk, layout, info), null, null, null);
+            NodeRegistration registration = Membership.register(zk, layout, info);
+            ClusterView view = new ClusterView(zk, layout); // to see coordinators leave (OrphanedSessions)
+            try {
+                view.start();
+            } catch (Exception e) {
+                Closing.inOrder(registration, view);
+                throw e;
+            }
+            return new LlmNode(shard, server, registration, view, null, null, log);
         } catch (Exception e) {
             closeAfterFailure(bound, server, shard);
             throw e;
@@ -142,7 +159,8 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             shard = load(files, assignment.layers(), device, log);
             server = serve(bound, shard, assignment.epoch(), files, id, limits, log);
             registration.assignLayers(assignment.layers());
-            LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log));
+            LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log),
+                    log);
             serving.set(node);
             watcher.current().ifPresent(node::follow); // a newer plan may have come while the layers loaded
             return node;
@@ -226,10 +244,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
                 Thread.currentThread().interrupt();
             }
         }
-        Closing.inOrder(shard, leaving);
-        if (assignments != null) {
-            Closing.inOrder(assignments, view);
-        }
+        Closing.inOrder(orphans, shard, leaving, assignments, view);
     }
 
     private static LlamaShard load(ModelFiles files, LayerRange range, String device, PrintStream log) {

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Continuous batching for one shard: a single thread forms one step from every session that has work, at every
@@ -168,6 +169,22 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
                     LOG.warn("{}: session {} had no step for over {} s; releasing its KV cache", name, e.getKey(),
                             idle.toSeconds());
                     releaseNow(e.getKey(), "idle");
+                    released++;
+                }
+            }
+            done.complete(released);
+        }, done);
+        return done;
+    }
+
+    /** Releases the sessions without a job whose id {@code matches}; completes with how many. */
+    public CompletableFuture<Integer> releaseWhere(Predicate<String> matches, String why) {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        control(() -> {
+            int released = 0;
+            for (String session : new ArrayList<>(lastUsed.keySet())) {
+                if (!busy.contains(session) && matches.test(session)) {
+                    releaseNow(session, why);
                     released++;
                 }
             }

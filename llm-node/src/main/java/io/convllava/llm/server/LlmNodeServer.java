@@ -101,6 +101,14 @@ public final class LlmNodeServer extends NodeServer {
         return shards.activeSessions();
     }
 
+    /**
+     * Frees the KV caches of the sessions driven by {@code owner} (a coordinator's incarnation) that left the
+     * cluster; returns how many.
+     */
+    public int releaseOwnedBy(String owner) {
+        return shards.releaseOwnedBy(owner);
+    }
+
     /** Batched steps run so far. */
     public long steps() {
         return shards.steps();

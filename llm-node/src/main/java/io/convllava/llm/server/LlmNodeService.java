@@ -1,6 +1,7 @@
 package io.convllava.llm.server;
 
 import io.convllava.common.client.ReleaseChain;
+import io.convllava.common.client.SessionOwner;
 import io.convllava.common.config.LlmConfig;
 import io.convllava.common.sampling.Sampler;
 import io.convllava.common.sampling.SamplingParams;
@@ -378,6 +379,16 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
     public int releaseIdle(Duration idle) {
         try {
             return scheduler.releaseIdle(idle).join();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Releases the sessions that {@code owner} drives ({@link SessionOwner}), between their steps; returns how many. */
+    public int releaseOwnedBy(String owner) {
+        try {
+            return scheduler.releaseWhere(id -> SessionOwner.of(id).filter(owner::equals).isPresent(),
+                    "its owner " + owner + " left").join();
         } catch (RuntimeException e) {
             return 0;
         }

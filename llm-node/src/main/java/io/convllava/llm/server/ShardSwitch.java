@@ -83,6 +83,11 @@ final class ShardSwitch extends LlmNodeGrpc.LlmNodeImplBase {
         return current.releaseIdle(idle) + (leaving == null ? 0 : leaving.releaseIdle(idle));
     }
 
+    int releaseOwnedBy(String owner) {
+        LlmNodeService leaving = previous;
+        return current.releaseOwnedBy(owner) + (leaving == null ? 0 : leaving.releaseOwnedBy(owner));
+    }
+
     /** Stops every service; their shards stay open. */
     void close() {
         LlmNodeService leaving = previous;
