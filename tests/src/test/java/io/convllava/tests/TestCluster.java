@@ -88,8 +88,12 @@ final class TestCluster implements AutoCloseable {
     }
 
     LlmNode llm(String layers) throws Exception {
+        return llm(layers, BatchLimits.DEFAULTS);
+    }
+
+    LlmNode llm(String layers, BatchLimits limits) throws Exception {
         return track(LlmNode.start(files, modelId, layers, "cpu", HOST, 0, null, zk, layout,
-                Duration.ofSeconds(30), BatchLimits.DEFAULTS, QUIET));
+                Duration.ofSeconds(30), limits, QUIET));
     }
 
     /**

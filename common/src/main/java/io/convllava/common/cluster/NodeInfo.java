@@ -21,6 +21,7 @@ import java.util.UUID;
  * @param layerEnd        end (exclusive) of the loaded layers, -1 while none
  * @param activeSessions  sessions with live state on the node (KV caches, running encodes)
  * @param queuedRequests  requests waiting for the node
+ * @param maxSessions     sessions the node takes at most (LLM nodes: beyond it, RESOURCE_EXHAUSTED); 0 = not said
  * @param startedAt       start time of the node, epoch milliseconds
  */
 public record NodeInfo(
@@ -37,6 +38,7 @@ public record NodeInfo(
         int layerEnd,
         int activeSessions,
         int queuedRequests,
+        int maxSessions,
         long startedAt) {
 
     public static final String AUTO = "auto";
@@ -48,7 +50,8 @@ public record NodeInfo(
         require(role != null, who + "role must be one of VISION, LLM, COORDINATOR");
         require(host != null && !host.isBlank(), who + "host must not be empty");
         require(port > 0 && port <= 65535, who + "port " + port + " must be in 1..65535");
-        require(activeSessions >= 0 && queuedRequests >= 0, who + "activeSessions and queuedRequests must be >= 0");
+        require(activeSessions >= 0 && queuedRequests >= 0 && maxSessions >= 0,
+                who + "activeSessions, queuedRequests and maxSessions must be >= 0");
         if (role == NodeRole.LLM) {
             require(numLayers > 0, who + "numLayers " + numLayers + " must be > 0 for an LLM node");
             require(requestedLayers != null, who + "requestedLayers must be 'auto' or 'start-end'");
@@ -67,7 +70,7 @@ public record NodeInfo(
     /** A vision node, with a fresh incarnation. */
     public static NodeInfo vision(String nodeId, String host, int port, String model, String device) {
         return new NodeInfo(nodeId, newIncarnation(), NodeRole.VISION, host, port, model, device, 0, null, -1, -1,
-                0, 0, System.currentTimeMillis());
+                0, 0, 0, System.currentTimeMillis());
     }
 
     /**
@@ -78,13 +81,13 @@ public record NodeInfo(
     public static NodeInfo llm(String nodeId, String host, int port, String model, String device, int numLayers,
                                String requestedLayers) {
         return new NodeInfo(nodeId, newIncarnation(), NodeRole.LLM, host, port, model, device, numLayers,
-                requestedLayers, -1, -1, 0, 0, System.currentTimeMillis());
+                requestedLayers, -1, -1, 0, 0, 0, System.currentTimeMillis());
     }
 
     /** A coordinator, with a fresh incarnation. */
     public static NodeInfo coordinator(String nodeId, String host, int port, String model) {
         return new NodeInfo(nodeId, newIncarnation(), NodeRole.COORDINATOR, host, port, model, null, 0, null, -1, -1,
-                0, 0, System.currentTimeMillis());
+                0, 0, 0, System.currentTimeMillis());
     }
 
     public static String newIncarnation() {
@@ -113,12 +116,22 @@ public record NodeInfo(
 
     public NodeInfo withLayers(LayerRange layers) {
         return new NodeInfo(nodeId, incarnation, role, host, port, model, device, numLayers, requestedLayers,
-                layers.start(), layers.end(), activeSessions, queuedRequests, startedAt);
+                layers.start(), layers.end(), activeSessions, queuedRequests, maxSessions, startedAt);
     }
 
     public NodeInfo withLoad(int activeSessions, int queuedRequests) {
         return new NodeInfo(nodeId, incarnation, role, host, port, model, device, numLayers, requestedLayers,
-                layerStart, layerEnd, activeSessions, queuedRequests, startedAt);
+                layerStart, layerEnd, activeSessions, queuedRequests, maxSessions, startedAt);
+    }
+
+    public NodeInfo withMaxSessions(int max) {
+        return new NodeInfo(nodeId, incarnation, role, host, port, model, device, numLayers, requestedLayers,
+                layerStart, layerEnd, activeSessions, queuedRequests, max, startedAt);
+    }
+
+    /** Whether the node holds as many sessions as it takes ({@code load} counted by the caller); never without a limit. */
+    public boolean isFull(int load) {
+        return maxSessions > 0 && load >= maxSessions;
     }
 
     public byte[] toJson() {

@@ -32,6 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * model; until then calls are answered UNAVAILABLE and health says NOT_SERVING.
  */
 public final class GrpcServer implements AutoCloseable {
+    /** HTTP/2 streams one client connection may have open at once. */
+    static final int MAX_CALLS_PER_CONNECTION = 512;
+    /** Calls (health checks aside) a server has in flight at once; beyond, RESOURCE_EXHAUSTED at once. */
+    static final int MAX_CALLS_IN_FLIGHT = 4096;
     private static final Logger LOG = LoggerFactory.getLogger(GrpcServer.class);
 
     private final String name;
@@ -92,6 +96,9 @@ public final class GrpcServer implements AutoCloseable {
                     }
                 })
                 .maxInboundMessageSize(options.maxMessageBytes())
+                // bounds: streams per connection (HTTP/2 flow control makes more wait at the client), calls in flight
+                .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+                .intercept(new CallLimit(name, MAX_CALLS_IN_FLIGHT))
                 .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 // clients ping as often as we do; the 5-minute default would answer them with GOAWAY

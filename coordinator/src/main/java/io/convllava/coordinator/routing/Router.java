@@ -98,13 +98,15 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
                     .asRuntimeException();
         }
         ToIntFunction<Pipeline> load = p -> p.stages().stream().mapToInt(this::load).max().orElse(0);
-        Pipeline best = leastLoaded(usable.pipelines(), load);
+        List<Pipeline> withRoom = usable.pipelines().stream().filter(this::hasRoom).toList();
+        List<Pipeline> candidates = withRoom.isEmpty() ? usable.pipelines() : withRoom;
+        Pipeline best = leastLoaded(candidates, load);
         if (affinity != null) {
             List<String> previous;
             synchronized (affinities) {
                 previous = affinities.get(affinity);
             }
-            for (Pipeline p : usable.pipelines()) {
+            for (Pipeline p : candidates) {
                 if (p.nodeIds().equals(previous) && load.applyAsInt(p) <= load.applyAsInt(best) + AFFINITY_SLACK) {
                     best = p;
                 }
@@ -114,6 +116,20 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
             }
         }
         return lease(best, best.nodeIds());
+    }
+
+    /**
+     * Whether some complete pipeline has room for another session on every stage, by the sessions the nodes report
+     * (every second, for every coordinator's requests) or, when more, the calls this coordinator has in flight on
+     * them: what every coordinator admits by, so admission follows the whole cluster's load.
+     */
+    public boolean hasRoom() {
+        return assembly().pipelines().stream().anyMatch(this::hasRoom);
+    }
+
+    private boolean hasRoom(Pipeline pipeline) {
+        return pipeline.stages().stream()
+                .noneMatch(n -> n.isFull(Math.max(n.activeSessions() + n.queuedRequests(), inFlight(n.nodeId()))));
     }
 
     /**

@@ -7,6 +7,7 @@ import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * Bounds the generations running at once ({@code maxActive}) and those waiting for a slot ({@code maxQueued}).
@@ -55,6 +56,28 @@ public final class AdmissionControl {
             waiting.decrementAndGet();
         }
         return new Permit(System.nanoTime());
+    }
+
+    /**
+     * Cluster-wide admission, after {@link #admit}: waits until {@code hasRoom} (some pipeline whose nodes all take
+     * another session, by what every node reports), at most {@code maxWaitMs}; then RESOURCE_EXHAUSTED with a retry
+     * hint. Sending the request on would only have it refused by a full node.
+     */
+    public void awaitRoom(BooleanSupplier hasRoom, long maxWaitMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
+        long backoff = 5;
+        while (!hasRoom.getAsBoolean()) {
+            if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) > deadline) {
+                long retryMs = Math.max(100, Math.round(averageMs));
+                Metadata trailers = new Metadata();
+                trailers.put(RETRY_AFTER_MS, Long.toString(retryMs));
+                throw Status.RESOURCE_EXHAUSTED.withDescription("every pipeline of the cluster is full (its llm nodes"
+                        + " hold as many sessions as they take): retry in about " + retryMs + " ms")
+                        .asRuntimeException(trailers);
+            }
+            Thread.sleep(backoff);
+            backoff = Math.min(200, backoff * 2);
+        }
     }
 
     public int active() {

@@ -50,6 +50,8 @@ import java.util.concurrent.TimeUnit;
 public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatorService.class);
     private static final long MAX_QUEUE_WAIT_MS = 60_000;
+    /** How long an admitted request waits for a pipeline with room before it is refused RESOURCE_EXHAUSTED. */
+    private static final long MAX_CLUSTER_WAIT_MS = 10_000;
 
     private final ServedModel model;
     private final Router router;
@@ -108,9 +110,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private Final run(GenerationRequest generation, String requestId, long received,
                       ServerCallStreamObserver<GenerateResponse> call) throws InterruptedException {
         try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
-             // a conversation goes back to its pipeline for the cache kept there; without reuse, to the least loaded
-             PipelineFailover route = PipelineFailover.start(router,
-                     prefixes == null ? null : ConversationAffinity.of(generation), incarnation)) {
+             PipelineFailover route = route(generation)) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
                     new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes),
@@ -193,6 +193,19 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
             return;
         }
         call.onError(e);
+    }
+
+    /**
+     * Waits for room in the cluster ({@link AdmissionControl#awaitRoom}; not when there is no pipeline at all, which
+     * routing answers UNAVAILABLE at once), then picks the pipeline: a conversation goes back to its pipeline for the
+     * cache kept there; without reuse, to the least loaded.
+     */
+    private PipelineFailover route(GenerationRequest generation) throws InterruptedException {
+        if (!router.assembly().pipelines().isEmpty()) {
+            admission.awaitRoom(router::hasRoom, Math.min(MAX_CLUSTER_WAIT_MS, maxQueueWaitMs()));
+        }
+        return PipelineFailover.start(router, prefixes == null ? null : ConversationAffinity.of(generation),
+                incarnation);
     }
 
     private static long maxQueueWaitMs() {

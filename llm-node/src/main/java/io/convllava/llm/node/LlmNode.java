@@ -105,7 +105,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             shard = load(files, range, device, log);
             server = serve(bound, shard, 0, files, id, limits, log); // fixed layers: no plan epoch to check
             NodeInfo info = NodeInfo.llm(id, host, bound.port(), modelId, device, numLayers, range.toString())
-                    .withLayers(range);
+                    .withLayers(range).withMaxSessions(server.maxSessions());
             NodeRegistration registration = Membership.register(zk, layout, info);
             ClusterView view = new ClusterView(zk, layout); // to see coordinators leave (OrphanedSessions)
             try {
@@ -158,7 +158,8 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
                     + assignment.layers());
             shard = load(files, assignment.layers(), device, log);
             server = serve(bound, shard, assignment.epoch(), files, id, limits, log);
-            registration.assignLayers(assignment.layers());
+            int maxSessions = server.maxSessions();
+            registration.update(info -> info.withLayers(assignment.layers()).withMaxSessions(maxSessions));
             LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log),
                     log);
             serving.set(node);

@@ -96,6 +96,11 @@ public final class LlmNodeServer extends NodeServer {
         return shards.current().shard();
     }
 
+    /** Sessions this node takes at most; beyond, new ones are refused RESOURCE_EXHAUSTED. */
+    public int maxSessions() {
+        return settings.maxSessions();
+    }
+
     /** Sessions holding a KV cache on this node. */
     public int activeSessions() {
         return shards.activeSessions();

@@ -40,7 +40,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -57,6 +58,8 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
     private static final Logger LOG = LoggerFactory.getLogger(LlmNodeService.class);
     /** Positions a session that does not say how far it may grow reserves beyond its input. */
     private static final int DEFAULT_NEW_POSITIONS = 256;
+    private static final int RELEASE_THREADS = 8;
+    private static final int RELEASE_QUEUE = 4096;
 
     private final LlmConfig config;
     private final ChannelPool downstream;
@@ -74,11 +77,16 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
         this.stage = stageName(settings, shard);
         this.scheduler = new StepScheduler<>("llm-node-" + settings.nodeId(), shard, settings.limits(),
                 this::finished).start();
-        this.releases = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "llm-node-" + settings.nodeId() + "-releases");
-            t.setDaemon(true);
-            return t;
-        });
+        // bounded: releases are best effort (a session left behind is freed once idle), so a flood is shed, logged
+        ThreadPoolExecutor releases = new ThreadPoolExecutor(RELEASE_THREADS, RELEASE_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(RELEASE_QUEUE), r -> {
+                    Thread t = new Thread(r, "llm-node-" + settings.nodeId() + "-releases");
+                    t.setDaemon(true);
+                    return t;
+                }, (task, pool) -> LOG.warn("{}: {} releases waiting; dropping one (the idle sweep frees it)",
+                        stage, RELEASE_QUEUE));
+        releases.allowCoreThreadTimeOut(true);
+        this.releases = releases;
     }
 
     private static String stageName(LlmNodeSettings settings, LlamaShard shard) {
