@@ -16,6 +16,14 @@ import java.util.List;
  */
 public record RequestLimits(int defaultMaxNewTokens, int maxNewTokens) {
     public static final int DEFAULT_MAX_NEW_TOKENS = 512;
+    /**
+     * Characters of text a request may carry per position of the context: no LLaMA token is longer than 16
+     * characters, so a prompt over twice that cannot fit, and is refused before it is tokenized (a 10 MB prompt took
+     * 19 s and a gigabyte to tokenize).
+     */
+    static final int CHARS_PER_POSITION = 32;
+    /** Images one request may carry; at 1536 px (576 tokens each) seven already fill a 4096-position context. */
+    public static final int MAX_IMAGES = 16;
 
     public RequestLimits {
         if (defaultMaxNewTokens < 1 || defaultMaxNewTokens > maxNewTokens) {
@@ -30,11 +38,22 @@ public record RequestLimits(int defaultMaxNewTokens, int maxNewTokens) {
     }
 
     /**
-     * Checks every user message has text, every image fits {@link MessageLimits#MAX_IMAGE_BYTES} and max_new_tokens
+     * Checks the text and image count fit the context, every user message has text, every image fits {@link MessageLimits#MAX_IMAGE_BYTES} and max_new_tokens
      * is in range; returns the request with max_new_tokens 0 replaced by the default.
      */
     public GenerationRequest check(GenerationRequest request) {
         List<ChatMessage> messages = request.messages();
+        long characters = messages.stream().mapToLong(m -> m.text().length()).sum();
+        long maxCharacters = (long) maxNewTokens * CHARS_PER_POSITION;
+        if (characters > maxCharacters) {
+            throw new IllegalArgumentException("the messages hold " + characters + " characters of text, more than the"
+                    + " model's " + maxNewTokens + "-position context can take (at most " + maxCharacters
+                    + "): send a shorter prompt");
+        }
+        if (request.images().size() > MAX_IMAGES) {
+            throw new IllegalArgumentException("the request has " + request.images().size() + " images, at most "
+                    + MAX_IMAGES + " are accepted (and only as many as fit the context)");
+        }
         int image = 0;
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage m = messages.get(i);

@@ -52,6 +52,22 @@ class RequestLimitsTest {
     }
 
     @Test
+    void textBeyondWhatTheContextCanHoldIsRefusedBeforeTokenizing() {
+        assertEquals(1, limits.check(request("x".repeat(2048 * 32), 1)).maxNewTokens());
+        assertRefused(request("x".repeat(10 << 20), 1), "the messages hold 10485760 characters of text, more than the"
+                + " model's 2048-position context can take (at most 65536): send a shorter prompt");
+    }
+
+    @Test
+    void moreImagesThanTheLimitAreRefused() {
+        List<ImageInput> images = java.util.Collections.nCopies(RequestLimits.MAX_IMAGES + 1, image(10));
+        GenerationRequest request = new GenerationRequest(List.of(ChatMessage.user("a", images.size())), images,
+                ConversationTemplate.VICUNA_V1, SamplingParams.GREEDY, 0, List.of(), false, false);
+        assertRefused(request, "the request has 17 images, at most 16 are accepted (and only as many as fit the"
+                + " context)");
+    }
+
+    @Test
     void samplingValuesAreRefusedWhereTheyAreMade() {
         assertEquals("temperature must be a finite number >= 0 (0 = greedy), got NaN",
                 assertThrows(IllegalArgumentException.class, () -> new SamplingParams(Float.NaN, 1f, 0, 0))

@@ -42,6 +42,15 @@ public final class ImageDecoder {
      * @throws InvalidImageException if the bytes are empty, of an unknown format, truncated, corrupt or too large
      */
     public static RgbImage decode(byte[] bytes, long maxPixels) {
+        return decode(bytes, maxPixels, false);
+    }
+
+    /**
+     * As {@link #decode(byte[], long)}; when {@code paddedToSquare} (the image will be padded to a square of its
+     * longer side, as ConvLLaVA's preprocessing does), the limit applies to that square, checked from the header
+     * before any pixel is decoded.
+     */
+    public static RgbImage decode(byte[] bytes, long maxPixels, boolean paddedToSquare) {
         if (maxPixels <= 0 || maxPixels > MAX_SUPPORTED_PIXELS) {
             throw new IllegalArgumentException("maxPixels must be in 1.." + MAX_SUPPORTED_PIXELS + ", got " + maxPixels);
         }
@@ -63,6 +72,13 @@ public final class ImageDecoder {
             if (pixels > maxPixels) {
                 throw new InvalidImageException("the " + format + " image is " + width + "x" + height + " = " + pixels
                         + " pixels, above the limit of " + maxPixels + " pixels; send a smaller image");
+            }
+            long side = Math.max(width, height);
+            if (paddedToSquare && side * side > maxPixels) {
+                throw new InvalidImageException("the " + format + " image is " + width + "x" + height + ": padded to"
+                        + " a square for the model it would be " + side + "x" + side + " = " + side * side
+                        + " pixels, above the limit of " + maxPixels + " pixels; send a smaller image or crop it"
+                        + " closer to a square");
             }
             BufferedImage image = readFirstImage(reader, format, width, height);
             for (String warning : warnings) {

@@ -70,6 +70,11 @@ public final class ImagePreprocessor {
         }
     }
 
+    /** Whether images are padded to a square of their longer side first (LLaVA's "pad"). */
+    public boolean padsToSquare() {
+        return padToSquare;
+    }
+
     /** Side of the square model input, R. */
     public int resolution() {
         return resolution;

@@ -41,7 +41,8 @@ final class ImagePreparation implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> {
             RgbImage image;
             try {
-                image = ImageDecoder.decode(file.toByteArray());
+                image = ImageDecoder.decode(file.toByteArray(), ImageDecoder.DEFAULT_MAX_PIXELS,
+                        preprocessor.padsToSquare());
             } catch (InvalidImageException e) {
                 throw new InvalidImageException("image " + number + ": " + e.getMessage(), e);
             }

@@ -230,6 +230,50 @@ class ImageDecoderTest {
         assertEquals(20, ImageDecoder.decode(png, 600).width());
     }
 
+    @Test
+    void aLongThinImageIsRefusedByTheSquareItWouldBePaddedTo() throws IOException {
+        byte[] png = encode(new BufferedImage(40, 3, BufferedImage.TYPE_BYTE_GRAY), "png");
+        assertEquals(40, ImageDecoder.decode(png, 1599, false).width(), "120 pixels as it is");
+        InvalidImageException e = assertThrows(InvalidImageException.class, () -> ImageDecoder.decode(png, 1599, true));
+        assertTrue(e.getMessage().contains("padded to a square for the model it would be 40x40 = 1600 pixels, above"
+                + " the limit of 1599"), e.getMessage());
+        assertEquals(40, ImageDecoder.decode(png, 1600, true).width());
+    }
+
+    @Test
+    void headersClaimingHugeImagesAreRefusedWithoutDecoding() {
+        // 26000x2581 (a one-colour PNG of a few hundred KB once forced a 2 GB padded square) and 60000x60000
+        for (int[] size : new int[][] {{26000, 2581}, {60000, 60000}, {Integer.MAX_VALUE, 1}}) {
+            byte[] png = pngHeader(size[0], size[1]);
+            InvalidImageException e = assertThrows(InvalidImageException.class,
+                    () -> ImageDecoder.decode(png, ImageDecoder.DEFAULT_MAX_PIXELS, true));
+            assertTrue(e.getMessage().contains(size[0] + "x" + size[1]) && e.getMessage().contains("above the limit"),
+                    e.getMessage());
+        }
+    }
+
+    /** A PNG signature and IHDR chunk (8-bit grey) claiming {@code width x height}, then IEND: no pixel data. */
+    private static byte[] pngHeader(int width, int height) {
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+                .put((byte) 8).put((byte) 0).put((byte) 0).put((byte) 0).put((byte) 0);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        writeChunk(out, "IHDR", ihdr.array());
+        writeChunk(out, "IEND", new byte[0]);
+        return out.toByteArray();
+    }
+
+    private static void writeChunk(java.io.ByteArrayOutputStream out, String type, byte[] data) {
+        byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        out.writeBytes(typeBytes);
+        out.writeBytes(data);
+        CRC32 crc = new CRC32();
+        crc.update(typeBytes);
+        crc.update(data);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
     private static final int[][] PALETTE = {{255, 0, 12, 250}, {0, 128, 34, 240}, {0, 64, 56, 10}};
 
     private static IndexColorModel palette() {
