@@ -5,6 +5,8 @@ import io.convllava.common.cluster.ZkLayout;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
+
 /** What every cluster role shares: ZooKeeper, cluster name, the address to bind and advertise, its names. */
 final class NodeOptions {
     @Option(names = "--zk", required = true, paramLabel = "HOST:PORT[,HOST:PORT...]",
@@ -27,8 +29,17 @@ final class NodeOptions {
             description = "The model's name in the cluster (default: the model folder's name or the hub id).")
     String modelId;
 
-    CuratorFramework connect() {
-        return Zk.newClient(zk);
+    @Option(names = "--zk-wait", defaultValue = "60s", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long to keep trying to reach ZooKeeper at start-up, with growing pauses between the"
+                    + " attempts, e.g. 60s, 5m (default: ${DEFAULT-VALUE}).")
+    Duration zkWait;
+
+    /** Connects to ZooKeeper, retrying for {@code --zk-wait}; each failed attempt is reported on stderr. */
+    CuratorFramework connect() throws InterruptedException {
+        return Zk.connect(zk, zkWait, line -> {
+            System.err.println(line);
+            System.err.flush();
+        });
     }
 
     ZkLayout layout() {

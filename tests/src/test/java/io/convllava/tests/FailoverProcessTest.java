@@ -8,10 +8,8 @@ import io.convllava.common.transport.TransportOptions;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.GenerateRequest;
-import io.convllava.proto.v1.GenerateResponse;
 import io.convllava.proto.v1.GetClusterStatusRequest;
 import io.convllava.proto.v1.NodeStatus;
-import io.convllava.proto.v1.SamplingOptions;
 import io.grpc.ManagedChannel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,12 +23,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,21 +79,21 @@ class FailoverProcessTest {
     @Test
     void llmNodeKilledMidStream() throws Exception {
         GenerateRequest request = story(TINY.question(1) + " Once.", null, 7);
-        Run failed = runKillingAtToken(request, 20, "2-4");
+        TimedRun failed = runKillingAtToken(request, 20, "2-4");
         report("llm node killed mid-stream", run(request, k -> { }), failed);
     }
 
     @Test
     void llmNodeKilledAtTheFirstToken() throws Exception {
         GenerateRequest request = story(TINY.question(1) + " Twice.", null, 8);
-        Run failed = runKillingAtToken(request, 1, "0-2");
+        TimedRun failed = runKillingAtToken(request, 1, "0-2");
         report("llm node killed at the first token", run(request, k -> { }), failed);
     }
 
     @Test
     void llmNodeKilledDuringPrefill() throws Exception {
         GenerateRequest request = story(TINY.question(1) + " Thrice.", null, 9);
-        Run failed = runKillingMeanwhile(request, () -> {
+        TimedRun failed = runKillingMeanwhile(request, () -> {
             String node = serving("0-2"); // routed at once: its prompt step now waits PROMPT_STEP_DELAY_MS
             sleep(PROMPT_STEP_DELAY_MS / 3);
             return kill(node);
@@ -108,7 +104,7 @@ class FailoverProcessTest {
     @Test
     void visionNodeKilledDuringEncode() throws Exception {
         GenerateRequest request = story(TINY.question(0), Files.readAllBytes(TINY.image()), 10);
-        Run failed = runKillingMeanwhile(request, () -> {
+        TimedRun failed = runKillingMeanwhile(request, () -> {
             String node = serving(null);
             sleep(ENCODE_DELAY_MS / 3);
             return kill(node);
@@ -116,40 +112,23 @@ class FailoverProcessTest {
         report("vision node killed during an encode", run(request, k -> { }), failed);
     }
 
-    /**
-     * Sampled at temperature 1 so that it runs its full length instead of stopping at an early EOS; each scenario asks
-     * its own question, so that none continues from a cache another one kept.
-     */
+    /** {@link TimedRun#story} of 60 tokens. */
     private static GenerateRequest story(String question, byte[] image, long seed) {
-        return Streams.request(question, image, 60, false).toBuilder()
-                .setSampling(SamplingOptions.newBuilder().setTemperature(1f).setSeed(seed)).build();
+        return TimedRun.story(question, image, 60, seed);
     }
 
-    /** The tokens of a stream and when each arrived; {@code afterToken} is told the count after each token. */
-    private Run run(GenerateRequest request, Consumer<Integer> afterToken) {
-        long start = System.nanoTime();
-        List<Integer> tokens = new ArrayList<>();
-        List<Long> arrivals = new ArrayList<>();
-        Iterator<GenerateResponse> stream = client.withDeadlineAfter(3, TimeUnit.MINUTES).generate(request);
-        while (stream.hasNext()) {
-            GenerateResponse event = stream.next();
-            for (int t : event.getDelta().getTokenIdsList()) {
-                tokens.add(t);
-                arrivals.add(System.nanoTime() - start);
-                afterToken.accept(tokens.size());
-            }
-        }
-        return new Run(tokens.stream().mapToInt(Integer::intValue).toArray(), arrivals);
+    private TimedRun run(GenerateRequest request, IntConsumer afterToken) {
+        return TimedRun.of(client, request, afterToken);
     }
 
     /**
      * {@link #run} that kills the llm node with layers {@code range} serving it once {@code atToken} tokens arrived;
      * then a replacement joins. Runs before the uninterrupted one: a kept prompt cache would shorten its prefill.
      */
-    private Run runKillingAtToken(GenerateRequest request, int atToken, String range) {
+    private TimedRun runKillingAtToken(GenerateRequest request, int atToken, String range) {
         awaitIdle();
         String[] killed = new String[1];
-        Run run = run(request, tokens -> {
+        TimedRun run = run(request, tokens -> {
             if (tokens == atToken) {
                 killed[0] = kill(serving(range));
             }
@@ -159,7 +138,7 @@ class FailoverProcessTest {
     }
 
     /** {@link #run} while another thread kills a node; then a replacement of that node joins. */
-    private Run runKillingMeanwhile(GenerateRequest request, KillAction kill) throws Exception {
+    private TimedRun runKillingMeanwhile(GenerateRequest request, KillAction kill) throws Exception {
         awaitIdle();
         String[] killed = new String[1];
         Throwable[] failure = new Throwable[1];
@@ -171,7 +150,7 @@ class FailoverProcessTest {
             }
         });
         killer.start();
-        Run run = run(request, k -> { });
+        TimedRun run = run(request, k -> { });
         killer.join();
         if (failure[0] != null) {
             throw new AssertionError("killing a node failed", failure[0]);
@@ -247,11 +226,12 @@ class FailoverProcessTest {
                 .getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
     }
 
-    private static void report(String scenario, Run reference, Run failed) {
-        assertTrue(reference.tokens.length >= 30, "the reference run is long enough: " + reference.tokens.length);
-        assertArrayEquals(reference.tokens, failed.tokens, scenario + ": the stream differs from an uninterrupted run");
+    private static void report(String scenario, TimedRun reference, TimedRun failed) {
+        assertTrue(reference.tokens().length >= 30, "the reference run is long enough: " + reference.tokens().length);
+        assertArrayEquals(reference.tokens(), failed.tokens(),
+                scenario + ": the stream differs from an uninterrupted run");
         System.out.printf("failover: %s: %d tokens identical; first token %.0f ms (uninterrupted %.0f ms), longest"
-                        + " gap between tokens %.0f ms (uninterrupted %.0f ms)%n", scenario, failed.tokens.length,
+                        + " gap between tokens %.0f ms (uninterrupted %.0f ms)%n", scenario, failed.tokens().length,
                 failed.firstTokenMs(), reference.firstTokenMs(), failed.longestGapMs(), reference.longestGapMs());
     }
 
@@ -267,19 +247,5 @@ class FailoverProcessTest {
     @FunctionalInterface
     private interface KillAction {
         String run() throws Exception;
-    }
-
-    private record Run(int[] tokens, List<Long> arrivals) {
-        double firstTokenMs() {
-            return arrivals.isEmpty() ? 0 : arrivals.get(0) / 1e6;
-        }
-
-        double longestGapMs() {
-            long longest = 0;
-            for (int i = 1; i < arrivals.size(); i++) {
-                longest = Math.max(longest, arrivals.get(i) - arrivals.get(i - 1));
-            }
-            return longest / 1e6;
-        }
     }
 }

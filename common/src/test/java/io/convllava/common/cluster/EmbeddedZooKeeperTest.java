@@ -27,7 +27,7 @@ class EmbeddedZooKeeperTest {
                 byte[] data = "hello".getBytes(StandardCharsets.UTF_8);
                 client.create().creatingParentsIfNeeded().forPath("/convllava/test/node", data);
                 assertArrayEquals(data, client.getData().forPath("/convllava/test/node"));
-                assertEquals(Zk.SESSION_TIMEOUT.toMillis(),
+                assertEquals(Zk.DEFAULT_SESSION_TIMEOUT.toMillis(),
                         client.getZookeeperClient().getZooKeeper().getSessionTimeout(),
                         "the server accepts the 15 s session timeout");
             }

@@ -65,6 +65,7 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
     private volatile long keptBytes;
     private volatile long steps; // written by the scheduler thread only
     private final long promptStepDelayMs = FaultInjection.delayMs(FaultInjection.PROMPT_STEP_DELAY);
+    private final long decodeStepDelayMs = FaultInjection.delayMs(FaultInjection.DECODE_STEP_DELAY);
 
     /**
      * @param finished told of the jobs that finished in a step (in the step's order), on the scheduler thread between
@@ -402,6 +403,8 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
         }
         if (promptStepDelayMs > 0 && parts.stream().anyMatch(p -> p.input().length() > FaultInjection.PROMPT_ROWS)) {
             FaultInjection.pause(promptStepDelayMs);
+        } else if (decodeStepDelayMs > 0 && parts.stream().allMatch(p -> p.input().length() == 1)) {
+            FaultInjection.pause(decodeStepDelayMs);
         }
         List<ShardOutput> outputs;
         try {
