@@ -12,7 +12,6 @@ import java.util.Map;
  */
 final class ZipDirectory {
     static final int STORED = 0;
-    static final int DEFLATED = 8;
 
     private static final int EOCD_SIGNATURE = 0x06054b50;
     private static final int ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
