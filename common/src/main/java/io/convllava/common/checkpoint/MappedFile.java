@@ -90,9 +90,9 @@ final class MappedFile implements Closeable {
 
     /** Throws naming {@code what} when {@code [offset, offset + length)} does not lie inside the file. */
     void requireRange(long offset, long length, String what) {
-        if (offset < 0 || length < 0 || offset + length > size) {
-            throw new CheckpointException(path + " is truncated or corrupt: " + what + " needs bytes [" + offset + ", "
-                    + (offset + length) + ") but the file has " + size + " bytes");
+        if (offset < 0 || length < 0 || offset > size - length) { // no offset + length: it could overflow
+            throw new CheckpointException(path + " is truncated or corrupt: " + what + " needs " + length
+                    + " bytes at offset " + offset + " but the file has " + size + " bytes");
         }
     }
 

@@ -10,10 +10,14 @@ record PickledTensor(Storage storage, long offset, long[] shape, long[] stride) 
     record Storage(DType dtype, String key, long numel) {
     }
 
+    /** Throws {@link ArithmeticException} on overflow, which only an unchecked (crafted) tensor can cause. */
     long numel() {
+        if (isEmpty()) {
+            return 0;
+        }
         long n = 1;
         for (long d : shape) {
-            n *= d;
+            n = Math.multiplyExact(n, d);
         }
         return n;
     }
@@ -30,15 +34,27 @@ record PickledTensor(Storage storage, long offset, long[] shape, long[] stride) 
         return true;
     }
 
-    /** Number of storage elements from {@code offset} to the last element addressed, inclusive; 0 when empty. */
+    /**
+     * Number of storage elements from {@code offset} to the last element addressed, inclusive; 0 when empty. Throws
+     * {@link ArithmeticException} on overflow, like {@link #numel()}.
+     */
     long span() {
-        if (numel() == 0) {
+        if (isEmpty()) {
             return 0;
         }
         long last = 0;
         for (int d = 0; d < shape.length; d++) {
-            last += (shape[d] - 1) * stride[d];
+            last = Math.addExact(last, Math.multiplyExact(shape[d] - 1, stride[d]));
         }
-        return last + 1;
+        return Math.addExact(last, 1);
+    }
+
+    private boolean isEmpty() {
+        for (long d : shape) {
+            if (d == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -11,7 +11,11 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -27,7 +31,7 @@ public final class SafetensorsFile extends MappedCheckpointFile {
 
     private final Map<String, Entry> entries;
 
-    private record Entry(TensorInfo info, long offset) {
+    private record Entry(TensorInfo info, long offset, long bytes) {
     }
 
     public SafetensorsFile(Path path) {
@@ -70,35 +74,76 @@ public final class SafetensorsFile extends MappedCheckpointFile {
                 result.put(e.getKey(), parseEntry(e.getKey(), e.getValue(), dataStart));
             }
         }
+        requireDisjoint(result);
         return Collections.unmodifiableMap(result);
     }
 
     private Entry parseEntry(String name, JsonElement json, long dataStart) {
-        Path path = file.path();
-        try {
-            JsonObject o = json.getAsJsonObject();
-            DType dtype = dtypeOf(o.get("dtype").getAsString(), name);
-            JsonArray shapeJson = o.getAsJsonArray("shape");
-            long[] shape = new long[shapeJson.size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = shapeJson.get(i).getAsLong();
-                if (shape[i] < 0) {
-                    throw new CheckpointException("tensor '" + name + "' in " + path + " has a negative dimension");
-                }
+        String where = "tensor '" + name + "' in " + file.path();
+        if (!json.isJsonObject()) {
+            throw new CheckpointException("malformed header entry for " + where + ": not a JSON object");
+        }
+        JsonObject o = json.getAsJsonObject();
+        JsonElement dtypeJson = o.get("dtype");
+        if (dtypeJson == null || !dtypeJson.isJsonPrimitive() || !dtypeJson.getAsJsonPrimitive().isString()) {
+            throw new CheckpointException("malformed header entry for " + where + ": 'dtype' must be a string");
+        }
+        DType dtype = dtypeOf(dtypeJson.getAsString(), name);
+        long[] shape = integers(o.get("shape"), where, "shape", TensorShapes.MAX_RANK);
+        long[] offsets = integers(o.get("data_offsets"), where, "data_offsets", 2);
+        long bytes = TensorShapes.bytes(TensorShapes.numel(shape, where), dtype, where);
+        if (offsets.length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] - offsets[0] != bytes) {
+            throw new CheckpointException(where + " has data_offsets " + Arrays.toString(offsets)
+                    + " that do not match its " + dtype + " shape " + Arrays.toString(shape) + " ("
+                    + bytes + " bytes)");
+        }
+        // an overflowing dataStart + begin is negative, which requireRange refuses
+        file.requireRange(dataStart + offsets[0], bytes, "tensor '" + name + "'");
+        return new Entry(new TensorInfo(name, dtype, shape, file.path()), dataStart + offsets[0], bytes);
+    }
+
+    /**
+     * A header array of at most {@code maxLength} integers. Gson would silently truncate fractions and wrap
+     * numbers beyond 64 bits, so each is parsed from its text.
+     */
+    private static long[] integers(JsonElement json, String where, String field, int maxLength) {
+        String problem = "malformed header entry for " + where + ": '" + field + "' must be an array of at most "
+                + maxLength + " integers";
+        if (json == null || !json.isJsonArray() || json.getAsJsonArray().size() > maxLength) {
+            throw new CheckpointException(problem);
+        }
+        JsonArray a = json.getAsJsonArray();
+        long[] result = new long[a.size()];
+        for (int i = 0; i < result.length; i++) {
+            JsonElement e = a.get(i);
+            if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+                throw new CheckpointException(problem);
             }
-            JsonArray offsets = o.getAsJsonArray("data_offsets");
-            long begin = offsets.get(0).getAsLong();
-            long end = offsets.get(1).getAsLong();
-            TensorInfo info = new TensorInfo(name, dtype, shape, path);
-            if (begin < 0 || end - begin != info.numel() * dtype.bytes()) {
-                throw new CheckpointException("tensor '" + name + "' in " + path + " has data_offsets [" + begin + ", "
-                        + end + "] that do not match its " + dtype + " shape " + java.util.Arrays.toString(shape));
+            try {
+                result[i] = Long.parseLong(e.getAsString());
+            } catch (NumberFormatException ex) {
+                String text = e.getAsString();
+                throw new CheckpointException(problem + ", found "
+                        + (text.length() > 40 ? text.substring(0, 40) + "..." : text), ex);
             }
-            file.requireRange(dataStart + begin, end - begin, "tensor '" + name + "'");
-            return new Entry(info, dataStart + begin);
-        } catch (NullPointerException | IllegalStateException | UnsupportedOperationException
-                 | IndexOutOfBoundsException | NumberFormatException e) {
-            throw new CheckpointException("malformed header entry for tensor '" + name + "' in " + path + ": " + json, e);
+        }
+        return result;
+    }
+
+    /** Tensors may leave gaps between them but must not share bytes. */
+    private void requireDisjoint(Map<String, Entry> entries) {
+        List<Entry> byOffset = new ArrayList<>(entries.values());
+        byOffset.sort(Comparator.comparingLong(Entry::offset));
+        Entry previous = null;
+        for (Entry e : byOffset) {
+            if (e.bytes() == 0) {
+                continue;
+            }
+            if (previous != null && e.offset() < previous.offset() + previous.bytes()) {
+                throw new CheckpointException("tensors '" + previous.info().name() + "' and '" + e.info().name()
+                        + "' in " + file.path() + " overlap: their data_offsets share bytes");
+            }
+            previous = e;
         }
     }
 
@@ -139,7 +184,7 @@ public final class SafetensorsFile extends MappedCheckpointFile {
     @Override
     public ByteBuffer readRaw(String name) {
         Entry e = entry(name);
-        return file.map(e.offset(), file.checkedLength(e.info().numel() * e.info().dtype().bytes(), name))
+        return file.map(e.offset(), file.checkedLength(e.bytes(), name))
                 .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 

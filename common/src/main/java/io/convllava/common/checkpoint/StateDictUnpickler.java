@@ -36,8 +36,18 @@ final class StateDictUnpickler {
             "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
             "torch._utils._rebuild_parameter_with_state");
 
+    /** Values on the stack at once: a state dict's pickle holds one SETITEMS batch (1000 pairs) and a tensor's arguments. */
+    static final int MAX_STACK = 100_000;
+    /** MARKs open at once: a state dict nests about four (dict items, rebuild arguments, persistent id, shape). */
+    static final int MAX_MARKS = 1_000;
+    /** Memo entries: torch.save memoizes about 8 objects per tensor, so this leaves room for over 100,000 tensors. */
+    static final int MAX_MEMO = 1_000_000;
+    /** Items put into tuples, lists and dicts, all together: about 17 per tensor, room for over 200,000 tensors. */
+    static final long MAX_ITEMS = 4_000_000;
+
     private final ByteBuffer in;
     private final Path file;
+    private long items;
     private final List<Object> stack = new ArrayList<>();
     private final Deque<Integer> marks = new ArrayDeque<>();
     private final Map<Long, Object> memo = new HashMap<>();
@@ -51,8 +61,13 @@ final class StateDictUnpickler {
     static Object load(byte[] pickle, Path file) {
         try {
             return new StateDictUnpickler(pickle, file).run();
-        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException | ClassCastException e) {
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new CheckpointException("malformed pickle in " + file + ": it ends in the middle of an opcode", e);
+        } catch (IndexOutOfBoundsException e) {
             throw new CheckpointException("malformed pickle in " + file + ": " + e, e);
+        } catch (ClassCastException e) {
+            throw new CheckpointException("malformed pickle in " + file + ": a value has the wrong type (" + e.getMessage()
+                    + ")", e);
         }
     }
 
@@ -66,7 +81,7 @@ final class StateDictUnpickler {
                 case '.' -> { // STOP
                     return pop();
                 }
-                case '(' -> marks.push(stack.size()); // MARK
+                case '(' -> mark(at); // MARK
                 case '}' -> push(new LinkedHashMap<>()); // EMPTY_DICT
                 case ']' -> push(new ArrayList<>()); // EMPTY_LIST
                 case ')' -> push(List.of()); // EMPTY_TUPLE
@@ -75,7 +90,7 @@ final class StateDictUnpickler {
                 case 0x86 -> push(tuple(2)); // TUPLE2
                 case 0x87 -> push(tuple(3)); // TUPLE3
                 case 'l' -> push(popMark()); // LIST
-                case 'd' -> push(dictOf(popMark())); // DICT
+                case 'd' -> push(dictOf(popMark(), at)); // DICT
                 case 'N' -> push(null); // NONE
                 case 0x88 -> push(Boolean.TRUE); // NEWTRUE
                 case 0x89 -> push(Boolean.FALSE); // NEWFALSE
@@ -85,13 +100,13 @@ final class StateDictUnpickler {
                 case 0x8a -> push(littleEndianLong(in.get() & 0xff, at)); // LONG1
                 case 0x8b -> push(littleEndianLong(in.getInt(), at)); // LONG4
                 case 'G' -> push(Double.longBitsToDouble(Long.reverseBytes(in.getLong()))); // BINFLOAT (big-endian)
-                case 'X' -> push(string(in.getInt(), StandardCharsets.UTF_8)); // BINUNICODE
-                case 0x8c -> push(string(in.get() & 0xff, StandardCharsets.UTF_8)); // SHORT_BINUNICODE
-                case 0x8d -> push(string(Math.toIntExact(in.getLong()), StandardCharsets.UTF_8)); // BINUNICODE8
-                case 'T' -> push(string(in.getInt(), StandardCharsets.ISO_8859_1)); // BINSTRING
-                case 'U' -> push(string(in.get() & 0xff, StandardCharsets.ISO_8859_1)); // SHORT_BINSTRING
-                case 'B' -> push(bytes(in.getInt())); // BINBYTES
-                case 'C' -> push(bytes(in.get() & 0xff)); // SHORT_BINBYTES
+                case 'X' -> push(string(in.getInt(), at, StandardCharsets.UTF_8)); // BINUNICODE
+                case 0x8c -> push(string(in.get() & 0xff, at, StandardCharsets.UTF_8)); // SHORT_BINUNICODE
+                case 0x8d -> push(string(in.getLong(), at, StandardCharsets.UTF_8)); // BINUNICODE8
+                case 'T' -> push(string(in.getInt(), at, StandardCharsets.ISO_8859_1)); // BINSTRING
+                case 'U' -> push(string(in.get() & 0xff, at, StandardCharsets.ISO_8859_1)); // SHORT_BINSTRING
+                case 'B' -> push(bytes(in.getInt(), at)); // BINBYTES
+                case 'C' -> push(bytes(in.get() & 0xff, at)); // SHORT_BINBYTES
                 case 'c' -> push(global(line(), line())); // GLOBAL
                 case 0x93 -> { // STACK_GLOBAL
                     String name = (String) pop();
@@ -106,26 +121,28 @@ final class StateDictUnpickler {
                 case 's' -> { // SETITEM
                     Object value = pop();
                     Object key = pop();
-                    dict(peek()).put(key, value);
+                    dict(peek()).put(key(key, at), value);
+                    count(1);
                 }
                 case 'u' -> { // SETITEMS
                     List<Object> items = popMark();
                     Map<Object, Object> target = dict(peek());
                     for (int i = 0; i + 1 < items.size(); i += 2) {
-                        target.put(items.get(i), items.get(i + 1));
+                        target.put(key(items.get(i), at), items.get(i + 1));
                     }
                 }
                 case 'a' -> { // APPEND
                     Object value = pop();
                     list(peek()).add(value);
+                    count(1);
                 }
                 case 'e' -> { // APPENDS
                     List<Object> items = popMark();
                     list(peek()).addAll(items);
                 }
-                case 'q' -> memo.put((long) (in.get() & 0xff), peek()); // BINPUT
-                case 'r' -> memo.put(in.getInt() & 0xffffffffL, peek()); // LONG_BINPUT
-                case 0x94 -> memo.put((long) memo.size(), peek()); // MEMOIZE
+                case 'q' -> memoPut(in.get() & 0xff, at); // BINPUT
+                case 'r' -> memoPut(in.getInt() & 0xffffffffL, at); // LONG_BINPUT
+                case 0x94 -> memoPut(memo.size(), at); // MEMOIZE
                 case 'h' -> push(memoGet(in.get() & 0xff, at)); // BINGET
                 case 'j' -> push(memoGet(in.getInt() & 0xffffffffL, at)); // LONG_BINGET
                 case '0' -> pop(); // POP
@@ -151,24 +168,27 @@ final class StateDictUnpickler {
 
     private Object reduce(Object callable, List<?> args) {
         if (!(callable instanceof Global g)) {
-            throw new CheckpointException(file + ": pickle REDUCE on " + callable + ", which is not a callable global");
+            throw new CheckpointException(file + ": pickle REDUCE on " + describe(callable)
+                    + ", which is not a callable global");
         }
         switch (g.qualified()) {
             case "collections.OrderedDict" -> {
                 if (!args.isEmpty()) {
-                    throw new CheckpointException(file + ": collections.OrderedDict called with arguments " + args);
+                    throw new CheckpointException(file + ": collections.OrderedDict called with arguments "
+                            + describe(args));
                 }
                 return new LinkedHashMap<>();
             }
             case "torch._utils._rebuild_tensor_v2" -> {
                 if (args.size() < 4 || !(args.get(0) instanceof PickledTensor.Storage storage)) {
-                    throw new CheckpointException(file + ": _rebuild_tensor_v2 called with " + args);
+                    throw new CheckpointException(file + ": _rebuild_tensor_v2 called with " + describe(args));
                 }
-                return new PickledTensor(storage, (Long) args.get(1), longs(args.get(2)), longs(args.get(3)));
+                return new PickledTensor(storage, integer(args.get(1), "a tensor's storage offset"),
+                        longs(args.get(2), "a tensor's size"), longs(args.get(3), "a tensor's stride"));
             }
             case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state" -> {
                 if (args.isEmpty() || !(args.get(0) instanceof PickledTensor tensor)) {
-                    throw new CheckpointException(file + ": " + g.qualified() + " called with " + args);
+                    throw new CheckpointException(file + ": " + g.qualified() + " called with " + describe(args));
                 }
                 return tensor;
             }
@@ -181,26 +201,37 @@ final class StateDictUnpickler {
     private void build(Object state) {
         Object target = peek();
         if (!(target instanceof Map) && !(target instanceof PickledTensor)) {
-            throw new CheckpointException(file + ": pickle BUILD on unexpected object " + target);
+            throw new CheckpointException(file + ": pickle BUILD on unexpected object " + describe(target));
         }
     }
 
     /** persistent_load of {@code ('storage', torch.XStorage, key, location, numel)}. */
     private Object storage(Object pid) {
         if (!(pid instanceof List<?> t) || t.size() < 5 || !"storage".equals(t.get(0))
-                || !(t.get(1) instanceof Global type) || !STORAGE_TYPES.containsKey(type.name())) {
-            throw new CheckpointException(file + ": unsupported persistent id " + pid);
+                || !(t.get(1) instanceof Global type) || !STORAGE_TYPES.containsKey(type.name())
+                || !(t.get(2) instanceof String key)) {
+            throw new CheckpointException(file + ": unsupported persistent id " + describe(pid));
         }
-        return new PickledTensor.Storage(STORAGE_TYPES.get(type.name()), (String) t.get(2), (Long) t.get(4));
+        return new PickledTensor.Storage(STORAGE_TYPES.get(type.name()), key,
+                integer(t.get(4), "the element count of storage '" + key + "'"));
     }
 
-    private long[] longs(Object tuple) {
-        List<?> items = (List<?>) tuple;
+    private long[] longs(Object tuple, String what) {
+        if (!(tuple instanceof List<?> items)) {
+            throw new CheckpointException(file + ": " + what + " is " + describe(tuple) + ", not a tuple of integers");
+        }
         long[] result = new long[items.size()];
         for (int i = 0; i < result.length; i++) {
-            result[i] = (Long) items.get(i);
+            result[i] = integer(items.get(i), what);
         }
         return result;
+    }
+
+    private long integer(Object o, String what) {
+        if (!(o instanceof Long value)) {
+            throw new CheckpointException(file + ": " + what + " is " + describe(o) + ", not an integer");
+        }
+        return value;
     }
 
     private long littleEndianLong(int n, int at) {
@@ -218,12 +249,17 @@ final class StateDictUnpickler {
         return v;
     }
 
-    private String string(int length, java.nio.charset.Charset charset) {
-        return new String(bytes(length), charset);
+    private String string(long length, int at, java.nio.charset.Charset charset) {
+        return new String(bytes(length, at), charset);
     }
 
-    private byte[] bytes(int length) {
-        byte[] b = new byte[length];
+    /** The next {@code length} bytes; the declared length is checked against the bytes left before anything is allocated. */
+    private byte[] bytes(long length, int at) {
+        if (length < 0 || length > in.remaining()) {
+            throw new CheckpointException("malformed pickle in " + file + ": a string or bytes value at offset " + at
+                    + " declares " + length + " bytes but only " + in.remaining() + " are left");
+        }
+        byte[] b = new byte[(int) length];
         in.get(b);
         return b;
     }
@@ -238,17 +274,86 @@ final class StateDictUnpickler {
     }
 
     private List<Object> tuple(int n) {
+        int floor = marks.isEmpty() ? 0 : marks.peek();
+        if (stack.size() - floor < n) {
+            throw new CheckpointException("malformed pickle in " + file + ": stack underflow");
+        }
+        count(n);
         List<Object> items = new ArrayList<>(stack.subList(stack.size() - n, stack.size()));
         stack.subList(stack.size() - n, stack.size()).clear();
         return Collections.unmodifiableList(items);
     }
 
-    private Map<Object, Object> dictOf(List<Object> items) {
+    private Map<Object, Object> dictOf(List<Object> items, int at) {
         Map<Object, Object> d = new LinkedHashMap<>();
         for (int i = 0; i + 1 < items.size(); i += 2) {
-            d.put(items.get(i), items.get(i + 1));
+            d.put(key(items.get(i), at), items.get(i + 1));
         }
         return d;
+    }
+
+    /**
+     * A dict key must be a scalar (a state dict's keys are strings): hashing a tuple or list would recurse into it,
+     * without bound for a deeply nested or self-containing one.
+     */
+    private Object key(Object key, int at) {
+        if (key == null || key instanceof String || key instanceof Long || key instanceof Boolean
+                || key instanceof Double) {
+            return key;
+        }
+        throw new CheckpointException("malformed pickle in " + file + ": dict key " + describe(key) + " at offset "
+                + at + " is not a string or number, which a state dict's keys are");
+    }
+
+    private void mark(int at) {
+        if (marks.size() >= MAX_MARKS) {
+            throw tooLarge(MAX_MARKS + " nested MARKs", at);
+        }
+        marks.push(stack.size());
+    }
+
+    private void memoPut(long key, int at) {
+        if (memo.size() >= MAX_MEMO && !memo.containsKey(key)) {
+            throw tooLarge(MAX_MEMO + " memo entries", at);
+        }
+        memo.put(key, peek());
+    }
+
+    /** Counts {@code n} more items put into containers against {@link #MAX_ITEMS}. */
+    private void count(long n) {
+        items += n;
+        if (items > MAX_ITEMS) {
+            throw tooLarge(MAX_ITEMS + " items in tuples, lists and dicts", in.position());
+        }
+    }
+
+    private CheckpointException tooLarge(String limit, int at) {
+        return new CheckpointException("pickle in " + file + " exceeds the limit of " + limit + " at offset " + at
+                + "; a state dict needs far fewer");
+    }
+
+    /**
+     * A short description of an unpickled value for error messages: its type and size, never its contents, since
+     * printing a nested or self-containing value would recurse without bound.
+     */
+    static String describe(Object o) {
+        if (o == null) {
+            return "None";
+        }
+        if (o instanceof String || o instanceof Long || o instanceof Boolean || o instanceof Double) {
+            String s = o.toString();
+            return s.length() > 120 ? "'" + s.substring(0, 120) + "...'" : o instanceof String ? "'" + s + "'" : s;
+        }
+        if (o instanceof Global g) {
+            return g.qualified();
+        }
+        if (o instanceof List<?> l) {
+            return "a tuple or list of " + l.size();
+        }
+        if (o instanceof Map<?, ?> m) {
+            return "a dict of " + m.size();
+        }
+        return "a " + o.getClass().getSimpleName();
     }
 
     private List<Object> popMark() {
@@ -256,6 +361,7 @@ final class StateDictUnpickler {
             throw new CheckpointException("malformed pickle in " + file + ": no MARK on the stack");
         }
         int mark = marks.pop();
+        count(stack.size() - mark);
         List<Object> items = new ArrayList<>(stack.subList(mark, stack.size()));
         stack.subList(mark, stack.size()).clear();
         return items;
@@ -271,7 +377,7 @@ final class StateDictUnpickler {
     @SuppressWarnings("unchecked")
     private Map<Object, Object> dict(Object o) {
         if (!(o instanceof Map)) {
-            throw new CheckpointException("malformed pickle in " + file + ": SETITEM(S) on " + o);
+            throw new CheckpointException("malformed pickle in " + file + ": SETITEM(S) on " + describe(o));
         }
         return (Map<Object, Object>) o;
     }
@@ -279,12 +385,15 @@ final class StateDictUnpickler {
     @SuppressWarnings("unchecked")
     private List<Object> list(Object o) {
         if (!(o instanceof ArrayList)) {
-            throw new CheckpointException("malformed pickle in " + file + ": APPEND(S) on " + o);
+            throw new CheckpointException("malformed pickle in " + file + ": APPEND(S) on " + describe(o));
         }
         return (List<Object>) o;
     }
 
     private void push(Object o) {
+        if (stack.size() >= MAX_STACK) {
+            throw tooLarge(MAX_STACK + " values on the stack", in.position());
+        }
         stack.add(o);
     }
 

@@ -3,16 +3,15 @@ package io.convllava.common.checkpoint;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.function.LongConsumer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.zip.DataFormatException;
-import java.util.zip.Inflater;
+import java.util.function.LongConsumer;
 
 /**
  * A PyTorch {@code .bin}/{@code .pt} state dict as {@code torch.save} writes it: a zip holding
@@ -21,14 +20,21 @@ import java.util.zip.Inflater;
  * Opening reads only the directory and the pickle; a tensor's storage is memory-mapped when it is asked for.
  */
 public final class TorchPickleFile extends MappedCheckpointFile {
-    /** data.pkl of even the largest checkpoints is a few MB; anything far bigger is not a state dict. */
-    private static final long MAX_PICKLE_BYTES = 1L << 30;
+    /**
+     * data.pkl takes about 100 bytes per tensor (a 7B model's is well under 1 MB); this leaves room for hundreds of
+     * thousands of tensors while bounding the heap a crafted pickle can make the reader use.
+     */
+    static final long MAX_PICKLE_BYTES = 64L << 20;
+    /** The byteorder entry holds "little" or "big". */
+    private static final long MAX_BYTEORDER_BYTES = 64;
 
     private final ZipDirectory zip;
     private final String archive;
     private final ByteOrder order;
     private final Map<String, PickledTensor> tensors;
     private final Map<String, TensorInfo> infos;
+    /** File offset of each storage entry's bytes, by storage key, found (and range-checked) when the file is opened. */
+    private final Map<String, Long> storageStarts = new HashMap<>();
 
     public TorchPickleFile(Path path) {
         super(new MappedFile(path));
@@ -39,7 +45,8 @@ public final class TorchPickleFile extends MappedCheckpointFile {
                     .orElseThrow(() -> new CheckpointException(path + " has no data.pkl: not a torch.save archive"));
             this.archive = pickleEntry.substring(0, pickleEntry.length() - "data.pkl".length());
             this.order = byteOrder();
-            this.tensors = readTensors(StateDictUnpickler.load(entryBytes(zip.entries().get(pickleEntry)), path));
+            byte[] pickle = entryBytes(zip.entries().get(pickleEntry), MAX_PICKLE_BYTES);
+            this.tensors = readTensors(StateDictUnpickler.load(pickle, path));
             Map<String, TensorInfo> info = new TreeMap<>();
             tensors.forEach((name, t) -> info.put(name, new TensorInfo(name, t.storage().dtype(), t.shape(), path)));
             this.infos = Collections.unmodifiableMap(info);
@@ -54,7 +61,7 @@ public final class TorchPickleFile extends MappedCheckpointFile {
         if (e == null) {
             return ByteOrder.LITTLE_ENDIAN; // archives without the entry were written on little-endian machines
         }
-        String text = new String(entryBytes(e), StandardCharsets.US_ASCII).trim();
+        String text = new String(entryBytes(e, MAX_BYTEORDER_BYTES), StandardCharsets.US_ASCII).trim();
         return switch (text) {
             case "little" -> ByteOrder.LITTLE_ENDIAN;
             case "big" -> ByteOrder.BIG_ENDIAN;
@@ -62,35 +69,22 @@ public final class TorchPickleFile extends MappedCheckpointFile {
         };
     }
 
-    private byte[] entryBytes(ZipDirectory.Entry e) {
-        if (e.size() > MAX_PICKLE_BYTES || e.compressedSize() > MAX_PICKLE_BYTES) {
-            throw new CheckpointException(file.path() + ": zip entry '" + e.name() + "' of " + e.size()
-                    + " bytes is too large");
+    /**
+     * A small entry's bytes. Only stored (uncompressed) entries are accepted, as for storages: torch.save never
+     * compresses, and a deflated entry's declared size cannot be checked against the file before inflating it.
+     */
+    private byte[] entryBytes(ZipDirectory.Entry e, long limit) {
+        if (e.method() != ZipDirectory.STORED) {
+            throw new CheckpointException(file.path() + ": zip entry '" + e.name() + "' is compressed (method "
+                    + e.method() + "); torch.save stores every entry uncompressed");
         }
-        ByteBuffer raw = file.read(zip.dataOffset(e), (int) e.compressedSize(), "zip entry '" + e.name() + "'");
+        if (e.size() > limit) {
+            throw new CheckpointException(file.path() + ": zip entry '" + e.name() + "' declares " + e.size()
+                    + " bytes, more than the limit of " + limit);
+        }
         byte[] bytes = new byte[(int) e.size()];
-        if (e.method() == ZipDirectory.STORED) {
-            raw.get(bytes);
-            return bytes;
-        }
-        if (e.method() != ZipDirectory.DEFLATED) {
-            throw new CheckpointException(file.path() + ": zip entry '" + e.name() + "' uses compression method "
-                    + e.method());
-        }
-        Inflater inflater = new Inflater(true);
-        try {
-            inflater.setInput(raw);
-            int n = inflater.inflate(bytes);
-            if (n != bytes.length) {
-                throw new CheckpointException(file.path() + ": zip entry '" + e.name() + "' inflated to " + n
-                        + " bytes, expected " + bytes.length);
-            }
-            return bytes;
-        } catch (DataFormatException ex) {
-            throw new CheckpointException(file.path() + ": zip entry '" + e.name() + "' is corrupt: " + ex, ex);
-        } finally {
-            inflater.end();
-        }
+        file.read(zip.dataOffset(e), bytes.length, "zip entry '" + e.name() + "'").get(bytes);
+        return bytes;
     }
 
     private Map<String, PickledTensor> readTensors(Object root) {
@@ -108,26 +102,46 @@ public final class TorchPickleFile extends MappedCheckpointFile {
         return Collections.unmodifiableMap(result);
     }
 
+    /**
+     * Checks, with overflow-checked arithmetic, that the view lies inside its storage and the storage inside its zip
+     * entry (and so inside the file); afterwards a tensor's sizes and offsets cannot overflow.
+     */
     private void validate(String name, PickledTensor t) {
         String where = "tensor '" + name + "' in " + file.path();
+        DType dtype = t.storage().dtype();
+        TensorShapes.bytes(TensorShapes.numel(t.shape(), where), dtype, where); // first: it bounds the rank
         if (t.shape().length != t.stride().length) {
-            throw new CheckpointException(where + " has shape " + Arrays.toString(t.shape()) + " but stride "
-                    + Arrays.toString(t.stride()));
+            throw new CheckpointException(where + " has shape " + Arrays.toString(t.shape()) + " but stride of "
+                    + t.stride().length + " dimensions");
         }
-        for (int d = 0; d < t.shape().length; d++) {
-            if (t.shape()[d] < 0 || t.stride()[d] < 0) {
-                throw new CheckpointException(where + " has a negative size or stride");
+        for (long stride : t.stride()) {
+            if (stride < 0) {
+                throw new CheckpointException(where + " has a negative stride " + Arrays.toString(t.stride()));
             }
         }
-        if (t.offset() < 0 || t.offset() + t.span() > t.storage().numel()) {
-            throw new CheckpointException(where + " addresses elements [" + t.offset() + ", " + (t.offset() + t.span())
-                    + ") of a storage with " + t.storage().numel());
+        long storageNumel = t.storage().numel();
+        if (storageNumel < 0) {
+            throw new CheckpointException(where + ": storage '" + t.storage().key() + "' has a negative element count "
+                    + storageNumel);
+        }
+        long storageBytes = TensorShapes.bytes(storageNumel, dtype, where);
+        long end;
+        try {
+            end = t.offset() < 0 ? -1 : Math.addExact(t.offset(), t.span());
+        } catch (ArithmeticException e) {
+            end = -1;
+        }
+        if (end < 0 || end > storageNumel) {
+            throw new CheckpointException(where + " (offset " + t.offset() + ", shape " + Arrays.toString(t.shape())
+                    + ", stride " + Arrays.toString(t.stride()) + ") addresses elements outside its storage '"
+                    + t.storage().key() + "' of " + storageNumel);
         }
         ZipDirectory.Entry e = storageEntry(name, t);
-        if (e.size() < t.storage().numel() * t.storage().dtype().bytes()) {
+        if (e.size() < storageBytes) {
             throw new CheckpointException(where + ": storage entry '" + e.name() + "' has " + e.size()
-                    + " bytes, its " + t.storage().numel() + " " + t.storage().dtype() + " elements need more");
+                    + " bytes, its " + storageNumel + " " + dtype + " elements need " + storageBytes);
         }
+        storageStarts.computeIfAbsent(e.name(), n -> zip.dataOffset(e));
     }
 
     private ZipDirectory.Entry storageEntry(String name, PickledTensor t) {
@@ -144,6 +158,10 @@ public final class TorchPickleFile extends MappedCheckpointFile {
         return e;
     }
 
+    private long storageStart(String name, PickledTensor t) {
+        return storageStarts.get(storageEntry(name, t).name());
+    }
+
     @Override
     public Set<String> names() {
         return infos.keySet();
@@ -158,8 +176,7 @@ public final class TorchPickleFile extends MappedCheckpointFile {
     public FloatBuffer readFloat(String name) {
         DType dtype = info(name).dtype();
         PickledTensor t = tensors.get(name);
-        long storageStart = zip.dataOffset(storageEntry(name, t));
-        long start = storageStart + t.offset() * dtype.bytes();
+        long start = storageStart(name, t) + t.offset() * dtype.bytes();
         String what = "tensor '" + name + "'";
         if (t.isContiguous()) {
             return file.readFloats(start, t.numel(), dtype, order, what);
@@ -171,7 +188,7 @@ public final class TorchPickleFile extends MappedCheckpointFile {
     public ByteBuffer readRaw(String name) {
         DType dtype = info(name).dtype();
         PickledTensor t = tensors.get(name);
-        long start = zip.dataOffset(storageEntry(name, t)) + t.offset() * dtype.bytes();
+        long start = storageStart(name, t) + t.offset() * dtype.bytes();
         int length = file.checkedLength(t.numel() * dtype.bytes(), name);
         if (t.isContiguous() && order == ByteOrder.LITTLE_ENDIAN) {
             return file.map(start, length).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);

@@ -64,9 +64,13 @@ public final class ConfigLoader {
             JsonElement e = f.get(field);
             if (e != null && e.isJsonObject()) {
                 JsonObject o = e.getAsJsonObject();
-                JsonElement type = o.has("rope_type") ? o.get("rope_type") : o.get("type");
-                if (type != null && !type.isJsonNull() && !type.getAsString().equals("default")) {
-                    throw f.error(field, "asks for RoPE scaling '" + type.getAsString() + "', which is not supported");
+                String typeField = o.has("rope_type") ? "rope_type" : "type";
+                JsonElement type = o.get(typeField);
+                if (type != null && !type.isJsonNull()) {
+                    String name = f.asString(field + "." + typeField, type);
+                    if (!name.equals("default")) {
+                        throw f.error(field, "asks for RoPE scaling '" + name + "', which is not supported");
+                    }
                 }
             }
         }
@@ -75,7 +79,7 @@ public final class ConfigLoader {
         }
         JsonElement params = f.get("rope_parameters");
         if (params != null && params.isJsonObject() && params.getAsJsonObject().has("rope_theta")) {
-            return params.getAsJsonObject().get("rope_theta").getAsDouble();
+            return f.asDouble("rope_parameters.rope_theta", params.getAsJsonObject().get("rope_theta"));
         }
         return 10000.0;
     }

@@ -14,6 +14,9 @@ import java.nio.file.Path;
 
 /** Typed access to the fields of one JSON config file; errors name the file and the field. */
 final class JsonFields {
+    /** A Hugging Face config.json is a few KB; the limit only keeps a crafted file from filling the heap. */
+    static final long MAX_CONFIG_BYTES = 16L << 20;
+
     private final Path file;
     private final JsonObject json;
 
@@ -24,6 +27,11 @@ final class JsonFields {
 
     static JsonFields read(Path file) {
         try {
+            long size = Files.size(file);
+            if (size > MAX_CONFIG_BYTES) {
+                throw new CheckpointException("config " + file + " has " + size + " bytes, more than the limit of "
+                        + MAX_CONFIG_BYTES);
+            }
             JsonElement root = JsonParser.parseString(Files.readString(file));
             if (!root.isJsonObject()) {
                 throw new CheckpointException("config " + file + " is not a JSON object");
@@ -81,14 +89,21 @@ final class JsonFields {
 
     double doubleOr(String field, double fallback) {
         JsonElement e = get(field);
-        if (e == null) {
-            return fallback;
-        }
+        return e == null ? fallback : asDouble(field, e);
+    }
+
+    /** {@code e} as a finite number; {@code field} names it (e.g. {@code rope_parameters.rope_theta}) on error. */
+    double asDouble(String field, JsonElement e) {
+        double d;
         try {
-            return e.getAsDouble();
+            d = e.getAsDouble();
         } catch (UnsupportedOperationException | IllegalStateException | NumberFormatException ex) {
             throw error(field, "must be a number, found " + e);
         }
+        if (!Double.isFinite(d)) {
+            throw error(field, "must be a finite number, found " + e);
+        }
+        return d;
     }
 
     boolean boolOr(String field, boolean fallback) {
@@ -104,9 +119,10 @@ final class JsonFields {
 
     String stringOr(String field, String fallback) {
         JsonElement e = get(field);
-        if (e == null) {
-            return fallback;
-        }
+        return e == null ? fallback : asString(field, e);
+    }
+
+    String asString(String field, JsonElement e) {
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
             throw error(field, "must be a string, found " + e);
         }

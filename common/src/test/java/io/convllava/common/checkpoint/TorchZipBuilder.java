@@ -9,6 +9,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -21,6 +23,16 @@ final class TorchZipBuilder {
     private final ByteArrayOutputStream pickle = new ByteArrayOutputStream();
     private final ByteArrayOutputStream[] storages = new ByteArrayOutputStream[16];
     private int paddingEntries;
+    private final Map<String, byte[]> extraEntries = new LinkedHashMap<>();
+
+    /** {@code {'w': tensor}} over a float storage {@code 0} holding 1, 2, 3, whatever view and element count are declared. */
+    static TorchZipBuilder oneFloatTensor(long numel, long offset, long[] shape, long[] stride) {
+        return new TorchZipBuilder()
+                .op(0x80, 2, '}', '(')
+                .tensorItem("w", "FloatStorage", 0, numel, offset, shape, stride)
+                .op('u', '.')
+                .floatStorage(0, 1, 2, 3);
+    }
 
     TorchZipBuilder op(int... bytes) {
         for (int b : bytes) {
@@ -42,8 +54,24 @@ final class TorchZipBuilder {
         return this;
     }
 
+    /** BININT, or LONG1 with 8 bytes for a value beyond 32 bits. */
     TorchZipBuilder integer(long v) {
+        if (v != (int) v) {
+            op(0x8a, 8);
+            for (int i = 0; i < 8; i++) {
+                op((int) (v >> (8 * i)) & 0xff);
+            }
+            return this;
+        }
         return op('J', (int) v & 0xff, (int) (v >> 8) & 0xff, (int) (v >> 16) & 0xff, (int) (v >> 24) & 0xff);
+    }
+
+    /** {@code count} copies of {@code opcode}: pickles that exceed the unpickler's limits. */
+    TorchZipBuilder repeat(int opcode, int count) {
+        for (int i = 0; i < count; i++) {
+            pickle.write(opcode);
+        }
+        return this;
     }
 
     TorchZipBuilder intTuple(long... values) {
@@ -95,6 +123,12 @@ final class TorchZipBuilder {
         return this;
     }
 
+    /** An additional stored entry, named as given (e.g. one a torch.save archive never has). */
+    TorchZipBuilder extraEntry(String name, byte[] data) {
+        extraEntries.put(name, data);
+        return this;
+    }
+
     void write(Path file) throws IOException {
         try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(file));
              ZipOutputStream zip = new ZipOutputStream(os)) {
@@ -102,6 +136,9 @@ final class TorchZipBuilder {
             stored(zip, "archive/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
             for (int i = 0; i < paddingEntries; i++) {
                 stored(zip, "archive/padding/" + i, new byte[0]);
+            }
+            for (Map.Entry<String, byte[]> e : extraEntries.entrySet()) {
+                stored(zip, e.getKey(), e.getValue());
             }
             for (int i = 0; i < storages.length; i++) {
                 if (storages[i] != null) {
