@@ -258,6 +258,15 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         // the checkpoint's memory-mapped windows the weights were copied from are unmapped only when collected:
         // without this, a node kept up to ~150 MB of the file resident beside its copy until some later full collection
         System.gc();
+        long started = System.nanoTime();
+        try {
+            int steps = ShardWarmUp.run(shard, files.llmConfig().hiddenSize(), files.llmConfig().vocabSize(),
+                    ShardWarmUp.steps(), ShardWarmUp.BUDGET);
+            log.println(String.format("decoder layers %s warmed up: %d steps in %.0f ms", range, steps,
+                    (System.nanoTime() - started) / 1e6));
+        } catch (RuntimeException e) {
+            log.println("decoder layers " + range + ": warm-up failed (" + e + "); serving cold");
+        }
         return shard;
     }
 

@@ -1,0 +1,83 @@
+package io.convllava.llm.node;
+
+import io.convllava.common.tensor.HostTensor;
+import io.convllava.common.tensor.PromptSegment;
+import io.convllava.llm.model.LlamaShard;
+import io.convllava.llm.model.ShardInput;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Runs throwaway sessions through freshly loaded layers before the node serves, so that the JIT has compiled the
+ * decoder's kernels when the first request comes: a failover onto a pipeline that had never served waited 2-5 s
+ * for them (docs/reliability.md). Two sessions: a prompt chunk each, then single-position steps together, the shapes
+ * of prefill and batched decode, until {@code steps} steps or {@code budget} has passed after the first step (a 7B
+ * shard's step is long).
+ */
+final class ShardWarmUp {
+    static final int PROMPT = 16;
+    /** System property: warm-up steps (default {@value #DEFAULT_STEPS}; 0 = none). */
+    static final String STEPS_PROPERTY = "convllava.warmUpSteps";
+    static final int DEFAULT_STEPS = 8;
+    static final Duration BUDGET = Duration.ofSeconds(3);
+
+    private ShardWarmUp() {
+    }
+
+    /** The steps {@value #STEPS_PROPERTY} asks for. */
+    static int steps() {
+        String value = System.getProperty(STEPS_PROPERTY, String.valueOf(DEFAULT_STEPS));
+        try {
+            int steps = Integer.parseInt(value.trim());
+            if (steps >= 0) {
+                return steps;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException("system property " + STEPS_PROPERTY + " must be a whole number >= 0, got '"
+                + value + "'");
+    }
+
+    /** Returns the steps run; the shard holds no session afterwards. */
+    static int run(LlamaShard shard, int hiddenSize, int vocabSize, int steps, Duration budget) {
+        SplittableRandom random = new SplittableRandom(1);
+        List<String> sessions = List.of("warm-up-a", "warm-up-b");
+        long deadline = Long.MAX_VALUE;
+        int done = 0;
+        try {
+            int rows = PROMPT;
+            while (done < steps && System.nanoTime() < deadline) {
+                List<LlamaShard.StepPart> parts = new ArrayList<>();
+                for (String session : sessions) {
+                    parts.add(new LlamaShard.StepPart(session, input(shard, rows, hiddenSize, vocabSize, random)));
+                }
+                shard.forwardBatch(parts);
+                if (done == 0) {
+                    // the first step initialises what every later one reuses, and may take seconds: not counted
+                    deadline = System.nanoTime() + budget.toNanos();
+                }
+                done++;
+                rows = 1;
+            }
+        } finally {
+            sessions.forEach(shard::release);
+        }
+        return done;
+    }
+
+    private static ShardInput input(LlamaShard shard, int rows, int hiddenSize, int vocabSize,
+                                    SplittableRandom random) {
+        if (shard.isFirst()) {
+            return new ShardInput.Segments(List.of(new PromptSegment.Tokens(random.ints(rows, 3, vocabSize).toArray())));
+        }
+        float[] hidden = new float[rows * hiddenSize];
+        for (int i = 0; i < hidden.length; i++) {
+            hidden[i] = (float) random.nextGaussian();
+        }
+        return new ShardInput.Hidden(HostTensor.of(hidden, rows, hiddenSize));
+    }
+}
