@@ -14,11 +14,13 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Runs on every coordinator: a {@link LeaderLatch} elects one of them, and the leader keeps the shard plan in step
@@ -40,6 +42,8 @@ public final class PlanLeader implements Closeable {
     private final ZkLayout layout;
     private final ClusterView view;
     private final Duration settleDelay;
+    /** Members this coordinator found dead before ZooKeeper noticed: planned as if gone. */
+    private final Supplier<Set<String>> unreachable;
     private final LeaderLatch latch;
     private final ScheduledExecutorService worker;
     private final ClusterView.Listener viewListener;
@@ -61,10 +65,21 @@ public final class PlanLeader implements Closeable {
      */
     public PlanLeader(CuratorFramework client, ZkLayout layout, ClusterView view, String participantId,
                       Duration settleDelay) {
+        this(client, layout, view, participantId, settleDelay, Set::of);
+    }
+
+    /**
+     * @param unreachable members found dead (their health check failed) that ZooKeeper still lists until their
+     *                    session times out: planning leaves them out at once, so that auto nodes close the gap
+     *                    seconds sooner; call {@link #reconsider} when it changes
+     */
+    public PlanLeader(CuratorFramework client, ZkLayout layout, ClusterView view, String participantId,
+                      Duration settleDelay, Supplier<Set<String>> unreachable) {
         this.client = client;
         this.layout = layout;
         this.view = view;
         this.settleDelay = settleDelay;
+        this.unreachable = unreachable;
         this.latch = new LeaderLatch(client, layout.leader(), participantId, LeaderLatch.CloseMode.NOTIFY_LEADER);
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "plan-leader-" + participantId);
@@ -90,6 +105,13 @@ public final class PlanLeader implements Closeable {
         client.getConnectionStateListenable().addListener(connectionListener);
         view.addListener(viewListener);
         latch.start();
+    }
+
+    /** Plans again (after the settle delay) if what planning depends on changed: say, a member was found dead. */
+    public void reconsider() {
+        if (!worker.isShutdown()) {
+            worker.execute(() -> onCluster(latest));
+        }
     }
 
     /** Whether this coordinator currently holds the plan leadership. */
@@ -145,7 +167,7 @@ public final class PlanLeader implements Closeable {
     private void onCluster(ClusterSnapshot snapshot) {
         latest = snapshot;
         highestEpoch = Math.max(highestEpoch, snapshot.plan().epoch());
-        List<PlanningInput> input = PlanningInput.of(snapshot);
+        List<PlanningInput> input = PlanningInput.of(plannable(snapshot));
         // load updates leave the input as it was and must not postpone a pending planning run
         if (input.equals(lastSeen)) {
             return;
@@ -185,7 +207,7 @@ public final class PlanLeader implements Closeable {
         try {
             for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
                 if (tryPublish(snapshot)) {
-                    planned = PlanningInput.of(snapshot);
+                    planned = PlanningInput.of(plannable(snapshot));
                     return;
                 }
             }
@@ -212,7 +234,7 @@ public final class PlanLeader implements Closeable {
             // ZooKeeper lost its data (restarted without it) or went back to an older copy: epochs still only grow
             current = new ShardPlan(highestEpoch, current.numLayers(), current.assignments());
         }
-        ShardPlan next = ShardPlanner.plan(snapshot.members(NodeRole.LLM), current);
+        ShardPlan next = ShardPlanner.plan(plannable(snapshot), current);
         if (next == current) {
             return true;
         }
@@ -244,10 +266,16 @@ public final class PlanLeader implements Closeable {
         }
     }
 
+    /** The LLM members to plan for: without those found dead. */
+    private List<NodeInfo> plannable(ClusterSnapshot snapshot) {
+        Set<String> gone = unreachable.get();
+        return snapshot.members(NodeRole.LLM).stream().filter(m -> !gone.contains(m.nodeId())).toList();
+    }
+
     /** What planning depends on, per LLM member. */
     private record PlanningInput(String nodeId, String requestedLayers, int numLayers) {
-        static List<PlanningInput> of(ClusterSnapshot snapshot) {
-            return snapshot.members(NodeRole.LLM).stream()
+        static List<PlanningInput> of(List<NodeInfo> members) {
+            return members.stream()
                     .map(m -> new PlanningInput(m.nodeId(), m.requestedLayers(), m.numLayers()))
                     .toList();
         }

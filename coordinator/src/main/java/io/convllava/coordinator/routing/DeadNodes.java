@@ -38,6 +38,7 @@ public final class DeadNodes implements AutoCloseable {
 
     private final ChannelPool channels;
     private final Map<String, NodeInfo> dead = new ConcurrentHashMap<>();
+    private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ScheduledExecutorService reprobe = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "dead-node-probe");
         t.setDaemon(true);
@@ -63,6 +64,7 @@ public final class DeadNodes implements AutoCloseable {
             answers.add(probeAsync(node));
         }
         List<String> found = new ArrayList<>();
+        boolean changed = false;
         for (int i = 0; i < asked.size(); i++) {
             NodeInfo node = asked.get(i);
             boolean alive;
@@ -75,11 +77,24 @@ public final class DeadNodes implements AutoCloseable {
                 if (dead.put(node.nodeId(), node) == null) {
                     LOG.warn("node {} ({}) does not answer: routing skips it until it does", node.nodeId(),
                             node.address());
+                    changed = true;
                 }
                 found.add(node.nodeId());
             }
         }
+        if (changed) {
+            changed();
+        }
         return found;
+    }
+
+    /** {@code listener} runs (on a probing thread) whenever a node is found dead or answers again. */
+    void addListener(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    private void changed() {
+        listeners.forEach(Runnable::run);
     }
 
     boolean isDead(String nodeId) {
@@ -98,9 +113,9 @@ public final class DeadNodes implements AutoCloseable {
     private void reprobe() {
         for (NodeInfo node : List.copyOf(dead.values())) {
             try {
-                if (probeAsync(node).get()) {
-                    dead.remove(node.nodeId(), node);
+                if (probeAsync(node).get() && dead.remove(node.nodeId(), node)) {
                     LOG.info("node {} ({}) answers again: routed to again", node.nodeId(), node.address());
+                    changed();
                 }
             } catch (Exception e) {
                 // still dead

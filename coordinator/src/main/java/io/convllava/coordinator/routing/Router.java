@@ -142,6 +142,16 @@ public final class Router implements ClusterView.Listener, AutoCloseable {
         return dead.check(nodes);
     }
 
+    /** The ids of the members found dead by {@link #checkNodes} that have not answered since. */
+    public Set<String> deadNodes() {
+        return dead.ids();
+    }
+
+    /** {@code listener} runs whenever a member is found dead or answers again (say, to plan without it). */
+    public void onDeadNodesChange(Runnable listener) {
+        dead.addListener(listener);
+    }
+
     /** Whether {@code nodeId} was found dead by {@link #checkNodes} and has not answered since. */
     public boolean isDead(String nodeId) {
         return dead.isDead(nodeId);

@@ -62,7 +62,10 @@ public final class CoordinatorServer implements AutoCloseable {
             server.serve(List.of(new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
                     new ImageCache(config.imageCacheBytes()), config.transport(), self, config.reusePrefixes())));
-            leader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay());
+            PlanLeader planLeader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay(),
+                    router::deadNodes);
+            leader = planLeader;
+            router.onDeadNodesChange(planLeader::reconsider);
             leader.start();
             NodeRegistration registration = new NodeRegistration(zk, layout, self);
             registration.start();
