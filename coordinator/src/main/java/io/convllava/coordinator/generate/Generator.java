@@ -154,7 +154,7 @@ public final class Generator {
                 long[] kept = PromptContent.append(content, tokens, session.fedCount());
                 String key = PrefixIndex.keyOf(kept);
                 if (session.release(key)) {
-                    prefixes.add(key, kept);
+                    prefixes.add(key, kept, session.chunks());
                 }
             } else {
                 session.release(null);

@@ -6,25 +6,28 @@ import io.convllava.common.pipeline.PrefixUnavailableException;
 import io.convllava.common.pipeline.StepResult;
 import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
+import io.convllava.coordinator.prefix.PrefillChunks;
 import io.convllava.coordinator.prefix.PrefixIndex;
 import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * A generation's KV cache on a pipeline, with what rebuilds it on another one: the prompt and every token fed back
- * since. When a call fails and the {@link Failover} finds another pipeline, the session moves there: the prompt is
- * prefilled again, the fed tokens follow in chunks of at most {@value #REPLAY_CHUNK} positions (few enough that each
- * position runs exactly as its decode step did: attention row by row, the batch-invariant weight products), and
- * the failed step is repeated with the same sampling parameters and step number. Sampling depends only on (seed,
+ * since. When a call fails and the {@link Failover} finds another pipeline, the session moves there and computes its
+ * cache again the way it was computed ({@link PrefillChunks}): each prompt chunk as one chunk, the fed tokens (and
+ * positions a kept cache had from decode steps) in chunks of at most {@value #REPLAY_CHUNK} positions (few enough
+ * that each position runs exactly as its decode step did: attention row by row, the batch-invariant weight
+ * products), and the failed step is repeated with the same sampling parameters and step number. Sampling depends only on (seed,
  * step), so the stream goes on with the tokens an uninterrupted run gives.
  */
 final class PipelineSession {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineSession.class);
-    static final int REPLAY_CHUNK = 15;
+    static final int REPLAY_CHUNK = PrefillChunks.ROW_WISE;
 
     private final Failover failover;
     private final List<PromptSegment> prompt;
@@ -36,6 +39,8 @@ final class PipelineSession {
     private int fedCount;
     private int reused;
     private int moves;
+    /** How the cache's positions are computed (in an uninterrupted run): what a replay repeats. */
+    private PrefillChunks chunks = PrefillChunks.NONE;
 
     /**
      * @param failover    null: a failed call fails the generation
@@ -62,6 +67,7 @@ final class PipelineSession {
         int promptLength = promptLength();
         try {
             if (match != null) {
+                chunks = match.chunks().with(match.length(), promptLength);
                 try {
                     StepResult step = pipeline.prefill(id, PromptSegment.slice(prompt, match.length(), promptLength),
                             sampling, 0, returnLogits, reservation.continuing(match.key(), match.length()));
@@ -71,6 +77,7 @@ final class PipelineSession {
                     id = pipeline.newSessionId(); // the stages hold nothing of it: start afresh
                 }
             }
+            chunks = PrefillChunks.NONE.with(0, promptLength);
             return pipeline.prefill(id, prompt, sampling, 0, returnLogits, reservation);
         } catch (StatusRuntimeException e) {
             return move(e, returnLogits);
@@ -137,19 +144,53 @@ final class PipelineSession {
         }
     }
 
+    /**
+     * Computes the cache again as it was computed: each recorded prompt chunk as one chunk, every other position
+     * (fed tokens, short prompt rests) in chunks of at most {@value #REPLAY_CHUNK}; the last call samples the step the
+     * session is at.
+     */
     private StepResult replay(boolean returnLogits) {
-        StepResult step = pipeline.prefill(id, prompt, sampling, 0, returnLogits && fedCount == 0, reservation);
-        for (int done = 0; done < fedCount; ) {
-            if (step.token() != fed[done]) {
-                LOG.warn("session {}: the replay sampled token {} at step {} where the stream had {}", id,
-                        step.token(), done, fed[done]);
+        int promptLength = promptLength();
+        int end = promptLength + fedCount;
+        List<PrefillChunks.Range> ranges = chunks.ranges();
+        StepResult step = null;
+        int next = 0;
+        for (int from = 0; from < end; ) {
+            int to;
+            if (next < ranges.size() && ranges.get(next).start() == from) {
+                to = Math.min(ranges.get(next++).end(), end);
+            } else {
+                int limit = next < ranges.size() ? ranges.get(next).start() : end;
+                to = Math.min(limit, from + REPLAY_CHUNK);
             }
-            int n = Math.min(REPLAY_CHUNK, fedCount - done);
-            int[] chunk = Arrays.copyOfRange(fed, done, done + n);
-            done += n;
-            step = pipeline.prefill(id, List.of(new PromptSegment.Tokens(chunk)), sampling, done,
-                    returnLogits && done == fedCount, PrefillOptions.NONE);
+            int fedIncluded = Math.max(0, to - promptLength);
+            step = pipeline.prefill(id, positions(from, to), sampling, fedIncluded, returnLogits && to == end,
+                    from == 0 ? reservation : PrefillOptions.NONE);
+            if (to >= promptLength && to < end && step.token() != fed[fedIncluded]) {
+                LOG.warn("session {}: the replay sampled token {} at step {} where the stream had {}", id,
+                        step.token(), fedIncluded, fed[fedIncluded]);
+            }
+            from = to;
         }
         return step;
+    }
+
+    /** The content of cache positions {@code [from, to)}: prompt, then fed tokens. */
+    private List<PromptSegment> positions(int from, int to) {
+        int promptLength = promptLength();
+        List<PromptSegment> out = new ArrayList<>();
+        if (from < promptLength) {
+            out.addAll(PromptSegment.slice(prompt, from, Math.min(to, promptLength)));
+        }
+        if (to > promptLength) {
+            out.add(new PromptSegment.Tokens(Arrays.copyOfRange(fed, Math.max(from, promptLength) - promptLength,
+                    to - promptLength)));
+        }
+        return out;
+    }
+
+    /** How the cache's positions were computed, for a kept cache to record ({@link PrefixIndex#add}). */
+    PrefillChunks chunks() {
+        return chunks;
     }
 }

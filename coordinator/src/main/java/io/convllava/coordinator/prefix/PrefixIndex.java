@@ -18,20 +18,30 @@ public final class PrefixIndex {
     static final int MIN_REUSE = 16;
 
     private final int capacity;
-    private final LinkedHashMap<String, long[]> kept;
+    private final LinkedHashMap<String, Kept> kept;
+
+    /** A kept cache: its positions' content and how they were computed. */
+    private record Kept(long[] content, PrefillChunks chunks) {
+    }
 
     public PrefixIndex(int capacity) {
         this.capacity = capacity;
         this.kept = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, Kept> eldest) {
                 return size() > PrefixIndex.this.capacity;
             }
         };
     }
 
-    /** A kept cache to continue from: its key and how many of its positions the new prompt shares. */
-    public record Match(String key, int length) {
+    /**
+     * A kept cache to continue from: its key, how many of its positions the new prompt shares, and how those were
+     * computed.
+     */
+    public record Match(String key, int length, PrefillChunks chunks) {
+        public Match(String key, int length) {
+            this(key, length, PrefillChunks.NONE);
+        }
     }
 
     /**
@@ -42,8 +52,8 @@ public final class PrefixIndex {
     public synchronized Match take(long[] content) {
         String bestKey = null;
         int best = 0;
-        for (Map.Entry<String, long[]> e : kept.entrySet()) {
-            int shared = Math.min(PromptContent.commonPrefix(e.getValue(), content), content.length - 1);
+        for (Map.Entry<String, Kept> e : kept.entrySet()) {
+            int shared = Math.min(PromptContent.commonPrefix(e.getValue().content(), content), content.length - 1);
             if (shared > best) {
                 best = shared;
                 bestKey = e.getKey();
@@ -52,22 +62,27 @@ public final class PrefixIndex {
         if (bestKey == null || best < MIN_REUSE) {
             return null;
         }
-        kept.remove(bestKey);
-        return new Match(bestKey, best);
+        Kept taken = kept.remove(bestKey);
+        return new Match(bestKey, best, taken.chunks().truncatedTo(best));
     }
 
     /** Longest prefix of {@code content} that a kept cache shares (0 if none), without taking it: for routing. */
     public synchronized int longestMatch(long[] content) {
         int best = 0;
-        for (long[] k : kept.values()) {
-            best = Math.max(best, PromptContent.commonPrefix(k, content));
+        for (Kept k : kept.values()) {
+            best = Math.max(best, PromptContent.commonPrefix(k.content(), content));
         }
         return best;
     }
 
     /** Records that the stages keep a cache under {@code key} ({@link #keyOf}) holding the positions of content. */
     public synchronized void add(String key, long[] content) {
-        kept.put(key, content);
+        add(key, content, PrefillChunks.NONE);
+    }
+
+    /** As {@link #add(String, long[])}, with how the cache's positions were computed. */
+    public synchronized void add(String key, long[] content, PrefillChunks chunks) {
+        kept.put(key, new Kept(content, chunks));
     }
 
     /** Forgets a key whose cache the stages no longer hold. */

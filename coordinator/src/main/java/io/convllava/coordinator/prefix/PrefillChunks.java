@@ -1,0 +1,48 @@
+package io.convllava.coordinator.prefix;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The ranges of a KV cache's positions that were computed as one prompt chunk of more than {@link #ROW_WISE} positions:
+ * how the cache was made, so that a failover can make it again bit for bit. Positions outside these ranges were
+ * computed in chunks of at most {@value #ROW_WISE} (decode steps, short prompt rests), where the nodes compute row by
+ * row: any split of them into such chunks gives the same bits; a longer chunk does not, nor does another split of
+ * one (attention over a block and, from 128 rows, libtorch's products).
+ *
+ * @param ranges sorted, disjoint {@code [start, end)} pairs
+ */
+public record PrefillChunks(List<Range> ranges) {
+    /** The longest chunk the nodes compute exactly as row by row. */
+    public static final int ROW_WISE = 15;
+    public static final PrefillChunks NONE = new PrefillChunks(List.of());
+
+    public PrefillChunks {
+        ranges = List.copyOf(ranges);
+    }
+
+    /** {@code [start, end)} of a cache's positions. */
+    public record Range(int start, int end) {
+    }
+
+    /** These, and {@code [start, end)} computed as one chunk, if it is longer than {@value #ROW_WISE}. */
+    public PrefillChunks with(int start, int end) {
+        if (end - start <= ROW_WISE) {
+            return this;
+        }
+        List<Range> next = new ArrayList<>(ranges);
+        next.add(new Range(start, end));
+        return new PrefillChunks(next);
+    }
+
+    /** The ranges within the first {@code length} positions (a range cut there keeps its first part). */
+    public PrefillChunks truncatedTo(int length) {
+        List<Range> kept = new ArrayList<>();
+        for (Range r : ranges) {
+            if (r.start() < length) {
+                kept.add(new Range(r.start(), Math.min(r.end(), length)));
+            }
+        }
+        return new PrefillChunks(kept);
+    }
+}
