@@ -1,5 +1,6 @@
 package io.convllava.cli;
 
+import io.convllava.common.transport.BearerTokens;
 import io.convllava.coordinator.server.CoordinatorConfig;
 import io.convllava.coordinator.server.CoordinatorServer;
 import io.convllava.coordinator.server.ServedModel;
@@ -9,6 +10,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code convllava coordinator}: the public API of a cluster, until SIGINT or SIGTERM. */
@@ -24,6 +27,10 @@ final class CoordinatorCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions model;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "Bearer tokens the public API requires,"
+            + " one per line; callers send 'authorization: Bearer <token>'.")
+    Path tokenFile;
 
     @Option(names = "--port", defaultValue = "" + CoordinatorConfig.DEFAULT_PORT, paramLabel = "PORT",
             description = "Public gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
@@ -62,7 +69,17 @@ final class CoordinatorCommand implements Callable<Integer> {
             }
         }
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
-                .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse);
+                .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse).withTransport(node.transport());
+        if (tokenFile != null) {
+            try {
+                config = config.withTokens(BearerTokens.load(tokenFile));
+            } catch (IOException | IllegalArgumentException e) {
+                throw new UsageException("--token-file " + tokenFile + ": " + e.getMessage());
+            }
+        } else {
+            System.err.println("warning: the public API takes calls without a token (development only): give"
+                    + " --token-file");
+        }
         try (CuratorFramework zk = node.connect();
              CoordinatorServer server = CoordinatorServer.start(served, config, zk, node.layout())) {
             server.stopOnJvmShutdown();

@@ -50,6 +50,14 @@ final class GenerateCommand implements Callable<Integer> {
             + " without it the model is loaded in this process.")
     String target;
 
+    @Option(names = "--tls-ca", paramLabel = "PEM", description = "With --target: the coordinator uses TLS; verify"
+            + " its certificate against this authority.")
+    Path tlsCa;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "With --target: send the first token of this"
+            + " file as 'authorization: Bearer <token>'.")
+    Path tokenFile;
+
     @Mixin
     ModelOptions model;
 

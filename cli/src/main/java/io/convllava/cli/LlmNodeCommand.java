@@ -56,7 +56,8 @@ final class LlmNodeCommand implements Callable<Integer> {
         }
         try (CuratorFramework zk = node.connect();
              LlmNode llm = LlmNode.start(files, model.id(node.modelId), layers, device.device, node.host, port,
-                     node.nodeId, zk, node.layout(), Duration.ofSeconds(assignmentWaitSeconds), batching.limits(), System.err)) {
+                     node.nodeId, zk, node.layout(), Duration.ofSeconds(assignmentWaitSeconds), batching.limits(),
+                     node.transport(), System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(llm::close, "llm-node-shutdown"));
             main.out().println("llm-node ready at " + llm.address() + " (" + llm.nodeId() + ", layers " + llm.layers()
                     + ")");

@@ -2,7 +2,9 @@ package io.convllava.cli;
 
 import com.google.protobuf.ByteString;
 import io.convllava.common.client.CoordinatorFailover;
+import io.convllava.common.transport.BearerTokens;
 import io.convllava.common.transport.Channels;
+import io.convllava.common.transport.TlsConfig;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
@@ -18,6 +20,8 @@ import io.convllava.proto.v1.Message;
 import io.convllava.proto.v1.SamplingOptions;
 import io.convllava.proto.v1.Delta;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 
@@ -50,13 +54,28 @@ public final class RemoteGenerate {
             throw new UsageException("--dump-dir works in process only (a cluster does not return the intermediates)");
         }
         GenerateRequest request = toProto(flags.request(), flags.template);
+        TransportOptions transport = TransportOptions.DEFAULTS;
+        ClientInterceptor token = null;
+        try {
+            if (flags.tlsCa != null) {
+                transport = transport.withTls(TlsConfig.clientTrusting(flags.tlsCa));
+            }
+            if (flags.tokenFile != null) {
+                token = BearerTokens.sending(BearerTokens.firstOf(flags.tokenFile));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         List<ManagedChannel> channels = new ArrayList<>();
+        List<Channel> calls = new ArrayList<>();
         for (String target : flags.target.split(",")) {
-            channels.add(Channels.forAddress(target.trim(), TransportOptions.DEFAULTS));
+            ManagedChannel channel = Channels.forAddress(target.trim(), transport);
+            channels.add(channel);
+            calls.add(token == null ? channel : ClientInterceptors.intercept(channel, token));
         }
         try {
             List<Integer> tokens = new ArrayList<>();
-            CoordinatorFailover coordinators = new CoordinatorFailover(List.copyOf(channels),
+            CoordinatorFailover coordinators = new CoordinatorFailover(calls,
                     Duration.ofSeconds(flags.timeoutSeconds), why -> System.err.println("\n" + why + "; retrying on"
                     + " the next coordinator"));
             Final last = coordinators.generate(request, delta -> {

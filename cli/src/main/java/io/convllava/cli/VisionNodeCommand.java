@@ -57,7 +57,8 @@ final class VisionNodeCommand implements Callable<Integer> {
         try (CuratorFramework zk = node.connect();
              VisionNode vision = VisionNode.start(files, model.id(node.modelId), device.device, node.host, port,
                      node.nodeId, encodeMemoryLimit != null ? encodeMemoryLimit
-                             : VisionEncoder.defaultEncodeMemoryLimit(), serving(), zk, node.layout(),
+                             : VisionEncoder.defaultEncodeMemoryLimit(), serving(), node.transport(), zk,
+                     node.layout(),
                      System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(vision::close, "vision-node-shutdown"));
             main.out().println("vision-node ready at " + vision.address() + " (" + vision.nodeId() + ")");

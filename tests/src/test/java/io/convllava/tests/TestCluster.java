@@ -11,7 +11,9 @@ import io.convllava.coordinator.server.CoordinatorConfig;
 import io.convllava.coordinator.server.CoordinatorServer;
 import io.convllava.coordinator.server.ServedModel;
 import io.convllava.llm.node.LlmNode;
+import io.convllava.vision.model.VisionEncoder;
 import io.convllava.vision.node.VisionNode;
+import io.convllava.vision.server.VisionServingOptions;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.grpc.ManagedChannel;
 import org.apache.curator.framework.CuratorFramework;
@@ -48,6 +50,8 @@ final class TestCluster implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private CoordinatorServer coordinator;
     private ManagedChannel channel;
+    /** Every node's and coordinator's gRPC settings; plaintext unless {@link #withTransport} says otherwise. */
+    private TransportOptions transport = TransportOptions.DEFAULTS;
 
     /** A cluster of the tiny fixture model. */
     TestCluster(TestingServer server) {
@@ -61,6 +65,12 @@ final class TestCluster implements AutoCloseable {
         this.layout = new ZkLayout("test-" + CLUSTERS.incrementAndGet());
     }
 
+    /** The transport (TLS) of the nodes and coordinators started from now on. */
+    TestCluster withTransport(TransportOptions options) {
+        this.transport = options;
+        return this;
+    }
+
     ZkLayout layout() {
         return layout;
     }
@@ -72,9 +82,9 @@ final class TestCluster implements AutoCloseable {
     /** A coordinator with the test defaults (ephemeral port, short plan settle delay) changed by {@code tune}. */
     CoordinatorServer coordinator(ServedModel model, UnaryOperator<CoordinatorConfig> tune) throws Exception {
         CoordinatorConfig config = tune.apply(CoordinatorConfig.defaults(null, HOST, 0)
-                .withPlanSettleDelay(Duration.ofMillis(300)));
+                .withPlanSettleDelay(Duration.ofMillis(300)).withTransport(transport));
         coordinator = track(CoordinatorServer.start(model, config, zk, layout));
-        channel = track(Channels.forAddress(coordinator.address(), TransportOptions.DEFAULTS));
+        channel = track(Channels.forAddress(coordinator.address(), transport));
         return coordinator;
     }
 
@@ -84,7 +94,8 @@ final class TestCluster implements AutoCloseable {
 
     /** A vision node with a fixed id (null: {@code vision-host:port}), which decides the images routed to it. */
     VisionNode vision(String nodeId) throws Exception {
-        return track(VisionNode.start(files, modelId, "cpu", HOST, 0, nodeId, zk, layout, QUIET));
+        return track(VisionNode.start(files, modelId, "cpu", HOST, 0, nodeId, VisionEncoder.defaultEncodeMemoryLimit(),
+                VisionServingOptions.DEFAULTS, transport, zk, layout, QUIET));
     }
 
     LlmNode llm(String layers) throws Exception {
@@ -93,7 +104,7 @@ final class TestCluster implements AutoCloseable {
 
     LlmNode llm(String layers, BatchLimits limits) throws Exception {
         return track(LlmNode.start(files, modelId, layers, "cpu", HOST, 0, null, zk, layout,
-                Duration.ofSeconds(30), limits, QUIET));
+                Duration.ofSeconds(30), limits, transport, QUIET));
     }
 
     /**

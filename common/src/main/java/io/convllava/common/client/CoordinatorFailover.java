@@ -51,7 +51,8 @@ public final class CoordinatorFailover {
         long deadline = System.nanoTime() + timeout.toNanos();
         Delivered delivered = new Delivered(onDelta);
         StatusRuntimeException lastFailure = null;
-        for (Channel coordinator : coordinators) {
+        for (int i = 0; i < coordinators.size(); i++) {
+            Channel coordinator = coordinators.get(i);
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 break;
@@ -59,7 +60,7 @@ public final class CoordinatorFailover {
             try {
                 return stream(coordinator, pinned, left, delivered.replay());
             } catch (StatusRuntimeException e) {
-                if (!retryable(e.getStatus())) {
+                if (!retryable(e.getStatus()) || i == coordinators.size() - 1) {
                     throw e;
                 }
                 lastFailure = e;

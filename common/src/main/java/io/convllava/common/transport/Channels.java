@@ -7,7 +7,7 @@ import io.grpc.stub.AbstractStub;
 
 import java.util.concurrent.TimeUnit;
 
-/** Client side of the cluster transport: plaintext Netty channels and per-call deadlines. */
+/** Client side of the cluster transport: Netty channels (TLS when the options have it) and per-call deadlines. */
 public final class Channels {
     private Channels() {
     }
@@ -22,9 +22,13 @@ public final class Channels {
      * transport thread (they must not block).
      */
     public static ManagedChannel forAddress(String hostPort, TransportOptions options, boolean directCallbacks) {
-        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(hostPort)
-                .usePlaintext()
-                .maxInboundMessageSize(options.maxMessageBytes())
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(hostPort);
+        if (options.tls() != null) {
+            builder.sslContext(options.tls().clientContext());
+        } else {
+            builder.usePlaintext();
+        }
+        builder.maxInboundMessageSize(options.maxMessageBytes())
                 .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS);
         if (directCallbacks) {

@@ -105,6 +105,9 @@ public final class GrpcServer implements AutoCloseable {
                 .permitKeepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .addService(health.getHealthService())
                 .fallbackHandlerRegistry(services);
+        if (options.tls() != null) {
+            builder.sslContext(options.tls().serverContext());
+        }
         try {
             Server server = builder.build().start();
             LOG.info("{} bound to {}:{}", name, host, server.getPort());

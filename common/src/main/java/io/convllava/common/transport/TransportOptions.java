@@ -12,13 +12,14 @@ import java.time.Duration;
  * @param callDeadline     deadline put on a client call made for no request, or for one without a deadline; a call
  *                         made while serving a request with a deadline keeps that one
  * @param serverThreads    size of each server's fixed handler pool
+ * @param tls              TLS for servers and channels; null = plaintext (development only)
  */
 public record TransportOptions(int maxMessageBytes, Duration keepAliveTime, Duration keepAliveTimeout,
-                               Duration callDeadline, int serverThreads) {
+                               Duration callDeadline, int serverThreads, TlsConfig tls) {
 
     public static final TransportOptions DEFAULTS = new TransportOptions(MessageLimits.MAX_MESSAGE_BYTES,
             Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(120),
-            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), null);
 
     public TransportOptions {
         if (maxMessageBytes <= 0) {
@@ -33,15 +34,20 @@ public record TransportOptions(int maxMessageBytes, Duration keepAliveTime, Dura
     }
 
     public TransportOptions withMaxMessageBytes(int bytes) {
-        return new TransportOptions(bytes, keepAliveTime, keepAliveTimeout, callDeadline, serverThreads);
+        return new TransportOptions(bytes, keepAliveTime, keepAliveTimeout, callDeadline, serverThreads, tls);
     }
 
     public TransportOptions withCallDeadline(Duration deadline) {
-        return new TransportOptions(maxMessageBytes, keepAliveTime, keepAliveTimeout, deadline, serverThreads);
+        return new TransportOptions(maxMessageBytes, keepAliveTime, keepAliveTimeout, deadline, serverThreads, tls);
     }
 
     public TransportOptions withServerThreads(int threads) {
-        return new TransportOptions(maxMessageBytes, keepAliveTime, keepAliveTimeout, callDeadline, threads);
+        return new TransportOptions(maxMessageBytes, keepAliveTime, keepAliveTimeout, callDeadline, threads, tls);
+    }
+
+    public TransportOptions withTls(TlsConfig config) {
+        return new TransportOptions(maxMessageBytes, keepAliveTime, keepAliveTimeout, callDeadline, serverThreads,
+                config);
     }
 
     private static void requirePositive(String name, Duration d) {

@@ -1,5 +1,6 @@
 package io.convllava.coordinator.server;
 
+import io.convllava.common.transport.BearerTokens;
 import io.convllava.common.transport.TransportOptions;
 
 import java.time.Duration;
@@ -17,30 +18,41 @@ import java.time.Duration;
  * @param reusePrefixes    whether requests continue from the KV caches earlier ones left on the pipelines; off, every
  *                         prompt is computed in full, so that a seeded sampled answer does not depend on what was
  *                         asked before (a reused cache gives logits that differ in their last bits)
+ * @param tokens           bearer tokens the public API requires; null = none (development only)
  */
 public record CoordinatorConfig(String nodeId, String host, int port, int maxConcurrent, int maxQueued,
                                 long imageCacheBytes, Duration planSettleDelay, TransportOptions transport,
-                                boolean reusePrefixes) {
+                                boolean reusePrefixes, BearerTokens tokens) {
     public static final int DEFAULT_PORT = 50051;
 
     /** Defaults for everything but the id, host and port. */
     public static CoordinatorConfig defaults(String nodeId, String host, int port) {
         return new CoordinatorConfig(nodeId, host, port, 64, 128, 256L << 20, Duration.ofMillis(500),
-                TransportOptions.DEFAULTS, true);
+                TransportOptions.DEFAULTS, true, null);
     }
 
     public CoordinatorConfig withLimits(int maxConcurrent, int maxQueued) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes,
-                planSettleDelay, transport, reusePrefixes);
+                planSettleDelay, transport, reusePrefixes, tokens);
     }
 
     public CoordinatorConfig withPlanSettleDelay(Duration delay) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, delay,
-                transport, reusePrefixes);
+                transport, reusePrefixes, tokens);
     }
 
     public CoordinatorConfig withPrefixReuse(boolean reuse) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reuse);
+                transport, reuse, tokens);
+    }
+
+    public CoordinatorConfig withTransport(TransportOptions options) {
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
+                options, reusePrefixes, tokens);
+    }
+
+    public CoordinatorConfig withTokens(BearerTokens required) {
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
+                transport, reusePrefixes, required);
     }
 }

@@ -6,7 +6,10 @@ import io.convllava.common.cluster.NodeRegistration;
 import io.convllava.common.cluster.PlanLeader;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.transport.GrpcServer;
+import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.routing.Router;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,8 +49,12 @@ public final class CoordinatorServer implements AutoCloseable {
      */
     public static CoordinatorServer start(ServedModel model, CoordinatorConfig config, CuratorFramework zk,
                                           ZkLayout layout) throws Exception {
-        GrpcServer server = GrpcServer.bind("coordinator", config.host(), config.port(),
-                config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued() + 4));
+        TransportOptions publicPort = config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued()
+                + 4);
+        if (publicPort.tls() != null) {
+            publicPort = publicPort.withTls(publicPort.tls().forPublicServer()); // clients need no cluster certificate
+        }
+        GrpcServer server = GrpcServer.bind("coordinator", config.host(), config.port(), publicPort);
         ClusterView view = new ClusterView(zk, layout);
         Router router = new Router(model.numLayers(), config.transport());
         PlanLeader leader = null;
@@ -59,9 +66,12 @@ public final class CoordinatorServer implements AutoCloseable {
             view.addListener(router);
             String nodeId = config.nodeId() != null ? config.nodeId() : "coordinator-" + server.address();
             NodeInfo self = NodeInfo.coordinator(nodeId, config.host(), server.port(), model.id());
-            server.serve(List.of(new CoordinatorService(model, router,
+            CoordinatorService service = new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
-                    new ImageCache(config.imageCacheBytes()), config.transport(), self, config.reusePrefixes())));
+                    new ImageCache(config.imageCacheBytes()), config.transport(), self, config.reusePrefixes());
+            ServerServiceDefinition guarded = config.tokens() == null ? service.bindService()
+                    : ServerInterceptors.intercept(service, config.tokens());
+            server.serve(List.of(() -> guarded));
             PlanLeader planLeader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay(),
                     router::deadNodes);
             leader = planLeader;

@@ -85,25 +85,26 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
      * @param layers          {@code "start-end"} (half-open) or {@code "auto"}
      * @param nodeId          null = {@code llm-<host>:<port>}
      * @param assignmentWait  how long an {@code auto} node waits for the plan to give it layers
+     * @param transport       gRPC settings of its server and of its channels to later stages (TLS)
      */
     public static LlmNode start(ModelFiles files, String modelId, String layers, String device, String host, int port,
                                 String nodeId, CuratorFramework zk, ZkLayout layout, Duration assignmentWait,
-                                BatchLimits limits, PrintStream log) throws Exception {
+                                BatchLimits limits, TransportOptions transport, PrintStream log) throws Exception {
         int numLayers = files.llmConfig().numHiddenLayers();
         boolean auto = NodeInfo.AUTO.equals(layers);
         LayerRange range = auto ? null : parseRange(layers, numLayers);
         GrpcServer bound = GrpcServer.bind(nodeId != null ? "llm-node-" + nodeId : "llm-node", host, port,
-                TransportOptions.DEFAULTS);
+                transport);
         String id = nodeId != null ? nodeId : "llm-" + bound.address();
         if (auto) {
             return startAuto(files, modelId, numLayers, device, bound, host, id, zk, layout, assignmentWait, limits,
-                    log);
+                    transport, log);
         }
         LlamaShard shard = null;
         LlmNodeServer server = null;
         try {
             shard = load(files, range, device, log);
-            server = serve(bound, shard, 0, files, id, limits, log); // fixed layers: no plan epoch to check
+            server = serve(bound, shard, 0, files, id, limits, transport, log); // fixed layers: no epoch to check
             NodeInfo info = NodeInfo.llm(id, host, bound.port(), modelId, device, numLayers, range.toString())
                     .withLayers(range).withMaxSessions(server.maxSessions());
             NodeRegistration registration = Membership.register(zk, layout, info);
@@ -127,8 +128,8 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
      */
     private static LlmNode startAuto(ModelFiles files, String modelId, int numLayers, String device, GrpcServer bound,
                                      String host, String id, CuratorFramework zk, ZkLayout layout,
-                                     Duration assignmentWait, BatchLimits limits, PrintStream log)
-            throws Exception {
+                                     Duration assignmentWait, BatchLimits limits, TransportOptions transport,
+                                     PrintStream log) throws Exception {
         NodeRegistration registration;
         try {
             registration = Membership.register(zk, layout,
@@ -157,7 +158,7 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
             log.println("llm node " + id + ": plan epoch " + assignment.epoch() + " assigns layers "
                     + assignment.layers());
             shard = load(files, assignment.layers(), device, log);
-            server = serve(bound, shard, assignment.epoch(), files, id, limits, log);
+            server = serve(bound, shard, assignment.epoch(), files, id, limits, transport, log);
             int maxSessions = server.maxSessions();
             registration.update(info -> info.withLayers(assignment.layers()).withMaxSessions(maxSessions));
             LlmNode node = new LlmNode(shard, server, registration, view, watcher, new Reload(files, device, log),
@@ -271,13 +272,14 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
     }
 
     private static LlmNodeServer serve(GrpcServer bound, LlamaShard shard, long layersEpoch, ModelFiles files,
-                                       String id, BatchLimits limits, PrintStream log) {
+                                       String id, BatchLimits limits, TransportOptions transport,
+                                       PrintStream log) {
         BatchLimits resolved = limits.resolveKv(shard.engineName().equals("cpu"));
         log.println(String.format("llm node %s: batches up to %d sessions / %d positions per step, KV budget %s,"
                 + " at most %d sessions", id, resolved.maxBatch(), resolved.maxBatchTokens(),
                 resolved.kvCacheBytes() == 0 ? "unlimited" : String.format("%.1f MB", resolved.kvCacheBytes() / 1e6),
                 resolved.maxSessions()));
-        return LlmNodeServer.serve(bound, shard, files.llmConfig(), TransportOptions.DEFAULTS,
+        return LlmNodeServer.serve(bound, shard, files.llmConfig(), transport,
                 LlmNodeSettings.of(id).withLimits(resolved).withLayersEpoch(layersEpoch));
     }
 

@@ -1,5 +1,6 @@
 package io.convllava.llm.node;
 
+import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.schedule.BatchLimits;
 import io.convllava.common.checkpoint.CheckpointException;
 import io.convllava.common.cluster.TestZooKeeper;
@@ -54,7 +55,8 @@ class LlmNodeStartTest {
 
     private static LlmNode start(ModelFiles files, String layers, int port) throws Exception {
         return LlmNode.start(files, "tiny", layers, "cpu", "127.0.0.1", port, null,
-                ZOOKEEPER.client(), new ZkLayout("llm-start"), Duration.ofSeconds(1), BatchLimits.DEFAULTS, QUIET);
+                ZOOKEEPER.client(), new ZkLayout("llm-start"), Duration.ofSeconds(1), BatchLimits.DEFAULTS,
+                TransportOptions.DEFAULTS, QUIET);
     }
 
     private static int freePort() throws IOException {

@@ -30,14 +30,14 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
         this.encoder = encoder;
     }
 
-    /** {@link #start(ModelFiles, String, String, String, int, String, long, VisionServingOptions,
+    /** {@link #start(ModelFiles, String, String, String, int, String, long, VisionServingOptions, TransportOptions,
      * CuratorFramework, ZkLayout, PrintStream)} with the {@linkplain VisionEncoder#defaultEncodeMemoryLimit() default
-     * encode memory limit} and the {@linkplain VisionServingOptions#DEFAULTS default serving options}. */
+     * encode memory limit}, the {@linkplain VisionServingOptions#DEFAULTS default serving options} and plaintext. */
     public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
                                    String nodeId, CuratorFramework zk, ZkLayout layout, PrintStream log)
             throws IOException, InterruptedException {
         return start(files, modelId, device, host, port, nodeId, VisionEncoder.defaultEncodeMemoryLimit(),
-                VisionServingOptions.DEFAULTS, zk, layout, log);
+                VisionServingOptions.DEFAULTS, TransportOptions.DEFAULTS, zk, layout, log);
     }
 
     /**
@@ -47,12 +47,13 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
      * @param nodeId               null = {@code vision-<host>:<port>}
      * @param maxEncodeMemoryBytes bound on the estimated activation memory of the encodes running at once
      * @param serving              batch size, embedding cache budget, preparation threads, admission bound
+     * @param transport            the server's gRPC settings (TLS)
      */
     public static VisionNode start(ModelFiles files, String modelId, String device, String host, int port,
                                    String nodeId, long maxEncodeMemoryBytes, VisionServingOptions serving,
-                                   CuratorFramework zk, ZkLayout layout, PrintStream log)
+                                   TransportOptions transport, CuratorFramework zk, ZkLayout layout, PrintStream log)
             throws IOException, InterruptedException {
-        GrpcServer bound = GrpcServer.bind(VisionNodeServer.NAME, host, port, TransportOptions.DEFAULTS);
+        GrpcServer bound = GrpcServer.bind(VisionNodeServer.NAME, host, port, transport);
         VisionEncoder encoder = null;
         try {
             encoder = VisionEncoder.load(files, device, files.preprocessorConfig().cropHeight(), maxEncodeMemoryBytes,
