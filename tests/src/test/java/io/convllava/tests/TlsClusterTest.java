@@ -46,6 +46,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TlsClusterTest {
     private static final Reference TINY = new Reference("tiny-convllava");
     private static final String TOKEN = "s3cret-token-of-the-test";
+    private static final String OTHER_TOKEN = "another-callers-token";
 
     private TestingServer zookeeper;
     private TestCluster cluster;
@@ -63,7 +64,7 @@ class TlsClusterTest {
         DevelopmentCertificates.write(certs, List.of("localhost", "127.0.0.1"), Duration.ofDays(1), "test CA");
         DevelopmentCertificates.write(foreign, List.of("localhost", "127.0.0.1"), Duration.ofDays(1), "other CA");
         Path tokens = certs.resolve("tokens");
-        Files.writeString(tokens, "# the tokens of the test\n" + TOKEN + "\n");
+        Files.writeString(tokens, "# the tokens of the test\n" + TOKEN + "\n\n" + OTHER_TOKEN + "\n");
         zookeeper = new TestingServer(true);
         cluster = new TestCluster(zookeeper).withTransport(TransportOptions.DEFAULTS.withTls(member(certs)));
         BearerTokens required = BearerTokens.load(tokens);
@@ -88,6 +89,25 @@ class TlsClusterTest {
         int[] tokens = Streams.collect(ConvLlavaGrpc.newBlockingStub(secured).withDeadlineAfter(60, TimeUnit.SECONDS)
                 .generate(request())).tokens();
         TINY.assertGreedyPrefix(1, tokens);
+    }
+
+    @Test
+    void anImageIsCachedForTheCallerWhoSentIt() throws Exception {
+        Channel tls = channel(coordinator, TlsConfig.clientTrusting(ca(certs)));
+        Channel sender = ClientInterceptors.intercept(tls, BearerTokens.sending(TOKEN));
+        Channel other = ClientInterceptors.intercept(tls, BearerTokens.sending(OTHER_TOKEN));
+        byte[] image = Files.readAllBytes(TINY.image());
+        Streams.collect(ConvLlavaGrpc.newBlockingStub(sender).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .generate(Streams.request(TINY.question(0), image, 2, false)));
+        String sha = io.convllava.coordinator.server.ImageCache.sha256(image);
+        GenerateRequest byHash = GenerateRequest.newBuilder().addMessages(io.convllava.proto.v1.Message.newBuilder()
+                .setRole(io.convllava.proto.v1.Message.Role.USER).setText(TINY.question(0))
+                .addImages(io.convllava.proto.v1.Image.newBuilder().setSha256(sha))).setMaxNewTokens(2).build();
+        Streams.collect(ConvLlavaGrpc.newBlockingStub(sender).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .generate(byHash));
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> Streams.collect(
+                ConvLlavaGrpc.newBlockingStub(other).withDeadlineAfter(60, TimeUnit.SECONDS).generate(byHash)));
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), "another caller cannot use or probe it");
     }
 
     @Test

@@ -4,6 +4,8 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.ForwardingClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -30,6 +33,11 @@ public final class BearerTokens implements ServerInterceptor {
     public static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     private static final String PREFIX = "Bearer ";
+    /**
+     * Who is calling, while a call runs: a name for the caller's token (a digest prefix, never the token), so that
+     * what one caller leaves (cached images) is not another's to use or probe. Empty without tokens.
+     */
+    public static final Context.Key<String> CALLER = Context.keyWithDefault("convllava-caller", "");
 
     private final List<byte[]> digests;
 
@@ -65,7 +73,8 @@ public final class BearerTokens implements ServerInterceptor {
             call.close(Status.UNAUTHENTICATED.withDescription(problem), new Metadata());
             return new ServerCall.Listener<>() { };
         }
-        return next.startCall(call, headers);
+        String caller = HexFormat.of().formatHex(sha256(header.substring(PREFIX.length()).strip()), 0, 8);
+        return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
     }
 
     private boolean accepted(String token) {

@@ -1,6 +1,7 @@
 package io.convllava.coordinator.server;
 
 import io.convllava.common.sampling.SamplingParams;
+import io.convllava.common.transport.BearerTokens;
 import io.convllava.common.transport.MessageLimits;
 import io.convllava.common.transport.SamplingCodec;
 import io.convllava.coordinator.generate.GenerationRequest;
@@ -88,7 +89,7 @@ public final class GenerateRequestReader {
                     throw invalid(e.getMessage());
                 }
                 byte[] bytes = image.getData().toByteArray();
-                images.put(bytes);
+                images.put(BearerTokens.CALLER.get(), bytes);
                 return bytes;
             }
             case SHA256 -> {
@@ -97,7 +98,7 @@ public final class GenerateRequestReader {
                     throw invalid(field + ".sha256 must be 64 hex digits (the SHA-256 of the image bytes), got '"
                             + hash + "'");
                 }
-                return images.get(hash).orElseThrow(() -> Status.NOT_FOUND.withDescription(field + ".sha256 " + hash
+                return images.get(BearerTokens.CALLER.get(), hash).orElseThrow(() -> Status.NOT_FOUND.withDescription(field + ".sha256 " + hash
                         + " is not cached here (never sent, or evicted): send the image bytes in data instead")
                         .asRuntimeException());
             }

@@ -24,10 +24,18 @@ public final class ImageCache {
         this.maxBytes = maxBytes;
     }
 
-    /** Remembers the image and returns its hash. An image larger than the whole budget is not kept. */
-    public synchronized String put(byte[] image) {
+    /** Remembers the image for every caller and returns its hash. */
+    public String put(byte[] image) {
+        return put("", image);
+    }
+
+    /**
+     * Remembers the image for {@code caller} only (another caller can neither use it nor learn it was sent) and
+     * returns its hash. An image larger than the whole budget is not kept.
+     */
+    public synchronized String put(String caller, byte[] image) {
         String hash = sha256(image);
-        byte[] previous = entries.put(hash, image);
+        byte[] previous = entries.put(caller + "/" + hash, image);
         if (previous != null) {
             bytes -= previous.length;
         }
@@ -41,8 +49,13 @@ public final class ImageCache {
     }
 
     /** The image with this hash (lower- or upper-case hex), if still cached; a hit makes it the most recent. */
-    public synchronized Optional<byte[]> get(String sha256) {
-        return Optional.ofNullable(entries.get(sha256.toLowerCase()));
+    public Optional<byte[]> get(String sha256) {
+        return get("", sha256);
+    }
+
+    /** As {@link #get(String)}, among the images {@code caller} sent. */
+    public synchronized Optional<byte[]> get(String caller, String sha256) {
+        return Optional.ofNullable(entries.get(caller + "/" + sha256.toLowerCase()));
     }
 
     public synchronized int size() {
