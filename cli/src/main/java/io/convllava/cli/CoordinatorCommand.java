@@ -63,7 +63,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         }
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
                 .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse);
-        try (CuratorFramework zk = node.connect();
+        try (CuratorFramework zk = node.connect(main.err());
              CoordinatorServer server = CoordinatorServer.start(served, config, zk, node.layout())) {
             server.stopOnJvmShutdown();
             main.out().println("coordinator ready at " + server.address() + " (model " + served.id() + ")");

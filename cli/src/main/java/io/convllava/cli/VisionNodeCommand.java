@@ -54,7 +54,7 @@ final class VisionNodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelFiles files = model.files();
-        try (CuratorFramework zk = node.connect();
+        try (CuratorFramework zk = node.connect(main.err());
              VisionNode vision = VisionNode.start(files, model.id(node.modelId), device.device, node.host, port,
                      node.nodeId, encodeMemoryLimit != null ? encodeMemoryLimit
                              : VisionEncoder.defaultEncodeMemoryLimit(), serving(), zk, node.layout(),
