@@ -194,7 +194,8 @@ public final class Zk {
                 continue;
             }
             for (ACL entry : acl) {
-                if (entry.getId().equals(ZooDefs.Ids.ANYONE_ID_UNSAFE) && (entry.getPerms() & ~ZooDefs.Perms.READ) != 0) {
+                boolean beyondRead = (entry.getPerms() & ~ZooDefs.Perms.READ) != 0;
+                if (entry.getId().equals(ZooDefs.Ids.ANYONE_ID_UNSAFE) && beyondRead) {
                     throw new ZkAccessException("znode " + path + " in ZooKeeper at " + connectString + " lets anyone"
                             + " change it (ACL " + entry.getId().getScheme() + ":" + entry.getId().getId() + " "
                             + permissions(entry.getPerms()) + "), so a credential cannot protect cluster '"

@@ -114,7 +114,8 @@ class ZkAuthTest {
     @Test
     void aCredentialRefusesAClusterLeftOpenByARunWithoutOne() throws Exception {
         CuratorFramework anonymous = open(zooKeeper.newClient());
-        anonymous.create().creatingParentContainersIfNeeded().forPath(layout.plan(), "{}".getBytes(StandardCharsets.UTF_8));
+        anonymous.create().creatingParentContainersIfNeeded()
+                .forPath(layout.plan(), "{}".getBytes(StandardCharsets.UTF_8));
         CuratorFramework member = open(Zk.newClient(zooKeeper.connectString(), Zk.CONNECTION_TIMEOUT, MEMBER));
         ZkAccessException e = assertThrows(ZkAccessException.class,
                 () -> Zk.checkAccess(member, zooKeeper.connectString(), layout, MEMBER));
