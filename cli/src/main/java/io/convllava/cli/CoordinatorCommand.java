@@ -69,7 +69,7 @@ final class CoordinatorCommand implements Callable<Integer> {
             }
         }
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
-                .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse).withTransport(node.transport());
+                .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse).withTransport(node.transport(main.err()));
         if (tokenFile != null) {
             try {
                 config = config.withTokens(BearerTokens.load(tokenFile));
@@ -77,10 +77,10 @@ final class CoordinatorCommand implements Callable<Integer> {
                 throw new UsageException("--token-file " + tokenFile + ": " + e.getMessage());
             }
         } else {
-            System.err.println("warning: the public API takes calls without a token (development only): give"
+            main.err().println("warning: the public API takes calls without a token (development only): give"
                     + " --token-file");
         }
-        try (CuratorFramework zk = node.connect();
+        try (CuratorFramework zk = node.connect(main.err());
              CoordinatorServer server = CoordinatorServer.start(served, config, zk, node.layout())) {
             server.stopOnJvmShutdown();
             main.out().println("coordinator ready at " + server.address() + " (model " + served.id() + ")");

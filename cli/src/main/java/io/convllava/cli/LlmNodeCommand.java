@@ -54,10 +54,10 @@ final class LlmNodeCommand implements Callable<Integer> {
                 throw new UsageException("--layers " + e.getMessage());
             }
         }
-        try (CuratorFramework zk = node.connect();
+        try (CuratorFramework zk = node.connect(main.err());
              LlmNode llm = LlmNode.start(files, model.id(node.modelId), layers, device.device, node.host, port,
                      node.nodeId, zk, node.layout(), Duration.ofSeconds(assignmentWaitSeconds), batching.limits(),
-                     node.transport(), System.err)) {
+                     node.transport(main.err()), System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(llm::close, "llm-node-shutdown"));
             main.out().println("llm-node ready at " + llm.address() + " (" + llm.nodeId() + ", layers " + llm.layers()
                     + ")");

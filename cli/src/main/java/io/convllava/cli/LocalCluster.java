@@ -18,8 +18,11 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,6 +44,8 @@ public final class LocalCluster implements AutoCloseable {
     private static final long PROGRESS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(3);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int TAIL_LINES = 20;
+    /** In the log folder: the credential of the cluster on the embedded ZooKeeper. */
+    static final String ZK_AUTH_FILE = "zk-auth";
     /**
      * JVM options of an llm node, before the cluster's node options (which come later and win): its heap is nearly
      * all 16-bit weights that live as long as the process, so a serial collector with a small young generation and a
@@ -97,6 +102,8 @@ public final class LocalCluster implements AutoCloseable {
     /** Null when the spec names an external ensemble. */
     private volatile EmbeddedZooKeeper zookeeper;
     private volatile String zkConnect;
+    /** The credential of the embedded ZooKeeper's cluster; null with an external ensemble. */
+    private volatile Path zkAuthFile;
 
     public LocalCluster(Spec spec, PrintStream log) {
         this.spec = spec;
@@ -111,13 +118,15 @@ public final class LocalCluster implements AutoCloseable {
         int coordinatorPort = spec.coordinatorPort() > 0 ? requireFree(spec.coordinatorPort()) : freePort();
         Files.createDirectories(spec.logDir());
         if (spec.zookeeper() == null) {
+            zkAuthFile = writeCredential(spec.logDir().resolve(ZK_AUTH_FILE));
             zookeeper = EmbeddedZooKeeper.start(0);
             zkConnect = zookeeper.connectString();
         } else {
             zkConnect = spec.zookeeper();
         }
         String zk = zkConnect;
-        log.println("local: ZooKeeper at " + zk + ", node logs in " + spec.logDir());
+        log.println("local: ZooKeeper at " + zk + (zkAuthFile == null ? "" : " (credential in " + zkAuthFile + ")")
+                + ", node logs in " + spec.logDir());
         for (int i = 0; i < spec.visionNodes(); i++) {
             spawn("vision-" + i, List.of("vision-node", "--zk", zk, "--port", "0"));
         }
@@ -183,6 +192,38 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The credential file given to every node: the embedded ZooKeeper is on loopback, but other users of this
+     * machine reach it too. A fresh random password per launch; the file is readable by this user only.
+     */
+    private static Path writeCredential(Path file) throws IOException {
+        byte[] secret = new byte[24];
+        new SecureRandom().nextBytes(secret);
+        String line = "convllava-local:" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n";
+        Files.deleteIfExists(file);
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(file);
+        }
+        Files.writeString(file, line, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    /**
+     * The ZooKeeper credential file of the embedded ZooKeeper, for {@code convllava status --zk-auth-file};
+     * null before start or with an external ensemble (whose nodes take {@code CONVLLAVA_ZK_AUTH_FILE} from the
+     * environment, if set).
+     */
+    public Path zkAuthFile() {
+        return zkAuthFile;
+    }
+
+    /** The ZooKeeper connect string the nodes use; null before start. */
+    public String zkConnect() {
+        return zkConnect;
+    }
+
     private void spawnLlmNode(String name, String layers) throws IOException {
         spawn(name, List.of("llm-node", "--zk", zkConnect, "--port", "0", "--layers", layers));
     }
@@ -205,6 +246,9 @@ public final class LocalCluster implements AutoCloseable {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(roleArgs);
         cmd.addAll(List.of("--model", spec.model(), "--node-id", name));
+        if (zkAuthFile != null) {
+            cmd.addAll(List.of("--zk-auth-file", zkAuthFile.toString()));
+        }
         if (!roleArgs.get(0).equals("coordinator")) {
             cmd.addAll(List.of("--device", spec.device())); // the coordinator holds no weights
         }

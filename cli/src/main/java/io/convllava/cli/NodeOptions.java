@@ -1,12 +1,14 @@
 package io.convllava.cli;
 
 import io.convllava.common.cluster.Zk;
+import io.convllava.common.cluster.ZkAuth;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.transport.TlsConfig;
 import io.convllava.common.transport.TransportOptions;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Option;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -49,10 +51,10 @@ final class NodeOptions {
             + " present certificates it signed.")
     Path tlsCa;
 
-    /** The transport of this role: TLS with the given files, or plaintext (said on stderr: development only). */
-    TransportOptions transport() {
+    /** The transport of this role: TLS with the given files, or plaintext (said on {@code err}: development only). */
+    TransportOptions transport(PrintStream err) {
         if (tlsCert == null && tlsKey == null && tlsCa == null) {
-            System.err.println("warning: gRPC ports and channels are plaintext and unauthenticated (development only):"
+            err.println("warning: gRPC ports and channels are plaintext and unauthenticated (development only):"
                     + " give --tls-cert, --tls-key and --tls-ca");
             return TransportOptions.DEFAULTS;
         }
@@ -66,12 +68,50 @@ final class NodeOptions {
         }
     }
 
-    /** Connects to ZooKeeper, retrying for {@code --zk-wait}; each failed attempt is reported on stderr. */
-    CuratorFramework connect() throws InterruptedException {
-        return Zk.connect(zk, zkWait, line -> {
-            System.err.println(line);
-            System.err.flush();
+    @Option(names = "--zk-auth-file", paramLabel = "FILE",
+            description = "File holding the cluster's ZooKeeper credential, one line user:password: the node"
+                    + " authenticates with it and creates its znodes readable and writable by that user only."
+                    + " Without it ZooKeeper is open to anyone who reaches it (see docs/security.md).")
+    Path zkAuthFile;
+
+    /**
+     * Connects to ZooKeeper, retrying for {@code --zk-wait}; each failed attempt is reported on {@code err}, and so
+     * is the lack of a credential. Then checks that this node may use the cluster there ({@link Zk#checkAccess}).
+     */
+    CuratorFramework connect(PrintStream err) throws Exception {
+        ZkAuth auth = zkAuth(zkAuthFile);
+        if (auth == null) {
+            warnOpen(zk, cluster, err);
+        }
+        CuratorFramework client = Zk.connect(zk, zkWait, auth, line -> {
+            err.println(line);
+            err.flush();
         });
+        try {
+            Zk.checkAccess(client, zk, layout(), auth);
+        } catch (Exception | Error e) {
+            client.close();
+            throw e;
+        }
+        return client;
+    }
+
+    /** The credential in {@code file}, or null without one; a bad file is a usage mistake naming the file. */
+    static ZkAuth zkAuth(Path file) {
+        if (file == null) {
+            return null;
+        }
+        try {
+            return ZkAuth.load(file);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--zk-auth-file: " + e.getMessage());
+        }
+    }
+
+    static void warnOpen(String zk, String cluster, PrintStream err) {
+        err.println("warning: no --zk-auth-file: anyone who can reach ZooKeeper at " + zk + " can join cluster '"
+                + cluster + "' or rewrite its plan (see docs/security.md)");
+        err.flush();
     }
 
     ZkLayout layout() {

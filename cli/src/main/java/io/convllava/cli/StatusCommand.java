@@ -14,6 +14,8 @@ import io.convllava.proto.v1.NodeStatus;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.convllava.common.cluster.Zk;
+import io.convllava.common.cluster.ZkAccessException;
+import io.convllava.common.cluster.ZkAuth;
 import io.convllava.common.cluster.ZkLayout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,6 +23,7 @@ import picocli.CommandLine.ParentCommand;
 import org.apache.curator.framework.CuratorFramework;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +54,11 @@ final class StatusCommand implements Callable<Integer> {
             description = "Cluster name, with --zk (default: ${DEFAULT-VALUE}).")
     String cluster;
 
+    @Option(names = "--zk-auth-file", paramLabel = "FILE",
+            description = "With --zk: file holding the cluster's ZooKeeper credential, one line user:password;"
+                    + " needed to read a cluster whose nodes run with --zk-auth-file.")
+    Path zkAuthFile;
+
     @Override
     public Integer call() throws Exception {
         if ((target == null) == (zk == null)) {
@@ -74,7 +82,15 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private ClusterStatus fromZooKeeper() throws Exception {
-        try (CuratorFramework client = Zk.newClient(zk); ClusterView view = new ClusterView(client, new ZkLayout(cluster))) {
+        ZkAuth auth = NodeOptions.zkAuth(zkAuthFile);
+        ZkLayout layout = new ZkLayout(cluster);
+        try (CuratorFramework client = Zk.newClient(zk, Zk.CONNECTION_TIMEOUT, auth);
+             ClusterView view = new ClusterView(client, layout)) {
+            try {
+                Zk.checkAccess(client, zk, layout, auth);
+            } catch (ZkAccessException e) {
+                throw new CommandFailedException(e.getMessage());
+            }
             view.start();
             if (!view.awaitInitialized(TIMEOUT)) {
                 throw new CommandFailedException("could not read cluster '" + cluster + "' from ZooKeeper at " + zk

@@ -54,10 +54,10 @@ final class VisionNodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelFiles files = model.files();
-        try (CuratorFramework zk = node.connect();
+        try (CuratorFramework zk = node.connect(main.err());
              VisionNode vision = VisionNode.start(files, model.id(node.modelId), device.device, node.host, port,
                      node.nodeId, encodeMemoryLimit != null ? encodeMemoryLimit
-                             : VisionEncoder.defaultEncodeMemoryLimit(), serving(), node.transport(), zk,
+                             : VisionEncoder.defaultEncodeMemoryLimit(), serving(), node.transport(main.err()), zk,
                      node.layout(),
                      System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(vision::close, "vision-node-shutdown"));

@@ -19,6 +19,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -30,6 +31,7 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,6 +66,22 @@ class LocalClusterProcessTest {
             assertEquals(0, status.exitCode, status.err);
             assertTrue(status.out.contains("llm-0") && status.out.contains("llm-1") && status.out.contains("vision-0"),
                     status.out);
+
+            // the nodes hold a fresh credential of the embedded ZooKeeper, readable by this user only
+            Path authFile = logs.resolve("zk-auth");
+            assertEquals(authFile, cluster.zkAuthFile());
+            assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(authFile));
+            assertTrue(log.contains("local: ZooKeeper at " + cluster.zkConnect() + " (credential in " + authFile
+                    + ")"), log);
+            CliRun fromZooKeeper = CliRun.of("status", "--zk", cluster.zkConnect(), "--zk-auth-file",
+                    authFile.toString());
+            assertEquals(0, fromZooKeeper.exitCode, fromZooKeeper.err);
+            assertTrue(fromZooKeeper.out.contains("llm-0") && fromZooKeeper.out.contains("vision-0"),
+                    fromZooKeeper.out);
+            CliRun anonymous = CliRun.of("status", "--zk", cluster.zkConnect());
+            assertEquals(1, anonymous.exitCode, anonymous.out);
+            assertTrue(anonymous.err.contains("the cluster is protected"), anonymous.err);
+            assertFalse(Files.readString(logs.resolve("llm-0.log")).contains("warning: no --zk-auth-file"));
 
             Matcher started = Pattern.compile("local: started llm-1 \\(pid (\\d+)").matcher(log);
             assertTrue(started.find(), log);

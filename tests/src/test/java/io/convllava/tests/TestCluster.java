@@ -1,6 +1,7 @@
 package io.convllava.tests;
 
 import io.convllava.llm.schedule.BatchLimits;
+import io.convllava.common.cluster.ZkAuth;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.cluster.Zk;
 import io.convllava.common.model.ModelFiles;
@@ -59,9 +60,18 @@ final class TestCluster implements AutoCloseable {
     }
 
     TestCluster(TestingServer server, ModelFiles files, String modelId) {
+        this(server, files, modelId, null);
+    }
+
+    /** A cluster of the tiny fixture model whose nodes all hold the ZooKeeper credential {@code auth}. */
+    TestCluster(TestingServer server, ZkAuth auth) {
+        this(server, TINY, "tiny-convllava", auth);
+    }
+
+    private TestCluster(TestingServer server, ModelFiles files, String modelId, ZkAuth auth) {
         this.files = files;
         this.modelId = modelId;
-        this.zk = Zk.newClient(server.getConnectString());
+        this.zk = Zk.newClient(server.getConnectString(), Zk.CONNECTION_TIMEOUT, auth);
         this.layout = new ZkLayout("test-" + CLUSTERS.incrementAndGet());
     }
 

@@ -4,8 +4,12 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.ACL;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -61,15 +65,21 @@ public final class Zk {
         return newClient(connectString, CONNECTION_TIMEOUT);
     }
 
+    /** {@link #newClient(String, Duration, ZkAuth)} without a credential. */
+    public static CuratorFramework newClient(String connectString, Duration waitForConnection) {
+        return newClient(connectString, waitForConnection, null);
+    }
+
     /**
      * A started client, connected to ZooKeeper. Retries with exponential backoff; only a LOST session (not a
      * SUSPENDED connection) counts as an error for recipes such as LeaderLatch, so a short network blip does not
-     * cost the leadership.
+     * cost the leadership. With {@code auth} (may be null) it authenticates with it and creates every znode with
+     * its ACL ({@link ZkAuth#aclProvider()}), parents included.
      *
      * @throws ZkUnavailableException when no connection is made within {@code waitForConnection}
      */
-    public static CuratorFramework newClient(String connectString, Duration waitForConnection) {
-        CuratorFramework client = tryConnect(connectString, waitForConnection);
+    public static CuratorFramework newClient(String connectString, Duration waitForConnection, ZkAuth auth) {
+        CuratorFramework client = tryConnect(connectString, waitForConnection, auth);
         if (client == null) {
             throw new ZkUnavailableException("cannot reach ZooKeeper at " + connectString + " within "
                     + format(waitForConnection) + ": start one with ./convllava zookeeper");
@@ -87,6 +97,12 @@ public final class Zk {
      */
     public static CuratorFramework connect(String connectString, Duration wait, Consumer<String> progress)
             throws InterruptedException {
+        return connect(connectString, wait, null, progress);
+    }
+
+    /** {@link #connect(String, Duration, Consumer)} with the credential {@code auth} (may be null). */
+    public static CuratorFramework connect(String connectString, Duration wait, ZkAuth auth,
+                                           Consumer<String> progress) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = start + wait.toNanos();
         Duration pause = FIRST_PAUSE;
@@ -94,7 +110,7 @@ public final class Zk {
             long left = deadline - System.nanoTime();
             Duration attemptWait = Duration.ofNanos(Math.max(Math.min(ATTEMPT_WAIT.toNanos(), left),
                     TimeUnit.MILLISECONDS.toNanos(100)));
-            CuratorFramework client = tryConnect(connectString, attemptWait);
+            CuratorFramework client = tryConnect(connectString, attemptWait, auth);
             if (client != null) {
                 if (attempt > 1) {
                     progress.accept("ZooKeeper at " + connectString + " reached at attempt " + attempt + " after "
@@ -118,14 +134,17 @@ public final class Zk {
     }
 
     /** A started client connected within {@code wait}, or null (the client closed again). */
-    private static CuratorFramework tryConnect(String connectString, Duration wait) {
-        CuratorFramework client = CuratorFrameworkFactory.builder()
+    private static CuratorFramework tryConnect(String connectString, Duration wait, ZkAuth auth) {
+        CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
                 .sessionTimeoutMs((int) sessionTimeout().toMillis())
                 .connectionTimeoutMs((int) CONNECTION_TIMEOUT.toMillis())
                 .retryPolicy(new ExponentialBackoffRetry(200, 10, 5_000))
-                .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy())
-                .build();
+                .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy());
+        if (auth != null) {
+            builder.authorization(ZkAuth.SCHEME, auth.authBytes()).aclProvider(auth.aclProvider());
+        }
+        CuratorFramework client = builder.build();
         client.start();
         boolean connected;
         try {
@@ -139,6 +158,63 @@ public final class Zk {
             return null;
         }
         return client;
+    }
+
+    /**
+     * Checks, right after connecting, that this client may use cluster {@code layout} as ZooKeeper holds it: that it
+     * may read the members (a protected cluster refuses a client without its credential or with another one), and,
+     * with {@code auth}, that no znode of the cluster lets anyone (world) change it, as those left by a run without
+     * a credential do: members and plan would stay open to anyone, credential or not. An absent cluster passes.
+     *
+     * @throws ZkAccessException saying which znode is at fault and what to do
+     */
+    public static void checkAccess(CuratorFramework client, String connectString, ZkLayout layout, ZkAuth auth)
+            throws Exception {
+        String members = layout.members();
+        try {
+            client.getChildren().forPath(members);
+        } catch (KeeperException.NoNodeException e) {
+            // not created yet
+        } catch (KeeperException.NoAuthException e) {
+            throw new ZkAccessException(auth == null
+                    ? "ZooKeeper at " + connectString + " refuses to show cluster '" + layout.cluster() + "' ("
+                            + members + ") without a credential: the cluster is protected, give its credential with"
+                            + " --zk-auth-file"
+                    : "ZooKeeper at " + connectString + " refuses " + auth + " to read cluster '" + layout.cluster()
+                            + "' (" + members + "): its znodes were created with another credential");
+        }
+        if (auth == null) {
+            return;
+        }
+        for (String path : List.of(layout.root(), members, layout.plan(), layout.leader())) {
+            List<ACL> acl;
+            try {
+                acl = client.getACL().forPath(path);
+            } catch (KeeperException.NoNodeException e) {
+                continue;
+            }
+            for (ACL entry : acl) {
+                boolean beyondRead = (entry.getPerms() & ~ZooDefs.Perms.READ) != 0;
+                if (entry.getId().equals(ZooDefs.Ids.ANYONE_ID_UNSAFE) && beyondRead) {
+                    throw new ZkAccessException("znode " + path + " in ZooKeeper at " + connectString + " lets anyone"
+                            + " change it (ACL " + entry.getId().getScheme() + ":" + entry.getId().getId() + " "
+                            + permissions(entry.getPerms()) + "), so a credential cannot protect cluster '"
+                            + layout.cluster() + "': it was created without one. Delete the cluster's znodes while"
+                            + " no node runs (zkCli.sh deleteall " + layout.root() + ") or use another --cluster");
+                }
+            }
+        }
+    }
+
+    /** ZooKeeper's letters: c(reate) d(elete) r(ead) w(rite) a(dmin). */
+    static String permissions(int perms) {
+        StringBuilder s = new StringBuilder();
+        s.append((perms & ZooDefs.Perms.CREATE) != 0 ? 'c' : '-');
+        s.append((perms & ZooDefs.Perms.DELETE) != 0 ? 'd' : '-');
+        s.append((perms & ZooDefs.Perms.READ) != 0 ? 'r' : '-');
+        s.append((perms & ZooDefs.Perms.WRITE) != 0 ? 'w' : '-');
+        s.append((perms & ZooDefs.Perms.ADMIN) != 0 ? 'a' : '-');
+        return s.toString();
     }
 
     /** 500ms, 2.5s, 60s. */
