@@ -38,8 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Hostile requests through the public API of a running local cluster (every node its own process, 512 MB heaps):
- * each is refused INVALID_ARGUMENT with a message naming the limit, quickly, no node's resident memory grows by more
- * than 256 MB, and the cluster answers the next request exactly as before.
+ * each is refused (INVALID_ARGUMENT, RESOURCE_EXHAUSTED for a message over the transport's limit) with a message
+ * naming the limit, quickly, no node's resident memory grows by more than 256 MB, and the cluster answers the next
+ * request exactly as before.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileInputProcessTest {
@@ -99,18 +100,44 @@ class HostileInputProcessTest {
     }
 
     @Test
+    void moreImagesThanARequestMayCarryAreRefused() throws IOException {
+        byte[] png = Files.readAllBytes(TINY.image());
+        Message.Builder user = Message.newBuilder().setRole(Message.Role.USER).setText("What is in the pictures?");
+        for (int i = 0; i < 17; i++) {
+            user.addImages(Image.newBuilder().setData(ByteString.copyFrom(png)));
+        }
+        assertRefused(GenerateRequest.newBuilder().addMessages(user).setMaxNewTokens(4).build(),
+                "the request has 17 images, at most 16");
+    }
+
+    @Test
+    void aMessageOverTheTransportLimitIsResourceExhausted() {
+        // five 30 MB images: each within the per-image limit, together over the 128 MiB message limit
+        Message.Builder user = Message.newBuilder().setRole(Message.Role.USER).setText("What is in the pictures?");
+        for (int i = 0; i < 5; i++) {
+            user.addImages(Image.newBuilder().setData(ByteString.copyFrom(new byte[30 << 20])));
+        }
+        assertRefused(GenerateRequest.newBuilder().addMessages(user).setMaxNewTokens(4).build(),
+                Status.Code.RESOURCE_EXHAUSTED, "");
+    }
+
+    @Test
     void nonFiniteSamplingValuesAreRefused() {
         assertRefused(normal().toBuilder().setSampling(SamplingOptions.newBuilder().setTemperature(Float.NaN)).build(),
                 "temperature must be a finite number");
         assertRefused(normal().toBuilder().setSampling(SamplingOptions.newBuilder().setTopP(-3f)).build(), "top_p");
     }
 
-    /** Refused INVALID_ARGUMENT naming {@code expected}; no node grew by 256 MB; the next request is answered alike. */
     private void assertRefused(GenerateRequest request, String expected) {
+        assertRefused(request, Status.Code.INVALID_ARGUMENT, expected);
+    }
+
+    /** Refused with {@code code} naming {@code expected}; no node grew by 256 MB; the next request is answered alike. */
+    private void assertRefused(GenerateRequest request, Status.Code code, String expected) {
         long before = largestResident();
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> Streams.collect(stub().generate(request)));
-        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
         assertTrue(e.getStatus().getDescription().contains(expected), e.getStatus().getDescription());
         long grown = largestResident() - before;
         assertTrue(grown < MEMORY_GROWTH_LIMIT, "a node grew by " + (grown >> 20) + " MB\n" + logBytes);

@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -73,7 +72,8 @@ class RangeMoveProcessTest {
             CountDownLatch underWay = new CountDownLatch(STREAMS);
             List<Future<int[]>> answers = new ArrayList<>();
             for (GenerateRequest request : requests) {
-                answers.add(clients.submit(() -> stream(coordinator, request, underWay)));
+                answers.add(clients.submit(() -> Streams.collectSignalling(stub(coordinator).generate(request),
+                        TOKENS_BEFORE_THE_KILL, underWay)));
             }
             assertTrue(underWay.await(60, TimeUnit.SECONDS), "every stream under way");
             long killed = System.nanoTime();
@@ -101,24 +101,6 @@ class RangeMoveProcessTest {
                 channel.shutdownNow();
             }
         }
-    }
-
-    /** Collects one stream; counts down {@code underWay} once it has passed a few tokens. */
-    private static int[] stream(ManagedChannel channel, GenerateRequest request, CountDownLatch underWay) {
-        Iterator<io.convllava.proto.v1.GenerateResponse> responses = stub(channel).generate(request);
-        List<Integer> tokens = new ArrayList<>();
-        boolean counted = false;
-        while (responses.hasNext()) {
-            tokens.addAll(responses.next().getDelta().getTokenIdsList());
-            if (!counted && tokens.size() >= TOKENS_BEFORE_THE_KILL) {
-                underWay.countDown();
-                counted = true;
-            }
-        }
-        if (!counted) {
-            underWay.countDown();
-        }
-        return tokens.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private static String range(NodeStatus node) {

@@ -4,13 +4,11 @@ import io.convllava.common.cluster.LayerRange;
 import io.convllava.coordinator.server.ServedModel;
 import io.convllava.llm.node.LlmNode;
 import io.convllava.proto.v1.GenerateRequest;
-import io.convllava.proto.v1.GenerateResponse;
 import io.convllava.proto.v1.SamplingOptions;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -60,7 +58,8 @@ class RangeMoveUnderLoadTest {
             CountDownLatch underWay = new CountDownLatch(STREAMS);
             List<Future<int[]>> answers = new ArrayList<>();
             for (GenerateRequest request : requests) {
-                answers.add(clients.submit(() -> stream(cluster, request, underWay)));
+                answers.add(clients.submit(() -> Streams.collectSignalling(cluster.client().generate(request),
+                        TOKENS_BEFORE_THE_MOVE, underWay)));
             }
             assertTrue(underWay.await(60, TimeUnit.SECONDS), "every stream under way");
             long left = System.nanoTime();
@@ -75,23 +74,5 @@ class RangeMoveUnderLoadTest {
             assertEquals(new LayerRange(2, 4), moving.layers(), "the auto node moved to close the gap");
             TestCluster.await(() -> moving.activeSessions() == 0, "the moved node to hold no session");
         }
-    }
-
-    /** Collects one stream; counts down {@code underWay} once it has passed {@value #TOKENS_BEFORE_THE_MOVE} tokens. */
-    private static int[] stream(TestCluster cluster, GenerateRequest request, CountDownLatch underWay) {
-        Iterator<GenerateResponse> responses = cluster.client().generate(request);
-        List<Integer> tokens = new ArrayList<>();
-        boolean counted = false;
-        while (responses.hasNext()) {
-            tokens.addAll(responses.next().getDelta().getTokenIdsList());
-            if (!counted && tokens.size() >= TOKENS_BEFORE_THE_MOVE) {
-                underWay.countDown();
-                counted = true;
-            }
-        }
-        if (!counted) {
-            underWay.countDown();
-        }
-        return tokens.stream().mapToInt(Integer::intValue).toArray();
     }
 }

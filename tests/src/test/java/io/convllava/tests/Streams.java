@@ -10,6 +10,7 @@ import io.convllava.proto.v1.Message;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -49,5 +50,25 @@ final class Streams {
         }
         assertNotNull(last, "the stream ended without a Final event");
         return new Answer(tokens.stream().mapToInt(Integer::intValue).toArray(), text.toString(), last);
+    }
+
+    /**
+     * The tokens of a stream; counts {@code underWay} down once {@code tokens} have arrived (or the stream ended
+     * sooner), so that a test can act in the middle of several streams.
+     */
+    static int[] collectSignalling(Iterator<GenerateResponse> stream, int tokens, CountDownLatch underWay) {
+        List<Integer> received = new ArrayList<>();
+        boolean counted = false;
+        while (stream.hasNext()) {
+            received.addAll(stream.next().getDelta().getTokenIdsList());
+            if (!counted && received.size() >= tokens) {
+                underWay.countDown();
+                counted = true;
+            }
+        }
+        if (!counted) {
+            underWay.countDown();
+        }
+        return received.stream().mapToInt(Integer::intValue).toArray();
     }
 }

@@ -51,16 +51,49 @@ public final class ImageDecoder {
      * before any pixel is decoded.
      */
     public static RgbImage decode(byte[] bytes, long maxPixels, boolean paddedToSquare) {
+        Header header = header(bytes, maxPixels, paddedToSquare);
+        ImageReader reader = readerFor(header.format());
+        List<String> warnings = new ArrayList<>();
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            boolean gif = header.format() == ImageFormat.GIF;
+            reader.setInput(in, true, !gif); // GIF needs its metadata for the frame's place on the screen
+            reader.addIIOReadWarningListener(collectInto(warnings));
+            GifScreen screen = gif ? readGifScreen(reader, bytes.length) : null;
+            BufferedImage image = readFirstImage(reader, header.format(), header.width(), header.height());
+            for (String warning : warnings) {
+                if (warning.toLowerCase(Locale.ROOT).contains("premature end")) {
+                    throw new InvalidImageException("the " + header.format() + " image (" + header.width() + "x"
+                            + header.height() + ") is truncated: " + warning + " (" + bytes.length
+                            + " bytes received)");
+                }
+            }
+            return PilRgbConversion.toRgb(screen != null ? screen.place(image) : image, header.format());
+        } catch (IOException e) {
+            throw new InvalidImageException("cannot read the " + header.format() + " image: " + e.getMessage(), e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /** An image's format and size (a GIF's: its logical screen), read from its header. */
+    public record Header(ImageFormat format, int width, int height) {
+    }
+
+    /**
+     * The format and size of {@code bytes}, from the header alone, checked against the limits of
+     * {@link #decode(byte[], long, boolean)}: what decoding them would take can be known before it starts.
+     *
+     * @throws InvalidImageException for empty, unknown, unreadable or too large images
+     */
+    public static Header header(byte[] bytes, long maxPixels, boolean paddedToSquare) {
         if (maxPixels <= 0 || maxPixels > MAX_SUPPORTED_PIXELS) {
             throw new IllegalArgumentException("maxPixels must be in 1.." + MAX_SUPPORTED_PIXELS + ", got " + maxPixels);
         }
         ImageFormat format = ImageFormat.detect(bytes);
         ImageReader reader = readerFor(format);
-        List<String> warnings = new ArrayList<>();
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             boolean gif = format == ImageFormat.GIF;
-            reader.setInput(in, true, !gif); // GIF needs its metadata for the frame's place on the screen
-            reader.addIIOReadWarningListener(collectInto(warnings));
+            reader.setInput(in, true, !gif);
             int width = readDimension(reader, format, bytes.length, true);
             int height = readDimension(reader, format, bytes.length, false);
             GifScreen screen = gif ? readGifScreen(reader, bytes.length) : null;
@@ -80,14 +113,7 @@ public final class ImageDecoder {
                         + " pixels, above the limit of " + maxPixels + " pixels; send a smaller image or crop it"
                         + " closer to a square");
             }
-            BufferedImage image = readFirstImage(reader, format, width, height);
-            for (String warning : warnings) {
-                if (warning.toLowerCase(Locale.ROOT).contains("premature end")) {
-                    throw new InvalidImageException("the " + format + " image (" + width + "x" + height
-                            + ") is truncated: " + warning + " (" + bytes.length + " bytes received)");
-                }
-            }
-            return PilRgbConversion.toRgb(screen != null ? screen.place(image) : image, format);
+            return new Header(format, width, height);
         } catch (IOException e) {
             throw new InvalidImageException("cannot read the " + format + " image: " + e.getMessage(), e);
         } finally {

@@ -17,18 +17,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Decodes and preprocesses images on a fixed pool of threads, so the images of a request, and of concurrent
  * requests, are prepared in parallel while the tower works. The queue in front of the pool is bounded by the
- * service's admission ({@link VisionServingOptions#maxQueuedImages()}), not here. The pool also runs the short
+ * service's admission ({@link VisionServingOptions#maxQueuedImages()}), not here; the heap the images being prepared
+ * take at once by {@link DecodeMemory}, from their headers before they are decoded. The pool also runs the short
  * steps around an encode (serialising results), so the encode thread never waits on them.
  */
 final class ImagePreparation implements AutoCloseable {
     private final ImagePreprocessor preprocessor;
     private final ExecutorService pool;
+    private final DecodeMemory memory;
 
     ImagePreparation(ImagePreprocessor preprocessor, int threads) {
+        this(preprocessor, threads, DecodeMemory.ofHeap());
+    }
+
+    /** @param memory bounds the heap the images being prepared take at once */
+    ImagePreparation(ImagePreprocessor preprocessor, int threads, DecodeMemory memory) {
         if (threads <= 0) {
             throw new IllegalArgumentException("image preparation threads must be > 0, got " + threads);
         }
         this.preprocessor = preprocessor;
+        this.memory = memory;
         this.pool = Executors.newFixedThreadPool(threads, daemonThreads("vision-prepare-"));
     }
 
@@ -39,14 +47,22 @@ final class ImagePreparation implements AutoCloseable {
      */
     CompletableFuture<PreparedImage> submit(int number, ByteString file) {
         return CompletableFuture.supplyAsync(() -> {
-            RgbImage image;
+            byte[] bytes = file.toByteArray();
             try {
-                image = ImageDecoder.decode(file.toByteArray(), ImageDecoder.DEFAULT_MAX_PIXELS,
+                ImageDecoder.Header header = ImageDecoder.header(bytes, ImageDecoder.DEFAULT_MAX_PIXELS,
                         preprocessor.padsToSquare());
+                try (DecodeMemory.Permit permit = memory.reserve(DecodeMemory.estimate(header.width(),
+                        header.height(), preprocessor.padsToSquare(), preprocessor.resolution()))) {
+                    RgbImage image = ImageDecoder.decode(bytes, ImageDecoder.DEFAULT_MAX_PIXELS,
+                            preprocessor.padsToSquare());
+                    return new PreparedImage(preprocessor.preprocess(image), image.width(), image.height());
+                }
             } catch (InvalidImageException e) {
                 throw new InvalidImageException("image " + number + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for memory to decode image " + number, e);
             }
-            return new PreparedImage(preprocessor.preprocess(image), image.width(), image.height());
         }, pool);
     }
 
