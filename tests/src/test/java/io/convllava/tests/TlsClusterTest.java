@@ -127,9 +127,19 @@ class TlsClusterTest {
     }
 
     @Test
+    void thePublicPortAsksForNoCertificateButForAToken() {
+        TlsConfig impostor = TlsConfig.member(foreign.resolve(DevelopmentCertificates.NODE_CERT),
+                foreign.resolve(DevelopmentCertificates.NODE_KEY), ca(certs));
+        assertRefused(Status.Code.UNAUTHENTICATED, "needs a bearer token", channel(coordinator, impostor));
+    }
+
+    @Test
     void internalPortsRefuseCallersWithoutAClusterCertificate() {
         for (String internal : List.of(vision.address(), llm.address())) {
-            for (TlsConfig stranger : new TlsConfig[] {null, TlsConfig.clientTrusting(ca(certs)), member(foreign)}) {
+            TlsConfig impostor = TlsConfig.member(foreign.resolve(DevelopmentCertificates.NODE_CERT),
+                    foreign.resolve(DevelopmentCertificates.NODE_KEY), ca(certs)); // trusts the nodes, not trusted
+            for (TlsConfig stranger : new TlsConfig[] {null, TlsConfig.clientTrusting(ca(certs)), member(foreign),
+                    impostor}) {
                 ManagedChannel channel = channel(internal, stranger);
                 StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> call(internal, channel));
                 assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), internal + " with " + stranger);

@@ -14,7 +14,7 @@ import java.util.Objects;
  * TLS for the cluster's gRPC ports and channels, from PEM files: this process's certificate chain and PKCS#8
  * private key, and the certificate authority that peers' certificates must chain to. Members present their
  * certificate both as servers and as clients (mutual TLS); a server that {@link #requiresClientCertificates()} (every
- * internal port) refuses a caller without a certificate of that authority. A public client may have the authority
+ * internal port) refuses a caller without a certificate of that authority; a public port asks for none. A public client may have the authority
  * alone ({@link #clientTrusting}). The SSL contexts are built once, when this is made, so a bad file fails at start
  * naming it.
  */
@@ -39,7 +39,8 @@ public final class TlsConfig {
                 clientBuilder.keyManager(certChain.toFile(), privateKey.toFile());
                 this.server = GrpcSslContexts.forServer(certChain.toFile(), privateKey.toFile())
                         .trustManager(trustCerts.toFile())
-                        .clientAuth(requireClientCertificates ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL)
+                        // a public port asks for no certificate: its callers are told apart by tokens
+                        .clientAuth(requireClientCertificates ? ClientAuth.REQUIRE : ClientAuth.NONE)
                         .build();
             } else {
                 this.server = null;
@@ -64,7 +65,7 @@ public final class TlsConfig {
         return new TlsConfig(null, null, trustCerts, false);
     }
 
-    /** The same files for a public port: callers without a certificate are let through (tokens guard it). */
+    /** The same files for a public port: it asks callers for no certificate (tokens guard it). */
     public TlsConfig forPublicServer() {
         return requireClientCertificates ? new TlsConfig(certChain, privateKey, trustCerts, false) : this;
     }
