@@ -89,7 +89,9 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
         // with a cancel handler, events sent after a cancel are dropped instead of failing the handler
         call.setOnCancelHandler(() -> LOG.debug("request {} cancelled by the client", requestId));
         try {
-            Final last = run(reader.read(request), requestId, received, call);
+            GenerationRequest generation = reader.read(request);
+            Final last = run(generation, requestId, received, call);
+            reader.remember(generation); // its images decoded and encoded: later requests may name them by hash
             call.onNext(GenerateResponse.newBuilder().setFinal(last).build());
             call.onCompleted();
         } catch (StatusRuntimeException e) {

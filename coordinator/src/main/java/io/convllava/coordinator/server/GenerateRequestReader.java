@@ -23,8 +23,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Checks a public {@link GenerateRequest} and turns it into a {@link GenerationRequest}: INVALID_ARGUMENT with a
  * message naming the field for anything malformed or over the {@link RequestLimits} (the same the in-process path
- * applies), NOT_FOUND for an unknown model or an image hash that is not cached. Inline images are remembered in the
- * {@link ImageCache} so later requests can refer to them by hash.
+ * applies), NOT_FOUND for an unknown model or an image hash that is not cached. The images of a request that was
+ * answered are remembered in the {@link ImageCache} ({@link #remember}), so later requests can refer to them by hash;
+ * bytes that no vision node could decode are never kept.
  */
 public final class GenerateRequestReader {
     static final String DEFAULT_TEMPLATE = "vicuna_v1";
@@ -37,6 +38,15 @@ public final class GenerateRequestReader {
         this.modelId = modelId;
         this.images = images;
         this.limits = limits;
+    }
+
+    /** Keeps the images of an answered request for its caller ({@link BearerTokens#CALLER}) to refer to by hash. */
+    public void remember(GenerationRequest answered) {
+        for (ImageInput image : answered.images()) {
+            if (image.bytes() != null) {
+                images.put(BearerTokens.CALLER.get(), image.bytes());
+            }
+        }
     }
 
     public GenerationRequest read(GenerateRequest request) {
@@ -88,9 +98,7 @@ public final class GenerateRequestReader {
                 } catch (IllegalArgumentException e) {
                     throw invalid(e.getMessage());
                 }
-                byte[] bytes = image.getData().toByteArray();
-                images.put(BearerTokens.CALLER.get(), bytes);
-                return bytes;
+                return image.getData().toByteArray();
             }
             case SHA256 -> {
                 String hash = image.getSha256();

@@ -32,11 +32,14 @@ class GenerateRequestReaderTest {
     }
 
     @Test
-    void inlineImagesCanLaterBeReferencedByHash() {
+    void theImagesOfAnAnsweredRequestCanLaterBeReferencedByHash() {
         byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
         Message withBytes = user("what?").toBuilder().addImages(Image.newBuilder().setData(ByteString.copyFrom(png)))
                 .build();
-        assertEquals(1, reader.read(GenerateRequest.newBuilder().addMessages(withBytes).build()).images().size());
+        GenerationRequest first = reader.read(GenerateRequest.newBuilder().addMessages(withBytes).build());
+        assertEquals(1, first.images().size());
+        assertEquals(0, cache.size(), "nothing is kept before the request was answered");
+        reader.remember(first);
 
         Message byHash = user("again?").toBuilder().addImages(Image.newBuilder().setSha256(ImageCache.sha256(png)))
                 .build();
