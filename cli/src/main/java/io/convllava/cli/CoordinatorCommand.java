@@ -12,6 +12,7 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** {@code convllava coordinator}: the public API of a cluster, until SIGINT or SIGTERM. */
@@ -27,6 +28,11 @@ final class CoordinatorCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions model;
+
+    @Option(names = "--plan-settle-ms", defaultValue = "500", paramLabel = "MS", description = "Quiet time after a"
+            + " membership change before the plan leader plans again, so that nodes starting together are planned"
+            + " together (default: ${DEFAULT-VALUE}).")
+    long planSettleMs;
 
     @Option(names = "--token-file", paramLabel = "FILE", description = "Bearer tokens the public API requires,"
             + " one per line; callers send 'authorization: Bearer <token>'.")
@@ -68,8 +74,12 @@ final class CoordinatorCommand implements Callable<Integer> {
                 throw new UsageException("--max-prompt-tokens: " + e.getMessage());
             }
         }
+        if (planSettleMs < 0) {
+            throw new UsageException("--plan-settle-ms must be >= 0, got " + planSettleMs);
+        }
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
-                .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse).withTransport(node.transport(main.err()));
+                .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse).withTransport(node.transport(main.err()))
+                .withPlanSettleDelay(Duration.ofMillis(planSettleMs));
         if (tokenFile != null) {
             try {
                 config = config.withTokens(BearerTokens.load(tokenFile));

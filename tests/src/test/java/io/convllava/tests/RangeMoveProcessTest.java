@@ -34,9 +34,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A range move under load, every node its own process, with a real ZooKeeper: llm nodes {@code 0-2, 2-4, auto,
- * auto}; the plan gives the auto nodes 0-2 and 2-4. While four streams run, both nodes holding 2-4 are SIGKILLed: no
- * pipeline is left, the plan leader moves the auto node from 0-2 to 2-4 (make-before-break), and every stream
- * completes with exactly the tokens of an uninterrupted run.
+ * auto}, planned together; the plan gives the auto nodes 0-2 and 2-4. While four streams run, both nodes holding 2-4
+ * are SIGKILLed: no pipeline is left, the plan leader moves the auto node from 0-2 to 2-4 (make-before-break), and
+ * every stream completes with exactly the tokens of an uninterrupted run.
  */
 class RangeMoveProcessTest {
     private static final Reference TINY = new Reference("tiny-convllava");
@@ -48,7 +48,9 @@ class RangeMoveProcessTest {
         Path logs = Files.createTempDirectory("range-move");
         ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
         LocalCluster.Spec spec = new LocalCluster.Spec(Fixtures.tinyModel().toString(), null, null, "cpu", 0,
-                List.of("0-2", "2-4", "auto", "auto"), 0, logs, "-Xmx384m", List.of("--no-prefix-reuse"));
+                List.of("0-2", "2-4", "auto", "auto"), 0, logs, "-Xmx384m",
+                // the four nodes are planned together: the auto ones then form a second pipeline, 0-2 and 2-4
+                List.of("--no-prefix-reuse", "--plan-settle-ms", "5000"));
         ManagedChannel channel = null;
         try (LocalCluster cluster = new LocalCluster(spec, new PrintStream(logBytes, true, StandardCharsets.UTF_8))) {
             channel = Channels.forAddress(cluster.start(Duration.ofMinutes(3)), TransportOptions.DEFAULTS);
