@@ -38,7 +38,7 @@ class ClusterAdmissionTest {
             ManagedChannel a = Channels.forAddress(first.address(), TransportOptions.DEFAULTS);
             ManagedChannel b = Channels.forAddress(second.address(), TransportOptions.DEFAULTS);
             try {
-                GenerateRequest longStory = story(400, 1);
+                GenerateRequest longStory = story(1500, 1); // seconds of decoding: still running when the node reports
                 GenerateRequest shortStory = story(30, 2);
                 int[] reference = Streams.collect(stub(b).generate(shortStory)).tokens();
 
