@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -59,7 +58,8 @@ class CoordinatorFailoverProcessTest {
             ManagedChannel a = Channels.forAddress(first, TransportOptions.DEFAULTS);
             ManagedChannel b = Channels.forAddress(second, TransportOptions.DEFAULTS);
             channels.addAll(List.of(a, b));
-            await(() -> covered(b), Duration.ofSeconds(90), "the second coordinator to see the layers covered");
+            TestCluster.await(() -> covered(b), Duration.ofSeconds(90),
+                    "the second coordinator to see the layers covered");
 
             Leader lead = planLeader(cluster, logs);
             String leaderName = lead.name();
@@ -104,17 +104,17 @@ class CoordinatorFailoverProcessTest {
             // between two steps no call is in flight to cancel: the nodes free the session once the dead coordinator
             // leaves the cluster (its ZooKeeper session times out, 15 s) and stays gone (3 s)
             long freeing = System.nanoTime();
-            await(() -> llmNodes(follower).stream().allMatch(n -> n.getLoad() == 0), Duration.ofSeconds(40),
-                    "the llm nodes to free the dead coordinator's session");
+            TestCluster.await(() -> llmNodes(follower).stream().allMatch(n -> n.getLoad() == 0),
+                    Duration.ofSeconds(40), "the llm nodes to free the dead coordinator's session");
             System.out.printf("coordinator failover: the llm nodes held no session %.1f s after the kill%n",
                     (System.nanoTime() - freeing) / 1e9 + (freeing - killedAt[0]) / 1e9);
 
             long epochBefore = status(follower).getPlanEpoch();
             String joined = cluster.addLlmNode("auto");
             long started = System.nanoTime();
-            await(() -> llmNodes(follower).stream().anyMatch(n -> n.getId().equals(joined) && n.hasLayers()),
-                    Duration.ofSeconds(90), "the surviving coordinator to lead the plan and give " + joined
-                            + " layers");
+            TestCluster.await(() -> llmNodes(follower).stream()
+                            .anyMatch(n -> n.getId().equals(joined) && n.hasLayers()),
+                    Duration.ofSeconds(90), "the surviving coordinator to lead the plan and give " + joined + " layers");
             System.out.printf("coordinator failover: %s got layers from the new plan leader %.1f s after it started%n",
                     joined, (System.nanoTime() - started) / 1e9);
             assertTrue(status(follower).getPlanEpoch() > epochBefore, "the new leader wrote a newer plan");
@@ -174,16 +174,6 @@ class CoordinatorFailoverProcessTest {
 
     private static List<NodeStatus> llmNodes(ManagedChannel channel) {
         return status(channel).getNodesList().stream().filter(n -> n.getRole() == NodeStatus.Role.LLM).toList();
-    }
-
-    private static void await(BooleanSupplier condition, Duration timeout, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            sleep(100);
-        }
     }
 
     private static void sleep(long ms) {

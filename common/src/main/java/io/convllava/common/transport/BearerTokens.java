@@ -47,17 +47,7 @@ public final class BearerTokens implements ServerInterceptor {
 
     /** The tokens of {@code file}; fails naming the file when it is unreadable or holds none. */
     public static BearerTokens load(Path file) throws IOException {
-        List<byte[]> digests = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            String token = line.strip();
-            if (!token.isEmpty() && !token.startsWith("#")) {
-                digests.add(sha256(token));
-            }
-        }
-        if (digests.isEmpty()) {
-            throw new IllegalArgumentException("the token file " + file + " holds no token (one per line)");
-        }
-        return new BearerTokens(digests);
+        return new BearerTokens(tokensIn(file).stream().map(BearerTokens::sha256).toList());
     }
 
     @Override
@@ -106,13 +96,22 @@ public final class BearerTokens implements ServerInterceptor {
 
     /** The first token of a token file, for a client. */
     public static String firstOf(Path file) throws IOException {
+        return tokensIn(file).get(0);
+    }
+
+    /** The lines of a token file that are tokens: not blank, not {@code #} comments; at least one. */
+    private static List<String> tokensIn(Path file) throws IOException {
+        List<String> tokens = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             String token = line.strip();
             if (!token.isEmpty() && !token.startsWith("#")) {
-                return token;
+                tokens.add(token);
             }
         }
-        throw new IllegalArgumentException("the token file " + file + " holds no token");
+        if (tokens.isEmpty()) {
+            throw new IllegalArgumentException("the token file " + file + " holds no token (one per line)");
+        }
+        return tokens;
     }
 
     private static byte[] sha256(String token) {

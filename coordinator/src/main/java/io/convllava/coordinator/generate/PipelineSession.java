@@ -22,8 +22,8 @@ import java.util.List;
  * cache again the way it was computed ({@link PrefillChunks}): each prompt chunk as one chunk, the fed tokens (and
  * positions a kept cache had from decode steps) in chunks of at most {@value #REPLAY_CHUNK} positions (few enough
  * that each position runs exactly as its decode step did: attention row by row, the batch-invariant weight
- * products), and the failed step is repeated with the same sampling parameters and step number. Sampling depends only on (seed,
- * step), so the stream goes on with the tokens an uninterrupted run gives.
+ * products), and the failed step is repeated with the same sampling parameters and step number. Sampling depends
+ * only on (seed, step), so the stream goes on with the tokens an uninterrupted run gives.
  */
 final class PipelineSession {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineSession.class);
@@ -31,6 +31,7 @@ final class PipelineSession {
 
     private final Failover failover;
     private final List<PromptSegment> prompt;
+    private final int promptLength;
     private final SamplingParams sampling;
     private final PrefillOptions reservation;
     private final int[] fed;
@@ -54,6 +55,7 @@ final class PipelineSession {
         this.id = pipeline.newSessionId();
         this.failover = failover;
         this.prompt = List.copyOf(prompt);
+        this.promptLength = prompt.stream().mapToInt(PromptSegment::length).sum();
         this.sampling = sampling;
         this.reservation = reservation;
         this.fed = new int[maxFed];
@@ -64,7 +66,6 @@ final class PipelineSession {
      * it is still held there.
      */
     StepResult prefill(PrefixIndex.Match match, boolean returnLogits) {
-        int promptLength = promptLength();
         try {
             if (match != null) {
                 chunks = match.chunks().with(match.length(), promptLength);
@@ -99,10 +100,6 @@ final class PipelineSession {
         return fedCount;
     }
 
-    private int promptLength() {
-        return prompt.stream().mapToInt(PromptSegment::length).sum();
-    }
-
     /** Prompt positions taken from a kept cache instead of being computed. */
     int reusedPositions() {
         return reused;
@@ -135,7 +132,7 @@ final class PipelineSession {
             id = pipeline.newSessionId();
             moves++;
             LOG.warn("session {} moves to session {} after {} ({}): replaying {} prompt positions and {} tokens", from,
-                    id, last.getStatus().getCode(), last.getStatus().getDescription(), promptLength(), fedCount);
+                    id, last.getStatus().getCode(), last.getStatus().getDescription(), promptLength, fedCount);
             try {
                 return replay(returnLogits);
             } catch (StatusRuntimeException e) {
@@ -150,7 +147,6 @@ final class PipelineSession {
      * session is at.
      */
     private StepResult replay(boolean returnLogits) {
-        int promptLength = promptLength();
         int end = promptLength + fedCount;
         List<PrefillChunks.Range> ranges = chunks.ranges();
         StepResult step = null;
@@ -177,7 +173,6 @@ final class PipelineSession {
 
     /** The content of cache positions {@code [from, to)}: prompt, then fed tokens. */
     private List<PromptSegment> positions(int from, int to) {
-        int promptLength = promptLength();
         List<PromptSegment> out = new ArrayList<>();
         if (from < promptLength) {
             out.addAll(PromptSegment.slice(prompt, from, Math.min(to, promptLength)));

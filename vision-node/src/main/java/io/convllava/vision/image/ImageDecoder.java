@@ -51,7 +51,11 @@ public final class ImageDecoder {
      * before any pixel is decoded.
      */
     public static RgbImage decode(byte[] bytes, long maxPixels, boolean paddedToSquare) {
-        Header header = header(bytes, maxPixels, paddedToSquare);
+        return decode(bytes, header(bytes, maxPixels, paddedToSquare));
+    }
+
+    /** Decodes {@code bytes} whose {@link #header} was read (and checked against the limits) already. */
+    public static RgbImage decode(byte[] bytes, Header header) {
         ImageReader reader = readerFor(header.format());
         List<String> warnings = new ArrayList<>();
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {

@@ -53,8 +53,7 @@ final class ImagePreparation implements AutoCloseable {
                         preprocessor.padsToSquare());
                 try (DecodeMemory.Permit permit = memory.reserve(DecodeMemory.estimate(header.width(),
                         header.height(), preprocessor.padsToSquare(), preprocessor.resolution()))) {
-                    RgbImage image = ImageDecoder.decode(bytes, ImageDecoder.DEFAULT_MAX_PIXELS,
-                            preprocessor.padsToSquare());
+                    RgbImage image = ImageDecoder.decode(bytes, header);
                     return new PreparedImage(preprocessor.preprocess(image), image.width(), image.height());
                 }
             } catch (InvalidImageException e) {
