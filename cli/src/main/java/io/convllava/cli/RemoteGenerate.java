@@ -54,6 +54,9 @@ public final class RemoteGenerate {
             throw new UsageException("--dump-dir works in process only (a cluster does not return the intermediates)");
         }
         GenerateRequest request = toProto(flags.request(), flags.template);
+        if (flags.requestId != null) {
+            request = request.toBuilder().setRequestId(flags.requestId).build();
+        }
         TransportOptions transport = TransportOptions.DEFAULTS;
         ClientInterceptor token = null;
         try {
