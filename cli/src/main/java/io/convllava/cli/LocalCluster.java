@@ -1,5 +1,7 @@
 package io.convllava.cli;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
 import io.convllava.common.cluster.EmbeddedZooKeeper;
 import io.convllava.common.node.ParentWatch;
 import io.convllava.proto.v1.ClusterStatus;
@@ -446,7 +448,7 @@ public final class LocalCluster implements AutoCloseable {
             if (lines.isEmpty()) {
                 return Optional.empty();
             }
-            String last = lines.get(lines.size() - 1).replaceFirst("^\\w+ node( \\S+)?: ", "");
+            String last = message(lines.get(lines.size() - 1)).replaceFirst("^\\w+ node( \\S+)?: ", "");
             return Optional.of(last.length() <= 60 ? last : last.substring(0, 57) + "...");
         }
 
@@ -454,6 +456,19 @@ public final class LocalCluster implements AutoCloseable {
             List<String> lines = logLines();
             return name + " exited unexpectedly with code " + process.exitValue() + "; last lines of " + logFile
                     + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
+        }
+
+        /** A log line's message: the line itself, or its {@code msg} for a JSON log line. */
+        private static String message(String line) {
+            if (line.startsWith("{")) {
+                try {
+                    JsonElement msg = JsonParser.parseString(line).getAsJsonObject().get("msg");
+                    return msg == null ? line : msg.getAsString();
+                } catch (RuntimeException e) {
+                    return line; // not JSON after all
+                }
+            }
+            return line;
         }
 
         /** Read afresh each time: start-up logs are a few dozen lines. Empty if the file went away. */
