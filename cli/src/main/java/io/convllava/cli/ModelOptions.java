@@ -8,14 +8,11 @@ import java.nio.file.Path;
 
 /** Which model to load: {@code --model} with {@code --hf-cache} and {@code --vision-tower}. */
 final class ModelOptions {
-    static final String HF_CACHE_HELP = "Hugging Face hub cache to look hub ids up in (default: $HF_HUB_CACHE,"
-            + " $HF_HOME/hub or ~/.cache/huggingface/hub).";
-
     @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = "Model folder, or a Hugging Face hub id"
             + " found in the hub cache.")
     String model;
 
-    @Option(names = "--hf-cache", paramLabel = "DIR", description = HF_CACHE_HELP)
+    @Option(names = "--hf-cache", paramLabel = "DIR", description = HubCacheOption.HELP)
     Path hfCache;
 
     @Option(names = "--vision-tower", paramLabel = "DIR", description = "Vision tower folder, instead of the"
