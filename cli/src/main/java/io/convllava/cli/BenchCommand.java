@@ -41,7 +41,8 @@ import java.util.concurrent.Callable;
  * TinyLlama-1.1B-shaped decoder with grouped-query attention, the full ConvNeXt-L tower + 5th stage at 768 px),
  * written once as a bf16 safetensors checkpoint in the released layout and then loaded by the real loading path.
  * Prints load, encode, prefill and decode times next to this machine's memory-bandwidth bound for decode. With
- * {@code --model DIR|ORG/NAME} it benches that model instead (e.g. the demo model, for the fixed per-step cost of decode).
+ * {@code --model DIR|ORG/NAME} it benches that model instead (e.g. the demo model, for the fixed per-step cost of
+ * decode).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         subcommands = {BenchServingCommand.class, BenchScaleCommand.class, BenchFailoverCommand.class},

@@ -1,8 +1,6 @@
 package io.convllava.tests;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import io.convllava.common.testing.Fixtures;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +20,6 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -58,8 +54,8 @@ class DownloadTest {
 
     @Test
     void fetchesTheModelAndItsTowerResumingTransfersThenAnswersByHubId() throws IOException {
-        FakeRepo model = shapesRepo();
-        FakeRepo tower = towerRepo();
+        FakeRepo model = ShapesOnTheHub.model(MODEL, TOWER);
+        FakeRepo tower = ShapesOnTheHub.tower(TOWER);
         hub.add(model);
         hub.add(tower);
         String shard1 = model.lfsEtag("model-00001-of-00002.safetensors");
@@ -78,7 +74,8 @@ class DownloadTest {
                 && anonymous.err.contains("HF_TOKEN") && anonymous.err.contains("accept the model's terms"),
                 anonymous.err);
         assertTrue(anonymous.err.contains("model-00001-of-00002.safetensors of " + MODEL + ": ")
-                && anonymous.err.contains("trying again in"), "the cut-off transfer was not reported:\n" + anonymous.err);
+                && anonymous.err.contains("trying again in"), "the cut-off transfer was not reported:\n"
+                + anonymous.err);
 
         // with the token: the model's blobs are all in the cache already, the tower comes
         CliRun withToken = download(MODEL, "--token-file", tokenFile.toString());
@@ -94,10 +91,10 @@ class DownloadTest {
         assertHubLayout(tower);
         // the transfers resumed with ranges instead of starting over: each shard's bytes crossed the wire once
         List<FakeHub.Request> cdn = hub.requests().stream().filter(r -> r.server().equals("cdn")).toList();
-        assertTrue(cdn.stream().anyMatch(r -> r.path().equals("/blobs/" + shard1) && "bytes=3000000-".equals(r.range())),
-                "shard 1 was not resumed at 3 MB: " + cdn);
-        assertTrue(cdn.stream().anyMatch(r -> r.path().equals("/blobs/" + shard2) && "bytes=1000000-".equals(r.range())),
-                "shard 2 was not resumed at 1 MB: " + cdn);
+        assertTrue(cdn.stream().anyMatch(r -> r.path().equals("/blobs/" + shard1)
+                && "bytes=3000000-".equals(r.range())), "shard 1 was not resumed at 3 MB: " + cdn);
+        assertTrue(cdn.stream().anyMatch(r -> r.path().equals("/blobs/" + shard2)
+                && "bytes=1000000-".equals(r.range())), "shard 2 was not resumed at 1 MB: " + cdn);
         assertEquals(model.files().get("model-00001-of-00002.safetensors").length, hub.cdnBytesSent(shard1));
         assertEquals(shard2Bytes.length - 1_000_000, hub.cdnBytesSent(shard2));
         // the token went to the hub for the gated repository, never to the CDN
@@ -106,7 +103,7 @@ class DownloadTest {
                 && ("Bearer " + TOKEN).equals(r.authorization())));
 
         // the downloaded model, named by its hub id, answers the sample's counting question as the reference does
-        JsonObject sample = countingSample();
+        JsonObject sample = ShapesOnTheHub.countingSample();
         Path snapshot = cache.resolve("models--convllava-test--shapes/snapshots/" + model.commit());
         JsonObject answer = CliRun.of("generate", "--model", MODEL, "--hf-cache", cache.toString(),
                 "--image", snapshot.resolve(sample.get("image").getAsString()).toString(),
@@ -138,7 +135,7 @@ class DownloadTest {
 
     @Test
     void refusalsSayWhatIsMissingOrLocked() throws IOException {
-        hub.add(towerRepo());
+        hub.add(ShapesOnTheHub.tower(TOWER));
 
         CliRun unknownAnonymous = download("convllava-test/absent");
         assertEquals(1, unknownAnonymous.exitCode);
@@ -155,7 +152,8 @@ class DownloadTest {
         assertEquals(1, badRevision.exitCode);
         assertTrue(badRevision.err.contains("revision v9: no such revision in " + TOWER + " (404)"), badRevision.err);
 
-        CliRun badToken = download(TOWER, "--token-file", Files.writeString(tmp.resolve("wrong"), "hf_wrong").toString());
+        Path wrongToken = Files.writeString(tmp.resolve("wrong"), "hf_wrong");
+        CliRun badToken = download(TOWER, "--token-file", wrongToken.toString());
         assertEquals(1, badToken.exitCode);
         assertTrue(badToken.err.contains("refused the token from the file") && badToken.err.contains("401"),
                 badToken.err);
@@ -205,34 +203,6 @@ class DownloadTest {
         try (Stream<Path> blobs = Files.list(root.resolve("blobs"))) {
             assertEquals(List.of(), blobs.filter(b -> b.toString().endsWith(".incomplete")).toList());
         }
-    }
-
-    /** The demo model, its config naming the tower repository instead of its vision_tower/ folder. */
-    private static FakeRepo shapesRepo() {
-        Map<String, byte[]> files = new LinkedHashMap<>(FakeRepo.filesOf(Fixtures.shapesModel()));
-        files.keySet().removeIf(p -> p.startsWith("vision_tower/"));
-        String config = new String(files.get("config.json"), StandardCharsets.UTF_8);
-        String named = config.replace("\"mm_vision_tower\": \"./vision_tower\"", "\"mm_vision_tower\": \"" + TOWER + "\"");
-        assertNotEquals(config, named, "the demo model's config no longer names ./vision_tower");
-        files.put("config.json", named.getBytes(StandardCharsets.UTF_8));
-        return FakeRepo.of(MODEL, files, false);
-    }
-
-    /** The demo model's vision_tower/ folder as a gated repository of its own. */
-    private static FakeRepo towerRepo() {
-        Map<String, byte[]> files = new HashMap<>(FakeRepo.filesOf(Fixtures.shapesModel().resolve("vision_tower")));
-        assertEquals(2, files.size(), "config.json and preprocessor_config.json expected: " + files.keySet());
-        return FakeRepo.of(TOWER, files, true);
-    }
-
-    private static JsonObject countingSample() throws IOException {
-        for (var e : JsonParser.parseString(Files.readString(Fixtures.shapesModel().resolve("samples.json")))
-                .getAsJsonObject().getAsJsonArray("samples")) {
-            if (e.getAsJsonObject().get("kind").getAsString().equals("count")) {
-                return e.getAsJsonObject();
-            }
-        }
-        throw new AssertionError("samples.json has no counting sample");
     }
 
     private static byte[] random(int n, long seed) {

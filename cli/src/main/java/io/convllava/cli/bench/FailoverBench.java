@@ -39,8 +39,8 @@ public final class FailoverBench {
      * @param hfCache     the nodes' --hf-cache, or null
      */
     public record Settings(String model, String hfCache, List<String> layers, int promptWords, int tokens,
-                           int killAfter, int runs, int warmups, String nodeJavaOptions, Path logDir, Duration readyTimeout,
-                           Duration timeout) {
+                           int killAfter, int runs, int warmups, String nodeJavaOptions, Path logDir,
+                           Duration readyTimeout, Duration timeout) {
     }
 
     /** One kill: which node, and the stream against its uninterrupted twin. */

@@ -37,8 +37,8 @@ public final class ScaleBench {
 
     /** What to run; {@code hfCache} is the nodes' --hf-cache, or null. */
     public record Settings(Path model, String hfCache, String device, List<String> layers, byte[] image,
-                           String imageLabel, String question, int promptTokens, int maxTokens, String nodeJavaOptions, Path logDir,
-                           Duration readyTimeout, Duration requestTimeout) {
+                           String imageLabel, String question, int promptTokens, int maxTokens,
+                           String nodeJavaOptions, Path logDir, Duration readyTimeout, Duration requestTimeout) {
     }
 
     private final Settings settings;

@@ -63,7 +63,8 @@ final class BlobTransfer {
                 if (file.size() < 0 || after == file.size()) {
                     return;
                 }
-                failure = after < file.size() ? "the transfer ended early" : "the server sent more bytes than announced";
+                failure = after < file.size() ? "the transfer ended early"
+                        : "the server sent more bytes than announced";
             } catch (Interrupted e) {
                 failure = e.getMessage();
             }
@@ -88,7 +89,7 @@ final class BlobTransfer {
             if (offset > 0) {
                 request.header("Range", "bytes=" + offset + "-");
             }
-            FileSink sink = new FileSink(incomplete, offset, progress);
+            FileSink sink = new FileSink(incomplete, offset, file.size(), progress);
             HttpResponse<Long> r = await(http.client().sendAsync(request.build(), sink), sink, uri);
             int status = r.statusCode();
             if (status == 200 || status == 206) {

@@ -27,12 +27,15 @@ final class FileSink implements HttpResponse.BodyHandler<Long> {
 
     private final Path file;
     private final long offset;
+    private final long size;
     private final TransferProgress progress;
     private volatile Writer writer;
 
-    FileSink(Path file, long offset, TransferProgress progress) {
+    /** @param size the file's announced size, past which nothing is written; -1 when unknown */
+    FileSink(Path file, long offset, long size, TransferProgress progress) {
         this.file = file;
         this.offset = offset;
+        this.size = size;
         this.progress = progress;
     }
 
@@ -59,7 +62,7 @@ final class FileSink implements HttpResponse.BodyHandler<Long> {
             FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             channel.truncate(start);
             channel.position(start);
-            Writer w = new Writer(channel);
+            Writer w = new Writer(channel, start);
             writer = w;
             return w;
         } catch (IOException e) {
@@ -120,13 +123,15 @@ final class FileSink implements HttpResponse.BodyHandler<Long> {
     /** Appends each buffer as it comes, asking for the next only once it is written. */
     private final class Writer implements BodySubscriber<Long> {
         private final FileChannel channel;
+        private final long start;
         private final CompletableFuture<Long> result = new CompletableFuture<>();
         private Flow.Subscription subscription;
         private long written;
         volatile long lastBytes = System.nanoTime();
 
-        Writer(FileChannel channel) {
+        Writer(FileChannel channel, long start) {
             this.channel = channel;
+            this.start = start;
         }
 
         @Override
@@ -149,6 +154,11 @@ final class FileSink implements HttpResponse.BodyHandler<Long> {
             long n = 0;
             synchronized (this) {
                 if (result.isDone()) {
+                    return;
+                }
+                long arriving = buffers.stream().mapToLong(ByteBuffer::remaining).sum();
+                if (size >= 0 && start + written + arriving > size) {
+                    fail(new IOException("the server sends more than the " + size + " bytes the Hub announced"));
                     return;
                 }
                 try {

@@ -20,7 +20,8 @@ public record HubAccess(URI endpoint, String token, String tokenSource) {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
 
     public HubAccess {
-        if (!"http".equals(endpoint.getScheme()) && !"https".equals(endpoint.getScheme()) || endpoint.getHost() == null) {
+        boolean web = "http".equals(endpoint.getScheme()) || "https".equals(endpoint.getScheme());
+        if (!web || endpoint.getHost() == null) {
             throw new IllegalArgumentException("the Hub endpoint must be an http(s) URL, got '" + endpoint + "'");
         }
     }

@@ -34,7 +34,7 @@ public final class HubApi {
     public RemoteRevision revision(String repo, String revision) {
         String what = "repository " + repo + " at revision " + revision;
         URI uri = http.access().resolvePath("api/models/" + repo + "/revision/" + UrlPaths.segment(revision));
-        HttpResponse<String> r = http.getText(uri, what);
+        HubHttp.Text r = http.getText(uri, what);
         if (r.statusCode() != 200) {
             throw HubErrors.refused(r.statusCode(), r.headers(), what, repo, http.access());
         }

@@ -1,11 +1,15 @@
 package io.convllava.cli.download;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.ToIntFunction;
 
 /**
  * The HTTP side of talking to the Hub: every request carries the user agent, asks for the bytes as stored
@@ -15,6 +19,8 @@ import java.time.Duration;
  */
 final class HubHttp {
     private static final int MAX_REDIRECTS = 10;
+    /** The most a metadata answer (the API's JSON) may be: a repository of 100,000 files lists in about 10 MB. */
+    static final int MAX_TEXT_BYTES = 64 << 20;
     private static final String USER_AGENT = "convllava/"
             + java.util.Objects.requireNonNullElse(HubHttp.class.getPackage().getImplementationVersion(), "dev")
             + "; java/" + Runtime.version().feature();
@@ -57,14 +63,26 @@ final class HubHttp {
         return b;
     }
 
+    /** A small text answer: the Hub's JSON API. */
+    record Text(int statusCode, HttpHeaders headers, String body) {
+    }
+
     /** GET of a small text answer (the Hub's JSON API), following every redirect. */
-    HttpResponse<String> getText(URI uri, String what) {
-        return withRetries(what, () -> {
+    Text getText(URI uri, String what) {
+        return withRetries(what, Text::statusCode, () -> {
             URI at = uri;
             for (int i = 0; ; i++) {
-                HttpResponse<String> r = client.send(request(at).GET().build(), HttpResponse.BodyHandlers.ofString());
-                if (!isRedirect(r.statusCode())) {
-                    return r;
+                HttpResponse<InputStream> r = client.send(request(at).GET().build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
+                try (InputStream body = r.body()) {
+                    if (!isRedirect(r.statusCode())) {
+                        byte[] bytes = body.readNBytes(MAX_TEXT_BYTES + 1);
+                        if (bytes.length > MAX_TEXT_BYTES) {
+                            throw new HubException(what + ": the answer from " + at + " is over "
+                                    + (MAX_TEXT_BYTES >> 20) + " MiB; that is not the Hub's API");
+                        }
+                        return new Text(r.statusCode(), r.headers(), new String(bytes, StandardCharsets.UTF_8));
+                    }
                 }
                 at = redirectTarget(r, i, what);
             }
@@ -76,7 +94,7 @@ final class HubHttp {
      * another origin (a large file on the CDN) is the answer, its {@code Location} the address of the bytes.
      */
     HttpResponse<Void> head(URI uri, String what) {
-        return withRetries(what, () -> {
+        return withRetries(what, HttpResponse::statusCode, () -> {
             URI at = uri;
             for (int i = 0; ; i++) {
                 HttpResponse<Void> r = client.send(request(at).method("HEAD", HttpRequest.BodyPublishers.noBody())
@@ -126,16 +144,16 @@ final class HubHttp {
         }
     }
 
-    private interface Call<T> {
-        HttpResponse<T> send() throws IOException, InterruptedException;
+    private interface Call<R> {
+        R send() throws IOException, InterruptedException;
     }
 
     /** The call, again after a pause while it fails on the way (I/O) or the server is busy; the last answer. */
-    private <T> HttpResponse<T> withRetries(String what, Call<T> call) {
+    private <R> R withRetries(String what, ToIntFunction<R> status, Call<R> call) {
         for (int attempt = 0; ; attempt++) {
             try {
-                HttpResponse<T> r = call.send();
-                if (!HubErrors.transientStatus(r.statusCode()) || attempt >= settings.retries()) {
+                R r = call.send();
+                if (!HubErrors.transientStatus(status.applyAsInt(r)) || attempt >= settings.retries()) {
                     return r;
                 }
             } catch (IOException e) {

@@ -27,7 +27,8 @@ class RepoFolderTest {
 
         Path snapshot = cache.resolve("models--Org--Name/snapshots/" + COMMIT);
         assertEquals(Path.of("../../blobs/e1"), Files.readSymbolicLink(snapshot.resolve("config.json")));
-        assertEquals(Path.of("../../../blobs/e1"), Files.readSymbolicLink(snapshot.resolve("vision_tower/config.json")));
+        assertEquals(Path.of("../../../blobs/e1"),
+                Files.readSymbolicLink(snapshot.resolve("vision_tower/config.json")));
         assertEquals("{}", Files.readString(snapshot.resolve("vision_tower/config.json")));
         assertEquals(cache.resolve(".locks/models--Org--Name/e1.lock"), folder.lock("e1"));
     }
