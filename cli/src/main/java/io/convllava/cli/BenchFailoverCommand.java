@@ -88,7 +88,8 @@ final class BenchFailoverCommand implements Callable<Integer> {
                 "convllava-bench-failover-" + ProcessHandle.current().pid());
         Path chosen = model != null ? ModelFiles.locate(model, hubCache.dir) : ModelOptions.bundled();
         FailoverBench.Settings settings = new FailoverBench.Settings(chosen.toString(), hubCache.arg(), layers,
-                promptWords, tokens, killAfter, runs, warmups, nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
+                promptWords, tokens, killAfter, runs, warmups, nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout),
+                Duration.ofSeconds(timeout));
         List<FailoverBench.Result> results;
         try {
             results = new FailoverBench(settings, bench.main().err()).run();
