@@ -168,13 +168,14 @@ class DownloadTest {
         hub.stallOnce(FakeRepo.sha256(weights), 1_000_000);
         hub.cdnIgnoresRanges(true);
 
-        CliRun run = download(repo.id(), "--timeout-s", "1", "--no-vision-tower");
+        CliRun run = download(repo.id(), "--timeout-s", "2", "--no-vision-tower");
 
         assertEquals(0, run.exitCode, run.err);
-        assertTrue(run.err.contains("no data for 1 s"), run.err);
+        assertTrue(run.err.contains("no data for 2 s"), run.err);
         assertArrayEquals(weights, Files.readAllBytes(cache.resolve("models--convllava-test--stall/snapshots/"
                 + repo.commit() + "/model.safetensors")));
-        assertEquals(1_000_000 + weights.length, hub.cdnBytesSent(FakeRepo.sha256(weights)),
+        // at least: a loaded machine may see a further stall
+        assertTrue(hub.cdnBytesSent(FakeRepo.sha256(weights)) >= 1_000_000 + weights.length,
                 "the server ignoring the range sends the whole file again");
     }
 
