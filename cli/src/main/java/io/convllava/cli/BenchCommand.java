@@ -41,7 +41,8 @@ import java.util.concurrent.Callable;
  * TinyLlama-1.1B-shaped decoder with grouped-query attention, the full ConvNeXt-L tower + 5th stage at 768 px),
  * written once as a bf16 safetensors checkpoint in the released layout and then loaded by the real loading path.
  * Prints load, encode, prefill and decode times next to this machine's memory-bandwidth bound for decode. With
- * {@code --model DIR} it benches that model instead (e.g. the demo model, for the fixed per-step cost of decode).
+ * {@code --model DIR|ORG/NAME} it benches that model instead (e.g. the demo model, for the fixed per-step cost of
+ * decode).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         subcommands = {BenchServingCommand.class, BenchScaleCommand.class, BenchFailoverCommand.class},
@@ -55,10 +56,14 @@ final class BenchCommand implements Callable<Integer> {
     @ParentCommand
     private Main main;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Bench this model folder instead of the random one"
-            + " (its tokenizer and preprocessing; the shape options are then ignored). The request is the demo's"
-            + " grounding question on DIR/samples/" + SAMPLE_IMAGE + ", or on a synthetic image if there is none.")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = "Bench this model (a folder, or a hub id"
+            + " in the hub cache) instead of the random one (its tokenizer and preprocessing; the shape options are"
+            + " then ignored). The request is the demo's grounding question on samples/" + SAMPLE_IMAGE + " of the"
+            + " model, or on a synthetic image if there is none.")
+    String model;
+
+    @Mixin
+    HubCacheOption hubCache;
 
     @Option(names = "--hidden", defaultValue = "2048", description = "Decoder hidden size (default: ${DEFAULT-VALUE}).")
     int hidden;
@@ -170,8 +175,8 @@ final class BenchCommand implements Callable<Integer> {
         Path dir;
         GenerationRequest request;
         if (model != null) {
-            dir = model;
-            Path sample = model.resolve("samples").resolve(SAMPLE_IMAGE);
+            dir = ModelFiles.locate(model, hubCache.dir);
+            Path sample = dir.resolve("samples").resolve(SAMPLE_IMAGE);
             byte[] image = Files.isRegularFile(sample) ? Files.readAllBytes(sample) : BenchImages.synthetic(1024, 768);
             request = request(DemoCommand.GROUND_QUESTION, image);
             out.printf("bench: model %s, the grounding question on %s; device %s, %s threads%n", model,
@@ -199,14 +204,14 @@ final class BenchCommand implements Callable<Integer> {
             if (!device.equals("cpu")) {
                 throw new UsageException("--prefill-tokens compares the CPU engines: use --device cpu");
             }
-            PrefillBench.run(ModelFiles.resolve(dir.toString(), null, null), prefillTokens, prefillLayers,
+            PrefillBench.run(ModelFiles.resolve(dir.toString(), hubCache.dir, null), prefillTokens, prefillLayers,
                     prefillEngines, runs, out);
             return 0;
         }
         if (!visionOnly) {
             engine(dir, request, device, out);
         }
-        ModelFiles vision = ModelFiles.resolve(dir.toString(), null, null);
+        ModelFiles vision = ModelFiles.resolve(dir.toString(), hubCache.dir, null);
         VisionBench.run(vision, device, vision1536, out);
         if (visionServing) {
             VisionServingBench.run(vision, device, out);
@@ -219,7 +224,7 @@ final class BenchCommand implements Callable<Integer> {
         double bandwidth = streamingReadBandwidth(device, bandwidthMib);
 
         long t0 = System.nanoTime();
-        ModelFiles files = ModelFiles.resolve(dir.toString(), null, null);
+        ModelFiles files = ModelFiles.resolve(dir.toString(), hubCache.dir, null);
         try (LocalEngine engine = LocalEngine.load(files, device, null, line -> out.println("bench: " + line))) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             engine.generator().generate(request, TokenListener.NONE); // warm-up: first-call costs of the engine

@@ -1,8 +1,10 @@
 package io.convllava.cli;
 
 import io.convllava.cli.bench.FailoverBench;
+import io.convllava.common.model.ModelFiles;
 import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -27,9 +29,12 @@ final class BenchFailoverCommand implements Callable<Integer> {
     @ParentCommand
     private BenchCommand bench;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "The model folder (default: the bundled demo"
-            + " model).")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = "The model: a folder, or a hub id in the"
+            + " hub cache (default: the bundled demo model).")
+    String model;
+
+    @Mixin
+    HubCacheOption hubCache;
 
     @Option(names = "--layers", defaultValue = "0-2,2-4,0-2,2-4", paramLabel = "a-b,c-d,...", split = ",",
             description = "Decoder layers of each llm node: at least two pipelines (default: ${DEFAULT-VALUE}).")
@@ -81,9 +86,10 @@ final class BenchFailoverCommand implements Callable<Integer> {
         }
         Path logs = logDir != null ? logDir : Path.of(System.getProperty("java.io.tmpdir"),
                 "convllava-bench-failover-" + ProcessHandle.current().pid());
-        String chosen = model != null ? model.toString() : ModelOptions.bundled().toString();
-        FailoverBench.Settings settings = new FailoverBench.Settings(chosen, layers, promptWords, tokens, killAfter,
-                runs, warmups, nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
+        Path chosen = model != null ? ModelFiles.locate(model, hubCache.dir) : ModelOptions.bundled();
+        FailoverBench.Settings settings = new FailoverBench.Settings(chosen.toString(), hubCache.arg(), layers,
+                promptWords, tokens, killAfter, runs, warmups, nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout),
+                Duration.ofSeconds(timeout));
         List<FailoverBench.Result> results;
         try {
             results = new FailoverBench(settings, bench.main().err()).run();

@@ -3,6 +3,7 @@ package io.convllava.cli;
 import io.convllava.cli.bench.BenchImages;
 import io.convllava.cli.bench.ScaleBench;
 import io.convllava.cli.bench.ScaleReport;
+import io.convllava.common.model.ModelFiles;
 import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,8 +39,12 @@ final class BenchScaleCommand implements Callable<Integer> {
     @ParentCommand
     private BenchCommand bench;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model folder.")
-    Path model;
+    @Option(names = "--model", required = true, paramLabel = "DIR|ORG/NAME", description = "The model: a folder, or"
+            + " a hub id in the hub cache.")
+    String model;
+
+    @Mixin
+    HubCacheOption hubCache;
 
     @Option(names = "--layers", defaultValue = "0-16,16-32", paramLabel = "a-b,c-d,...", split = ",",
             description = "Decoder layers of each llm node (default: ${DEFAULT-VALUE}).")
@@ -91,8 +96,9 @@ final class BenchScaleCommand implements Callable<Integer> {
             throw new UsageException("need --tokens >= 1, --prompt-tokens >= 64 and positive timeouts, got " + tokens
                     + ", " + promptTokens + ", " + readyTimeout + " and " + timeout);
         }
-        if (!Files.isRegularFile(model.resolve("config.json"))) {
-            throw new UsageException("--model " + model + " is not a model folder (no config.json)");
+        Path dir = ModelFiles.locate(model, hubCache.dir);
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new UsageException("--model " + dir + " is not a model folder (no config.json)");
         }
         if (image != null && !Files.isRegularFile(image)) {
             throw new UsageException("--image " + image + " is not a file");
@@ -100,7 +106,7 @@ final class BenchScaleCommand implements Callable<Integer> {
         byte[] bytes = image != null ? Files.readAllBytes(image) : BenchImages.synthetic(2048, 1536);
         Path logs = logDir != null ? logDir : Path.of(System.getProperty("java.io.tmpdir"),
                 "convllava-bench-scale-" + ProcessHandle.current().pid());
-        ScaleBench.Settings settings = new ScaleBench.Settings(model, device.device, layers, bytes,
+        ScaleBench.Settings settings = new ScaleBench.Settings(dir, hubCache.arg(), device.device, layers, bytes,
                 image != null ? image.toString() : "a synthetic 2048x1536 picture", question, promptTokens, tokens,
                 nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
         ScaleReport report;

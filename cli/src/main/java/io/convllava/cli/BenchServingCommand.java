@@ -5,6 +5,7 @@ import io.convllava.cli.bench.BenchRequests;
 import io.convllava.cli.bench.ServingBench;
 import io.convllava.cli.bench.ServingReport;
 import io.convllava.cli.bench.StreamImages;
+import io.convllava.common.model.ModelFiles;
 import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,9 +59,12 @@ final class BenchServingCommand implements Callable<Integer> {
     @ParentCommand
     private BenchCommand bench;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "The model folder (default: the bundled demo model,"
-            + " models/convllava-shapes).")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = "The model: a folder, or a hub id in the"
+            + " hub cache (default: the bundled demo model, models/convllava-shapes).")
+    String model;
+
+    @Mixin
+    HubCacheOption hubCache;
 
     @Option(names = "--image", paramLabel = "FILE", description = "The image asked about (default: DIR/samples/"
             + BenchCommand.SAMPLE_IMAGE + ", or a synthetic 1024x768 picture when the model has none).")
@@ -134,7 +138,7 @@ final class BenchServingCommand implements Callable<Integer> {
             throw new UsageException("--streams takes positive counts like 1,4,16,32, got " + Arrays.toString(streams));
         }
         StreamImages images = streamImages();
-        Path dir = model != null ? model : ModelOptions.bundled();
+        Path dir = model != null ? ModelFiles.locate(model, hubCache.dir) : ModelOptions.bundled();
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new UsageException("--model " + dir + " is not a model folder (no config.json)");
         }
@@ -148,7 +152,7 @@ final class BenchServingCommand implements Callable<Integer> {
                 : hasSample ? DemoCommand.GROUND_QUESTION : "Describe the image.";
         Path logs = logDir != null ? logDir : Path.of(System.getProperty("java.io.tmpdir"),
                 "convllava-bench-serving-" + ProcessHandle.current().pid());
-        ServingBench.Settings settings = new ServingBench.Settings(dir, device.device,
+        ServingBench.Settings settings = new ServingBench.Settings(dir, hubCache.dir, device.device,
                 new BenchRequests(question, bytes, followUp, tokens),
                 hasSample ? sample.toString() : "a synthetic 1024x768 picture", runs, warmups,
                 Duration.ofSeconds(warmupSeconds), streams, images,

@@ -1,6 +1,7 @@
 package io.convllava.cli;
 
 import com.google.protobuf.ByteString;
+import io.convllava.common.model.ModelFiles;
 import io.convllava.common.transport.Channels;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.proto.v1.ClusterStatus;
@@ -42,9 +43,12 @@ final class DemoCommand implements Callable<Integer> {
     @ParentCommand
     private Main main;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "The demo model with its samples/ (default: the"
-            + " bundled models/convllava-shapes).")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = "The demo model with its samples/, a"
+            + " folder or a hub id in the hub cache (default: the bundled models/convllava-shapes).")
+    String model;
+
+    @Mixin
+    HubCacheOption hubCache;
 
     @Mixin
     DeviceOption device;
@@ -71,13 +75,13 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = main.out();
-        Path chosen = model != null ? model : ModelOptions.bundled();
+        Path chosen = model != null ? ModelFiles.locate(model, hubCache.dir) : ModelOptions.bundled();
         Path samples = chosen.resolve("samples");
         if (!Files.isDirectory(samples)) {
             throw new UsageException("the demo needs the bundled model with its samples/ at " + chosen
-                    + " (give --model DIR)");
+                    + " (give --model DIR|ORG/NAME)");
         }
-        LocalCluster.Spec spec = new LocalCluster.Spec(chosen.toString(), null, null, device.device, 1,
+        LocalCluster.Spec spec = new LocalCluster.Spec(chosen.toString(), hubCache.arg(), null, device.device, 1,
                 List.of("auto", "auto"), port, logDir != null ? logDir : outDir.resolve("logs"), nodeJavaOptions);
         out.println("demo: starting ZooKeeper, 1 vision node, 2 llm nodes (--layers auto) and a coordinator on "
                 + chosen.getFileName() + " ...");

@@ -12,8 +12,7 @@ final class ModelOptions {
             + " found in the hub cache.")
     String model;
 
-    @Option(names = "--hf-cache", paramLabel = "DIR", description = "Hugging Face hub cache to look hub ids up in"
-            + " (default: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub).")
+    @Option(names = "--hf-cache", paramLabel = "DIR", description = HubCacheOption.HELP)
     Path hfCache;
 
     @Option(names = "--vision-tower", paramLabel = "DIR", description = "Vision tower folder, instead of the"

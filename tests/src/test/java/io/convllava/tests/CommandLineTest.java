@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The launcher's command line: help, and mistakes reported before anything starts, naming what is wrong. */
 class CommandLineTest {
     private static final String[] COMMANDS = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node",
-            "coordinator", "status", "bench", "generate-completion"};
+            "coordinator", "status", "bench", "download", "generate-completion"};
 
     @Test
     void usageListsEveryCommand() {
@@ -30,7 +32,7 @@ class CommandLineTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node", "coordinator",
-            "status", "bench"})
+            "status", "bench", "download"})
     void everyCommandHasItsOwnHelpWithDefaults(String command) {
         CliRun help = CliRun.of(command, "--help");
         assertEquals(0, help.exitCode, help.err);
@@ -40,7 +42,7 @@ class CommandLineTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node", "coordinator",
-            "status", "bench"})
+            "status", "bench", "download"})
     void anUnknownFlagIsRefusedNamingIt(String command) {
         CliRun run = CliRun.of(command, "--bogus-flag", "7");
         assertEquals(2, run.exitCode);
@@ -125,6 +127,26 @@ class CommandLineTest {
         CliRun missing = CliRun.of("status", "--config", dir.resolve("nope.properties").toString());
         assertEquals(2, missing.exitCode);
         assertTrue(missing.err.contains("nope.properties"), missing.err);
+    }
+
+    /** Every command that takes --model takes a hub id too, looked up in --hf-cache (models--ORG--NAME). */
+    @ParameterizedTest
+    @ValueSource(strings = {"demo", "bench", "bench serving", "bench failover", "bench scale", "generate --prompt hi",
+            "llm-node --zk 127.0.0.1:1 --layers 0-2"})
+    void aHubIdIsLookedUpInTheHubCache(String command, @TempDir Path cache) {
+        List<String> args = new ArrayList<>(List.of(command.split(" ")));
+        args.addAll(List.of("--model", "Org/Absent", "--hf-cache", cache.toString()));
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+        assertEquals(1, run.exitCode, run.err);
+        assertTrue(run.err.contains("model 'Org/Absent' not found") && run.err.contains("no "
+                + cache.resolve("models--Org--Absent") + " in the hub cache"), run.err);
+    }
+
+    @Test
+    void aDownloadNeedsAHubId() {
+        CliRun run = CliRun.of("download", "models/convllava-shapes/");
+        assertEquals(2, run.exitCode);
+        assertTrue(firstLine(run.err).contains("must be a hub id ORG/NAME"), run.err);
     }
 
     @Test

@@ -36,10 +36,11 @@ public final class FailoverBench {
     /**
      * @param promptWords words of filler in the prompt (about three positions each), for long-context runs
      * @param killAfter   tokens received before the kill
+     * @param hfCache     the nodes' --hf-cache, or null
      */
-    public record Settings(String model, List<String> layers, int promptWords, int tokens, int killAfter, int runs,
-                           int warmups, String nodeJavaOptions, Path logDir, Duration readyTimeout,
-                           Duration timeout) {
+    public record Settings(String model, String hfCache, List<String> layers, int promptWords, int tokens,
+                           int killAfter, int runs, int warmups, String nodeJavaOptions, Path logDir,
+                           Duration readyTimeout, Duration timeout) {
     }
 
     /** One kill: which node, and the stream against its uninterrupted twin. */
@@ -60,8 +61,8 @@ public final class FailoverBench {
     }
 
     public List<Result> run() throws IOException, InterruptedException {
-        LocalCluster.Spec spec = new LocalCluster.Spec(settings.model(), null, null, "cpu", 0, settings.layers(), 0,
-                settings.logDir(), settings.nodeJavaOptions(), List.of("--no-prefix-reuse"));
+        LocalCluster.Spec spec = new LocalCluster.Spec(settings.model(), settings.hfCache(), null, "cpu", 0,
+                settings.layers(), 0, settings.logDir(), settings.nodeJavaOptions(), List.of("--no-prefix-reuse"));
         List<Result> results = new ArrayList<>();
         try (LocalCluster local = new LocalCluster(spec, progress)) {
             cluster = local;

@@ -35,10 +35,10 @@ public final class ScaleBench {
             + " get here between both life being under never day same another know while last might us great old year"
             + " off come since against go came right used take three").split(" ");
 
-    /** What to run. */
-    public record Settings(Path model, String device, List<String> layers, byte[] image, String imageLabel,
-                           String question, int promptTokens, int maxTokens, String nodeJavaOptions, Path logDir,
-                           Duration readyTimeout, Duration requestTimeout) {
+    /** What to run; {@code hfCache} is the nodes' --hf-cache, or null. */
+    public record Settings(Path model, String hfCache, String device, List<String> layers, byte[] image,
+                           String imageLabel, String question, int promptTokens, int maxTokens,
+                           String nodeJavaOptions, Path logDir, Duration readyTimeout, Duration requestTimeout) {
     }
 
     private final Settings settings;
@@ -51,8 +51,8 @@ public final class ScaleBench {
 
     public ScaleReport run() throws IOException, InterruptedException {
         String longText = longText(Tokenizers.load(settings.model()), settings.promptTokens());
-        LocalCluster.Spec spec = new LocalCluster.Spec(settings.model().toString(), null, null, settings.device(),
-                1, settings.layers(), 0, settings.logDir(), settings.nodeJavaOptions(),
+        LocalCluster.Spec spec = new LocalCluster.Spec(settings.model().toString(), settings.hfCache(), null,
+                settings.device(), 1, settings.layers(), 0, settings.logDir(), settings.nodeJavaOptions(),
                 List.of("--max-prompt-tokens", String.valueOf(Math.max(settings.promptTokens() + 64, 1))));
         say("starting ZooKeeper, 1 vision node, llm nodes with layers " + settings.layers() + " and a coordinator;"
                 + " node logs in " + settings.logDir());

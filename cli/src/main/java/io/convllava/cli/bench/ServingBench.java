@@ -35,8 +35,8 @@ public final class ServingBench {
      * been {@code warmups} of them and {@code warmup} has passed: the cluster's per-token path (gRPC, Netty, the
      * scheduler) runs in five JVMs, each reaching compiled code only after thousands of calls.
      */
-    public record Settings(Path model, String device, BenchRequests requests, String imageLabel, int runs,
-                           int warmups, Duration warmup, int[] streams, StreamImages streamImages,
+    public record Settings(Path model, Path hfCache, String device, BenchRequests requests, String imageLabel,
+                           int runs, int warmups, Duration warmup, int[] streams, StreamImages streamImages,
                            String nodeJavaOptions, Path logDir, Duration readyTimeout, Duration requestTimeout) {
 
         /** The coordinator admits every stream at once (never fewer than its default 8). */
@@ -65,7 +65,7 @@ public final class ServingBench {
 
     private InProcess inProcess() throws InterruptedException {
         say("in process: loading " + settings.model());
-        ModelFiles files = ModelFiles.resolve(settings.model().toString(), null, null);
+        ModelFiles files = ModelFiles.resolve(settings.model().toString(), settings.hfCache(), null);
         try (LocalEngine engine = LocalEngine.load(files, settings.device(), null, line -> say("in process: " + line))) {
             warmUp("in process", i -> generateInProcess(engine));
             List<StreamTiming> runs = new ArrayList<>();
@@ -93,7 +93,8 @@ public final class ServingBench {
         for (int i = 0; i < LLM_NODES; i++) {
             layers.add("auto");
         }
-        LocalCluster.Spec spec = new LocalCluster.Spec(settings.model().toString(), null, null, settings.device(),
+        String hfCache = settings.hfCache() == null ? null : settings.hfCache().toString();
+        LocalCluster.Spec spec = new LocalCluster.Spec(settings.model().toString(), hfCache, null, settings.device(),
                 VISION_NODES, layers, 0, settings.logDir(), settings.nodeJavaOptions(),
                 List.of("--max-concurrent", String.valueOf(settings.maxConcurrent())));
         say("cluster: starting ZooKeeper, " + VISION_NODES + " vision node, " + LLM_NODES + " llm nodes (--layers"

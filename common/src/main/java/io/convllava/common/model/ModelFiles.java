@@ -44,6 +44,14 @@ public record ModelFiles(Path llmDir, LlmConfig llmConfig, Path visionDir, Visio
         return new ModelFiles(llmDir, llmConfig, visionDir, visionConfig, preprocessor);
     }
 
+    /**
+     * The model's folder: {@code modelDirOrHubId} itself when it is a directory, else the cached snapshot of that hub
+     * id in {@code hfCacheOrNull} (null: {@code HF_HUB_CACHE}, {@code HF_HOME/hub} or {@code ~/.cache/huggingface/hub}).
+     */
+    public static Path locate(String modelDirOrHubId, Path hfCacheOrNull) {
+        return locateModel(modelDirOrHubId, HubCache.locate(hfCacheOrNull));
+    }
+
     private static Path locateModel(String modelDirOrHubId, Path cache) {
         Path asPath = Path.of(modelDirOrHubId);
         if (Files.isDirectory(asPath)) {
