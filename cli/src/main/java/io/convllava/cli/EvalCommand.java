@@ -1,5 +1,7 @@
 package io.convllava.cli;
 
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 import io.convllava.cli.eval.Answerer;
 import io.convllava.cli.eval.BenchmarkFormatException;
 import io.convllava.cli.eval.EvalRun;
@@ -170,12 +172,22 @@ final class EvalCommand implements Callable<Integer> {
                     "predictions.jsonl") + "; run again to retry these");
         }
         ScoreTable table = benchmark.score(outcome.answers());
+        String answersBy = target != null ? target : model.model;
         String header = chosen.label() + " on " + data + " (" + benchmark.questions().size() + " requests, "
-                + style.label() + " prompts, " + template + ", answers by " + (target != null ? target : model.model)
-                + ")";
+                + style.label() + " prompts, " + template + ", answers by " + answersBy + ")";
+        JsonObject run = new JsonObject();
+        run.addProperty("data", data.toString());
+        run.addProperty("requests", benchmark.questions().size());
+        run.addProperty("prompt_style", style.label());
+        run.addProperty("template", template);
+        run.addProperty("max_new_tokens", tokens);
+        run.addProperty("answers_by", answersBy);
+        JsonObject scores = table.toJson();
+        scores.add("run", run);
+        String scoresJson = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create().toJson(scores);
         Files.writeString(outDir.resolve("scores.txt"), header + "\n" + table.toText());
-        Files.writeString(outDir.resolve("scores.json"), table.toJsonString() + "\n");
-        main.out().print(json ? table.toJsonString() + "\n" : header + "\n" + table.toText());
+        Files.writeString(outDir.resolve("scores.json"), scoresJson + "\n");
+        main.out().print(json ? scoresJson + "\n" : header + "\n" + table.toText());
         main.out().flush();
         return 0;
     }

@@ -110,6 +110,8 @@ class EvalCommandTest {
         assertEquals(0, r.code(), r.err());
         JsonObject json = JsonParser.parseString(r.out()).getAsJsonObject();
         assertEquals("textvqa", json.get("task").getAsString());
+        assertEquals("bare", json.getAsJsonObject("run").get("prompt_style").getAsString());
+        assertEquals(6, json.getAsJsonObject("run").get("requests").getAsInt());
         JsonObject all = json.getAsJsonArray("rows").get(3).getAsJsonObject();
         assertEquals("all", all.get("name").getAsString());
         assertEquals(6, all.get("questions").getAsInt());

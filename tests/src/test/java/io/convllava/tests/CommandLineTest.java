@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The launcher's command line: help, and mistakes reported before anything starts, naming what is wrong. */
 class CommandLineTest {
     private static final String[] COMMANDS = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node",
-            "coordinator", "status", "bench", "generate-completion"};
+            "coordinator", "status", "bench", "eval", "generate-completion"};
 
     @Test
     void usageListsEveryCommand() {
@@ -30,7 +30,7 @@ class CommandLineTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node", "coordinator",
-            "status", "bench"})
+            "status", "bench", "eval"})
     void everyCommandHasItsOwnHelpWithDefaults(String command) {
         CliRun help = CliRun.of(command, "--help");
         assertEquals(0, help.exitCode, help.err);
@@ -40,7 +40,7 @@ class CommandLineTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node", "coordinator",
-            "status", "bench"})
+            "status", "bench", "eval"})
     void anUnknownFlagIsRefusedNamingIt(String command) {
         CliRun run = CliRun.of(command, "--bogus-flag", "7");
         assertEquals(2, run.exitCode);

@@ -1,6 +1,5 @@
 package io.convllava.cli.eval;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
@@ -148,9 +147,5 @@ public record ScoreTable(String task, String metric, List<String> columns, List<
         notes.forEach(notesJson::add);
         json.add("notes", notesJson);
         return json;
-    }
-
-    public String toJsonString() {
-        return new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create().toJson(toJson());
     }
 }
