@@ -147,12 +147,7 @@ final class EvalCommand implements Callable<Integer> {
         EvalRun.Outcome outcome;
         try (PredictionsFile predictions = PredictionsFile.open(outDir.resolve("predictions.jsonl"));
              CoordinatorChannels channels = target != null ? new CoordinatorChannels(target, tlsCa, tokenFile) : null;
-             Answerer answerer = channels != null
-                     ? new RemoteAnswerer(channels.calls(), target, template, tokens,
-                             Duration.ofSeconds(timeoutSeconds),
-                             why -> err.println("\n" + why + "; retrying on the next coordinator"))
-                     : new LocalAnswerer(LocalEngine.load(model.files(), device.device, null, err::println),
-                             model.model, template, tokens)) {
+             Answerer answerer = answerer(channels, tokens, err)) {
             if (predictions.droppedUnfinishedLine()) {
                 err.println("eval: dropped the unfinished last line of " + predictions.path());
             }
@@ -171,13 +166,29 @@ final class EvalCommand implements Callable<Integer> {
                     + failures.get(0) + "); no score without them. The other answers are in " + outDir.resolve(
                     "predictions.jsonl") + "; run again to retry these");
         }
-        ScoreTable table = benchmark.score(outcome.answers());
+        report(chosen, style, tokens, benchmark.score(outcome.answers()), benchmark.questions().size(), outDir);
+        return 0;
+    }
+
+    /** Through the cluster when {@code channels} is given, else the model loaded here. */
+    private Answerer answerer(CoordinatorChannels channels, int tokens, PrintStream err) {
+        if (channels != null) {
+            return new RemoteAnswerer(channels.calls(), target, template, tokens, Duration.ofSeconds(timeoutSeconds),
+                    why -> err.println("\n" + why + "; retrying on the next coordinator"));
+        }
+        return new LocalAnswerer(LocalEngine.load(model.files(), device.device, null, err::println), model.model,
+                template, tokens);
+    }
+
+    /** The table, headed by what was run, on stdout and in {@code scores.txt} and {@code scores.json}. */
+    private void report(Task chosen, PromptStyle style, int tokens, ScoreTable table, int requests, Path outDir)
+            throws IOException {
         String answersBy = target != null ? target : model.model;
-        String header = chosen.label() + " on " + data + " (" + benchmark.questions().size() + " requests, "
-                + style.label() + " prompts, " + template + ", answers by " + answersBy + ")";
+        String header = chosen.label() + " on " + data + " (" + requests + " requests, " + style.label() + " prompts, "
+                + template + ", answers by " + answersBy + ")";
         JsonObject run = new JsonObject();
         run.addProperty("data", data.toString());
-        run.addProperty("requests", benchmark.questions().size());
+        run.addProperty("requests", requests);
         run.addProperty("prompt_style", style.label());
         run.addProperty("template", template);
         run.addProperty("max_new_tokens", tokens);
@@ -189,7 +200,6 @@ final class EvalCommand implements Callable<Integer> {
         Files.writeString(outDir.resolve("scores.json"), scoresJson + "\n");
         main.out().print(json ? scoresJson + "\n" : header + "\n" + table.toText());
         main.out().flush();
-        return 0;
     }
 
     /** Where results go: the launcher's stdout. */
