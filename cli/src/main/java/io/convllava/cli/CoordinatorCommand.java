@@ -4,6 +4,7 @@ import io.convllava.common.transport.BearerTokens;
 import io.convllava.coordinator.server.CoordinatorConfig;
 import io.convllava.coordinator.server.CoordinatorServer;
 import io.convllava.coordinator.server.ServedModel;
+import io.convllava.common.metrics.MetricsEndpoint;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,6 +34,12 @@ final class CoordinatorCommand implements Callable<Integer> {
             + " membership change before the plan leader plans again, so that nodes starting together are planned"
             + " together (default: ${DEFAULT-VALUE}).")
     long planSettleMs;
+
+    @Option(names = "--canary-interval", defaultValue = "30s", paramLabel = "DURATION",
+            converter = DurationConverter.class, description = "How often a one-token canary generation checks that"
+            + " the cluster computes; while the latest failed, this coordinator's health is NOT_SERVING. 0 = never"
+            + " (default: ${DEFAULT-VALUE}).")
+    Duration canaryInterval;
 
     @Option(names = "--token-file", paramLabel = "FILE", description = "Bearer tokens the public API requires,"
             + " one per line; callers send 'authorization: Bearer <token>'.")
@@ -79,7 +86,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         }
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
                 .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse).withTransport(node.transport(main.err()))
-                .withPlanSettleDelay(Duration.ofMillis(planSettleMs));
+                .withPlanSettleDelay(Duration.ofMillis(planSettleMs)).withCanaryInterval(canaryInterval);
         if (tokenFile != null) {
             try {
                 config = config.withTokens(BearerTokens.load(tokenFile));
@@ -90,11 +97,12 @@ final class CoordinatorCommand implements Callable<Integer> {
             main.err().println("warning: the public API takes calls without a token (development only): give"
                     + " --token-file");
         }
-        try (CuratorFramework zk = node.connect(main.err());
+        try (MetricsEndpoint metrics = node.startMetrics(main.err());
+             CuratorFramework zk = node.connect(main.err());
              CoordinatorServer server = CoordinatorServer.start(served, config, zk, node.layout())) {
             server.stopOnJvmShutdown();
-            main.out().println("coordinator ready at " + server.address() + " (model " + served.id() + ")");
-            main.out().flush();
+            main.announceReady("coordinator", server.nodeId(),
+                    "coordinator ready at " + server.address() + " (model " + served.id() + ")");
             server.blockUntilShutdown();
         }
         return 0;

@@ -96,6 +96,10 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Sample among the K most likely tokens, 0 = all (default: ${DEFAULT-VALUE}).")
     int topK;
 
+    @Option(names = "--request-id", paramLabel = "ID", description = "With --target: the id the cluster's nodes name"
+            + " this request by in their logs (default: the coordinator makes one).")
+    String requestId;
+
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Sampling seed (default:"
             + " ${DEFAULT-VALUE}).")
     long seed;

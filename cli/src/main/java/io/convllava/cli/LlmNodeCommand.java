@@ -3,6 +3,7 @@ package io.convllava.cli;
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.model.ModelFiles;
 import io.convllava.llm.node.LlmNode;
+import io.convllava.common.metrics.MetricsEndpoint;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,14 +55,14 @@ final class LlmNodeCommand implements Callable<Integer> {
                 throw new UsageException("--layers " + e.getMessage());
             }
         }
-        try (CuratorFramework zk = node.connect(main.err());
+        try (MetricsEndpoint metrics = node.startMetrics(main.err());
+             CuratorFramework zk = node.connect(main.err());
              LlmNode llm = LlmNode.start(files, model.id(node.modelId), layers, device.device, node.host, port,
                      node.nodeId, zk, node.layout(), Duration.ofSeconds(assignmentWaitSeconds), batching.limits(),
-                     node.transport(main.err()), System.err)) {
+                     node.transport(main.err()), main.err())) {
             Runtime.getRuntime().addShutdownHook(new Thread(llm::close, "llm-node-shutdown"));
-            main.out().println("llm-node ready at " + llm.address() + " (" + llm.nodeId() + ", layers " + llm.layers()
-                    + ")");
-            main.out().flush();
+            main.announceReady("llm-node", llm.nodeId(), "llm-node ready at " + llm.address() + " (" + llm.nodeId()
+                    + ", layers " + llm.layers() + ")");
             llm.blockUntilShutdown();
         }
         return 0;

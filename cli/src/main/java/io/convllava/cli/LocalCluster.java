@@ -1,5 +1,7 @@
 package io.convllava.cli;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
 import io.convllava.common.cluster.EmbeddedZooKeeper;
 import io.convllava.common.node.ParentWatch;
 import io.convllava.proto.v1.ClusterStatus;
@@ -59,11 +61,12 @@ public final class LocalCluster implements AutoCloseable {
 
     /**
      * What to start. {@code layers}: one entry per llm node, "auto" or "a-b"; {@code coordinatorOptions}: extra
-     * flags of the coordinator (e.g. {@code --max-concurrent 32}).
+     * flags of the coordinator (e.g. {@code --max-concurrent 32}); {@code metricsPort}: 0 = no metrics endpoints,
+     * else the coordinator's, the other nodes' following it; {@code logFormat}: the nodes' {@code --log-format}.
      */
     public record Spec(String model, String hfCache, String visionTower, String device, int visionNodes,
                 List<String> layers, int coordinatorPort, Path logDir, String nodeJavaOptions,
-                List<String> coordinatorOptions, String zookeeper) {
+                List<String> coordinatorOptions, String zookeeper, int metricsPort, String logFormat) {
 
         public Spec {
             coordinatorOptions = List.copyOf(coordinatorOptions);
@@ -74,13 +77,25 @@ public final class LocalCluster implements AutoCloseable {
                     List<String> layers, int coordinatorPort, Path logDir, String nodeJavaOptions,
                     List<String> coordinatorOptions) {
             this(model, hfCache, visionTower, device, visionNodes, layers, coordinatorPort, logDir, nodeJavaOptions,
-                    coordinatorOptions, null);
+                    coordinatorOptions, null, 0, "text");
         }
 
         /** The nodes join the ZooKeeper ensemble at {@code connectString} instead of an embedded one. */
         public Spec withZooKeeper(String connectString) {
             return new Spec(model, hfCache, visionTower, device, visionNodes, layers, coordinatorPort, logDir,
-                    nodeJavaOptions, coordinatorOptions, connectString);
+                    nodeJavaOptions, coordinatorOptions, connectString, metricsPort, logFormat);
+        }
+
+        /** The coordinator serves metrics on {@code port}, the other nodes on the ports after it; 0 = none. */
+        public Spec withMetricsPort(int port) {
+            return new Spec(model, hfCache, visionTower, device, visionNodes, layers, coordinatorPort, logDir,
+                    nodeJavaOptions, coordinatorOptions, zookeeper, port, logFormat);
+        }
+
+        /** Every node logs in {@code format} ("text" or "json"). */
+        public Spec withLogFormat(String format) {
+            return new Spec(model, hfCache, visionTower, device, visionNodes, layers, coordinatorPort, logDir,
+                    nodeJavaOptions, coordinatorOptions, zookeeper, metricsPort, format);
         }
 
         /** The coordinator with its default flags. */
@@ -99,6 +114,10 @@ public final class LocalCluster implements AutoCloseable {
     /** Added to only by the starting thread, under this object's lock, which {@link #close()} takes too. */
     private final List<Node> nodes = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Metrics endpoint by node name, in start order (empty without metrics). */
+    private final Map<String, String> metrics = new LinkedHashMap<>();
+    /** The next node's metrics port (the coordinator's is the spec's). */
+    private int nextMetricsPort;
     /** Null when the spec names an external ensemble. */
     private volatile EmbeddedZooKeeper zookeeper;
     private volatile String zkConnect;
@@ -173,6 +192,18 @@ public final class LocalCluster implements AutoCloseable {
         spawn(name, args);
         reportExit(nodes.get(nodes.size() - 1));
         return "127.0.0.1:" + port;
+    }
+
+    /** The metrics endpoint of every node started so far, by node name; empty without {@code metricsPort}. */
+    public synchronized Map<String, String> metricsEndpoints() {
+        return new LinkedHashMap<>(metrics);
+    }
+
+    private int nextMetricsPort() {
+        if (nextMetricsPort == 0) {
+            nextMetricsPort = spec.metricsPort() + 1;
+        }
+        return nextMetricsPort++;
     }
 
     /** The process id of every node started so far, by node name (vision-0, llm-0, ..., coordinator-...). */
@@ -258,6 +289,12 @@ public final class LocalCluster implements AutoCloseable {
         if (spec.visionTower() != null) {
             cmd.addAll(List.of("--vision-tower", spec.visionTower()));
         }
+        if (spec.metricsPort() > 0) {
+            int port = name.equals(coordinatorId) ? spec.metricsPort() : nextMetricsPort();
+            cmd.addAll(List.of("--metrics-port", String.valueOf(port)));
+            metrics.put(name, "http://127.0.0.1:" + port + "/metrics");
+        }
+        cmd.addAll(List.of("--log-format", spec.logFormat()));
         Path logFile = spec.logDir().resolve(name + ".log");
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()));
@@ -411,7 +448,7 @@ public final class LocalCluster implements AutoCloseable {
             if (lines.isEmpty()) {
                 return Optional.empty();
             }
-            String last = lines.get(lines.size() - 1).replaceFirst("^\\w+ node( \\S+)?: ", "");
+            String last = message(lines.get(lines.size() - 1)).replaceFirst("^\\w+ node( \\S+)?: ", "");
             return Optional.of(last.length() <= 60 ? last : last.substring(0, 57) + "...");
         }
 
@@ -419,6 +456,19 @@ public final class LocalCluster implements AutoCloseable {
             List<String> lines = logLines();
             return name + " exited unexpectedly with code " + process.exitValue() + "; last lines of " + logFile
                     + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()));
+        }
+
+        /** A log line's message: the line itself, or its {@code msg} for a JSON log line. */
+        private static String message(String line) {
+            if (line.startsWith("{")) {
+                try {
+                    JsonElement msg = JsonParser.parseString(line).getAsJsonObject().get("msg");
+                    return msg == null ? line : msg.getAsString();
+                } catch (RuntimeException e) {
+                    return line; // not JSON after all
+                }
+            }
+            return line;
         }
 
         /** Read afresh each time: start-up logs are a few dozen lines. Empty if the file went away. */

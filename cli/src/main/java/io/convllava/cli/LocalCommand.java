@@ -60,6 +60,11 @@ final class LocalCommand implements Callable<Integer> {
             description = "How long to wait for the cluster to serve (default: ${DEFAULT-VALUE}).")
     int readyTimeout;
 
+    @Option(names = "--metrics-port", defaultValue = "0", paramLabel = "PORT",
+            description = "Prometheus metrics: the coordinator at http://127.0.0.1:PORT/metrics, every other node on"
+                    + " the ports after it (printed once the cluster is ready); 0 = off (default: ${DEFAULT-VALUE}).")
+    int metricsPort;
+
     @Option(names = "--no-prefix-reuse", description = "The coordinator computes every prompt in full (see"
             + " convllava coordinator --help).")
     boolean noPrefixReuse;
@@ -89,8 +94,13 @@ final class LocalCommand implements Callable<Integer> {
         Path logs = logDir != null ? logDir : Path.of(System.getProperty("java.io.tmpdir"),
                 "convllava-local-" + ProcessHandle.current().pid());
         String chosen = model.model != null ? model.model : ModelOptions.bundled().toString();
+        if (metricsPort < 0 || metricsPort > 65535 - visionNodes - ranges.size()) {
+            throw new UsageException("--metrics-port must be 0 (off) or a port with room for the "
+                    + (1 + visionNodes + ranges.size()) + " nodes after it, got " + metricsPort);
+        }
         return new LocalCluster.Spec(chosen, str(model.hfCache), str(model.visionTower), device.device, visionNodes,
-                ranges, port, logs, nodeJavaOptions, noPrefixReuse ? List.of("--no-prefix-reuse") : List.of());
+                ranges, port, logs, nodeJavaOptions, noPrefixReuse ? List.of("--no-prefix-reuse") : List.of())
+                .withMetricsPort(metricsPort).withLogFormat(main.logFormat());
     }
 
     private static String str(Path p) {
@@ -110,6 +120,7 @@ final class LocalCommand implements Callable<Integer> {
         try {
             String endpoint = cluster.start(Duration.ofSeconds(readyTimeout));
             out.println("cluster ready: coordinator at " + endpoint);
+            cluster.metricsEndpoints().forEach((node, url) -> out.println("metrics of " + node + ": " + url));
             out.println("try: convllava generate --target " + endpoint + " --prompt \"How many shapes are in the image?\""
                     + " --image models/convllava-shapes/samples/sample-count-0.png");
             out.println("stop with Ctrl-C");

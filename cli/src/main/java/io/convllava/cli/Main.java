@@ -42,15 +42,23 @@ public final class Main implements Callable<Integer> {
             description = "Show library logs (ZooKeeper, Curator, gRPC, DJL) and stack traces of errors.")
     private boolean verbose;
 
+    @Option(names = Logging.FORMAT_OPTION, scope = CommandLine.ScopeType.INHERIT, paramLabel = "text|json",
+            defaultValue = "text", completionCandidates = LogFormats.class,
+            description = "Log lines on stderr as plain text or as one JSON object per line, with the request id of"
+                    + " the request they concern (default: ${DEFAULT-VALUE}).")
+    private String logFormat; // read before parsing by Logging; declared so that it is checked and documented
+
     private Main(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
     }
 
     public static void main(String[] args) {
-        Logging.configure(Logging.requestedVerbose(args)); // before any logger exists; run() leaves a host's logging alone
+        String format = Logging.requestedFormat(args); // checked by run()
+        // before any logger exists; run() leaves a host's logging alone
+        Logging.configure(Logging.requestedVerbose(args), format);
         ParentWatch.startIfAsked();
-        System.exit(run(args, System.out, System.err));
+        System.exit(run(args, System.out, Logging.progress(System.err, format, "cli")));
     }
 
     /** Runs one command line; the exit code is 0 on success, 1 when the command failed, 2 for a usage mistake. */
@@ -62,6 +70,12 @@ public final class Main implements Callable<Integer> {
             line.setDefaultValueProvider(ConfigDefaults.load(args, System.getenv()));
         } catch (UsageException e) {
             err.println("convllava: " + e.getMessage());
+            return USAGE;
+        }
+        String format = Logging.requestedFormat(args);
+        if (!Logging.FORMATS.contains(format)) {
+            err.println("convllava: " + Logging.FORMAT_OPTION + " (or " + ConfigDefaults.PREFIX + "LOG_FORMAT) must be"
+                    + " one of " + Logging.FORMATS + ", got '" + format + "'");
             return USAGE;
         }
         line.setUsageHelpAutoWidth(true);
@@ -89,5 +103,28 @@ public final class Main implements Callable<Integer> {
 
     boolean verbose() {
         return verbose;
+    }
+
+    /**
+     * A server role's "ready" line: on stdout for plain text; with JSON logs, logged like every other line (so that a
+     * log collector sees only JSON), after naming the node in every line from now on.
+     */
+    void announceReady(String role, String nodeId, String line) {
+        Logging.identify(role, nodeId);
+        PrintStream to = Logging.json(logFormat) ? err : out;
+        to.println(line);
+        to.flush();
+    }
+
+    /** The log format asked for: "text" or "json". */
+    String logFormat() {
+        return logFormat;
+    }
+
+    /** Shell completion of {@code --log-format}. */
+    static final class LogFormats extends java.util.ArrayList<String> {
+        LogFormats() {
+            super(Logging.FORMATS);
+        }
     }
 }

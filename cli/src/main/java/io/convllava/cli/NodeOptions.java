@@ -3,11 +3,13 @@ package io.convllava.cli;
 import io.convllava.common.cluster.Zk;
 import io.convllava.common.cluster.ZkAuth;
 import io.convllava.common.cluster.ZkLayout;
+import io.convllava.common.metrics.MetricsEndpoint;
 import io.convllava.common.transport.TlsConfig;
 import io.convllava.common.transport.TransportOptions;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +35,11 @@ final class NodeOptions {
     @Option(names = "--model-id", paramLabel = "ID",
             description = "The model's name in the cluster (default: the model folder's name or the hub id).")
     String modelId;
+
+    @Option(names = "--metrics-port", defaultValue = "0", paramLabel = "PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics (--host's address); 0 = off"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int metricsPort;
 
     @Option(names = "--zk-wait", defaultValue = "60s", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "How long to keep trying to reach ZooKeeper at start-up, with growing pauses between the"
@@ -112,6 +119,20 @@ final class NodeOptions {
         err.println("warning: no --zk-auth-file: anyone who can reach ZooKeeper at " + zk + " can join cluster '"
                 + cluster + "' or rewrite its plan (see docs/security.md)");
         err.flush();
+    }
+
+    /** The Prometheus endpoint of {@code --metrics-port}, said on {@code err}; null when off. */
+    MetricsEndpoint startMetrics(PrintStream err) throws IOException {
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new UsageException("--metrics-port must be 0 (off) or a port up to 65535, got " + metricsPort);
+        }
+        if (metricsPort == 0) {
+            return null;
+        }
+        MetricsEndpoint endpoint = MetricsEndpoint.start(host, metricsPort);
+        err.println("metrics at " + endpoint.url());
+        err.flush();
+        return endpoint;
     }
 
     ZkLayout layout() {

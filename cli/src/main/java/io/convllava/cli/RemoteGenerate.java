@@ -47,6 +47,9 @@ public final class RemoteGenerate {
             throw new UsageException("--dump-dir works in process only (a cluster does not return the intermediates)");
         }
         GenerateRequest request = toProto(flags.request(), flags.template);
+        if (flags.requestId != null) {
+            request = request.toBuilder().setRequestId(flags.requestId).build();
+        }
         try (CoordinatorChannels channels = new CoordinatorChannels(flags.target, flags.tlsCa,
                 flags.tokenFile)) {
             List<Integer> tokens = new ArrayList<>();

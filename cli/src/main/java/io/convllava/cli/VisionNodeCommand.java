@@ -4,6 +4,7 @@ import io.convllava.common.model.ModelFiles;
 import io.convllava.vision.model.VisionEncoder;
 import io.convllava.vision.node.VisionNode;
 import io.convllava.vision.server.VisionServingOptions;
+import io.convllava.common.metrics.MetricsEndpoint;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,15 +55,15 @@ final class VisionNodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelFiles files = model.files();
-        try (CuratorFramework zk = node.connect(main.err());
+        try (MetricsEndpoint metrics = node.startMetrics(main.err());
+             CuratorFramework zk = node.connect(main.err());
              VisionNode vision = VisionNode.start(files, model.id(node.modelId), device.device, node.host, port,
                      node.nodeId, encodeMemoryLimit != null ? encodeMemoryLimit
                              : VisionEncoder.defaultEncodeMemoryLimit(), serving(), node.transport(main.err()), zk,
-                     node.layout(),
-                     System.err)) {
+                     node.layout(), main.err())) {
             Runtime.getRuntime().addShutdownHook(new Thread(vision::close, "vision-node-shutdown"));
-            main.out().println("vision-node ready at " + vision.address() + " (" + vision.nodeId() + ")");
-            main.out().flush();
+            main.announceReady("vision-node", vision.nodeId(),
+                    "vision-node ready at " + vision.address() + " (" + vision.nodeId() + ")");
             vision.blockUntilShutdown();
         }
         return 0;

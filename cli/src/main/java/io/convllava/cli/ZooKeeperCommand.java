@@ -32,8 +32,7 @@ final class ZooKeeperCommand implements Callable<Integer> {
             zk.close();
             stopped.countDown();
         }, "zookeeper-shutdown"));
-        main.out().println("zookeeper ready at " + zk.connectString());
-        main.out().flush();
+        main.announceReady("zookeeper", null, "zookeeper ready at " + zk.connectString());
         stopped.await();
         return 0;
     }

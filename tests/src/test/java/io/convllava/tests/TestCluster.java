@@ -85,6 +85,16 @@ final class TestCluster implements AutoCloseable {
         return layout;
     }
 
+    /** The ZooKeeper client the cluster's members share. */
+    CuratorFramework zk() {
+        return zk;
+    }
+
+    /** Stops {@code resource} with the cluster, newest first. */
+    <T> T closeWithCluster(T resource) {
+        return track(resource);
+    }
+
     CoordinatorServer coordinator(ServedModel model) throws Exception {
         return coordinator(model, UnaryOperator.identity());
     }

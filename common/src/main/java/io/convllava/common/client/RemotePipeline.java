@@ -12,6 +12,7 @@ import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
 import io.convllava.common.transport.ChannelPool;
 import io.convllava.common.transport.Channels;
+import io.convllava.common.transport.RequestIds;
 import io.convllava.common.transport.SamplingCodec;
 import io.convllava.common.transport.TensorCodec;
 import io.convllava.common.transport.TransportOptions;
@@ -161,6 +162,10 @@ public final class RemotePipeline implements DecoderPipeline {
         }
         if (first.hasLayers()) {
             request.setExpectedLayers(first.getLayers());
+        }
+        String requestId = RequestIds.current();
+        if (requestId != null) {
+            request.setRequestId(requestId);
         }
         ForwardResponse response;
         try {

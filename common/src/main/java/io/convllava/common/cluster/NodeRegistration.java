@@ -66,6 +66,11 @@ public final class NodeRegistration implements Closeable {
         return created;
     }
 
+    /** The ZooKeeper client it publishes through. */
+    public CuratorFramework client() {
+        return client;
+    }
+
     /** The data currently published (or to be published). */
     public NodeInfo info() {
         return info.get();

@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
 
 /**
- * A node serving over gRPC and registered in ZooKeeper, republishing its load every second while up. Closing
+ * A node serving over gRPC and registered in ZooKeeper, republishing its load every second while up, NOT_SERVING
+ * while its ZooKeeper connection is down ({@link ZooKeeperReadiness}). Closing
  * (once) leaves the cluster first, so no new calls get routed here, then stops serving, then frees what the node
  * itself holds ({@link #afterStop()}).
  */
@@ -15,6 +16,7 @@ public abstract class RegisteredNode<S extends NodeServer> implements AutoClosea
     protected final S server;
     private final NodeRegistration registration;
     private final LoadReporter loadReporter;
+    private final ZooKeeperReadiness zooKeeper;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** @param load the requests or sessions in progress, which coordinators route by */
@@ -22,6 +24,7 @@ public abstract class RegisteredNode<S extends NodeServer> implements AutoClosea
         this.server = server;
         this.registration = registration;
         this.loadReporter = new LoadReporter(registration, load);
+        this.zooKeeper = new ZooKeeperReadiness(registration.client(), server.readiness()).start();
     }
 
     public String nodeId() {
@@ -39,7 +42,7 @@ public abstract class RegisteredNode<S extends NodeServer> implements AutoClosea
     @Override
     public final void close() {
         if (closed.compareAndSet(false, true)) {
-            Closing.inOrder(loadReporter, registration, server);
+            Closing.inOrder(zooKeeper, loadReporter, registration, server);
             afterStop();
         }
     }

@@ -2,6 +2,7 @@ package io.convllava.common.transport;
 
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.convllava.common.metrics.GrpcMetrics;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
 
@@ -34,6 +35,7 @@ public final class Channels {
         if (directCallbacks) {
             builder.directExecutor();
         }
+        builder.intercept(GrpcMetrics.client());
         return builder.build();
     }
 

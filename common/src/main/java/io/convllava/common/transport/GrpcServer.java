@@ -9,7 +9,10 @@ import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.convllava.common.metrics.GrpcMetrics;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,15 +30,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A Netty gRPC server (grpc-java examples' start / stop / blockUntilShutdown) with the cluster's message limit and
- * keepalive, a fixed handler pool, and the standard health service. It can listen before its services exist
- * ({@link #bind}, then {@link #serve}), so a node finds a busy port in milliseconds instead of after loading its
- * model; until then calls are answered UNAVAILABLE and health says NOT_SERVING.
+ * keepalive, a fixed handler pool, the standard health service, server reflection (v1 and v1alpha, for grpcurl and
+ * similar tools), call metrics ({@link GrpcMetrics}) and request ids from the {@value RequestIds#HEADER_NAME}
+ * header. It can listen before its services exist ({@link #bind}, then {@link #serve}), so a node finds a busy port
+ * in milliseconds instead of after loading its model; until then calls are answered UNAVAILABLE and health says
+ * NOT_SERVING. Health tells the truth through {@link #readiness()}: the node's runtime adds its own conditions
+ * (ZooKeeper connected, a complete pipeline); the {@value #LIVENESS} service says only that the process answers.
  */
 public final class GrpcServer implements AutoCloseable {
     /** HTTP/2 streams one client connection may have open at once. */
     static final int MAX_CALLS_PER_CONNECTION = 512;
     /** Calls (health checks aside) a server has in flight at once; beyond, RESOURCE_EXHAUSTED at once. */
     static final int MAX_CALLS_IN_FLIGHT = 4096;
+    /** Health service name that is SERVING from the moment the port is bound until the server stops. */
+    public static final String LIVENESS = "liveness";
+    /** The readiness condition of {@link #serve}: the services exist (the model is loaded). */
+    private static final String STARTED = "started";
     private static final Logger LOG = LoggerFactory.getLogger(GrpcServer.class);
 
     private final String name;
@@ -43,6 +53,7 @@ public final class GrpcServer implements AutoCloseable {
     private final Server server;
     private final ExecutorService executor;
     private final HealthStatusManager health;
+    private final Readiness readiness;
     private final StartingHandlerRegistry services;
     /** Methods whose handlers never block: they run on the transport thread, without a hand-off to the executor. */
     private final Set<String> direct;
@@ -57,6 +68,8 @@ public final class GrpcServer implements AutoCloseable {
         this.direct = direct;
         this.health = health;
         this.services = services;
+        this.readiness = new Readiness(name, health, services::serviceNames);
+        readiness.set(STARTED, false, name + " is loading its model or joining the cluster");
     }
 
     /** Binds {@code host:port} (port 0 = any free port) and starts serving {@code services}. */
@@ -81,6 +94,7 @@ public final class GrpcServer implements AutoCloseable {
         ExecutorService executor = Executors.newFixedThreadPool(options.serverThreads(), threadsNamed(name));
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus("", ServingStatus.NOT_SERVING);
+        health.setStatus(LIVENESS, ServingStatus.SERVING);
         StartingHandlerRegistry services = new StartingHandlerRegistry(name + " is starting (loading its model or"
                 + " joining the cluster): retry in a moment");
         Set<String> direct = ConcurrentHashMap.newKeySet();
@@ -99,11 +113,15 @@ public final class GrpcServer implements AutoCloseable {
                 // bounds: streams per connection (HTTP/2 flow control makes more wait at the client), calls in flight
                 .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
                 .intercept(new CallLimit(name, MAX_CALLS_IN_FLIGHT))
+                .intercept(RequestIds.fromHeader())
+                .intercept(GrpcMetrics.server())
                 .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 // clients ping as often as we do; the 5-minute default would answer them with GOAWAY
                 .permitKeepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(ProtoReflectionService.newInstance())
                 .fallbackHandlerRegistry(services);
         if (options.tls() != null) {
             builder.sslContext(options.tls().serverContext());
@@ -130,12 +148,17 @@ public final class GrpcServer implements AutoCloseable {
         return this;
     }
 
-    /** Starts answering calls with {@code services} (once); health turns SERVING. */
+    /** Starts answering calls with {@code services} (once); health turns SERVING unless another condition fails. */
     public GrpcServer serve(List<BindableService> services) {
         this.services.install(services);
-        health.setStatus("", ServingStatus.SERVING);
+        readiness.set(STARTED, true, null);
         LOG.info("{} serving on {}", name, address());
         return this;
+    }
+
+    /** What the health service reports, by the conditions the node's runtime sets. */
+    public Readiness readiness() {
+        return readiness;
     }
 
     /** The bound port (the real one when started with port 0). */
@@ -163,7 +186,7 @@ public final class GrpcServer implements AutoCloseable {
 
     /** Refuses new calls, gives running ones up to 30 s, then cancels the rest. */
     public void stop() throws InterruptedException {
-        health.enterTerminalState();
+        readiness.terminate();
         server.shutdown();
         if (!server.awaitTermination(30, TimeUnit.SECONDS)) {
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

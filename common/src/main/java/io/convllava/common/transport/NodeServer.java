@@ -16,6 +16,11 @@ public abstract class NodeServer implements AutoCloseable {
         return server.port();
     }
 
+    /** What its health service reports. */
+    public final Readiness readiness() {
+        return server.readiness();
+    }
+
     /** {@code host:port} to dial. */
     public final String address() {
         return server.address();

@@ -61,6 +61,11 @@ final class StartingHandlerRegistry extends HandlerRegistry {
         return installed != null ? installed.get(methodName) : starting(methodName);
     }
 
+    /** The full names of the installed services (none before {@link #install}). */
+    List<String> serviceNames() {
+        return services.stream().map(d -> d.getServiceDescriptor().getName()).toList();
+    }
+
     @Override
     public List<ServerServiceDefinition> getServices() {
         return services;

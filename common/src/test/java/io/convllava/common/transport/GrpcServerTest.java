@@ -50,6 +50,9 @@ class GrpcServerTest {
                 + " no-such-host.invalid is not an address of this machine"), e.getMessage());
     }
 
+    private static final HealthCheckRequest LIVENESS =
+            HealthCheckRequest.newBuilder().setService(GrpcServer.LIVENESS).build();
+
     @Test
     void aBoundServerAnswersUnavailableUntilItServes() throws IOException {
         try (GrpcServer server = GrpcServer.bind("llm-node", "127.0.0.1", 0, TransportOptions.DEFAULTS)) {
@@ -61,6 +64,7 @@ class GrpcServerTest {
                         TransportOptions.DEFAULTS);
                 assertEquals(ServingStatus.NOT_SERVING,
                         health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+                assertEquals(ServingStatus.SERVING, health.check(LIVENESS).getStatus(), "alive while it loads");
                 StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> node.release(RELEASE));
                 assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
                 assertTrue(e.getStatus().getDescription().startsWith("llm-node is starting"),
@@ -73,6 +77,16 @@ class GrpcServerTest {
                         response.onCompleted();
                     }
                 }));
+                assertEquals(ServingStatus.SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+                assertEquals(ServingStatus.SERVING, health.check(HealthCheckRequest.newBuilder()
+                        .setService("convllava.v1.LlmNode").build()).getStatus(), "each service has a status");
+
+                server.readiness().set("zookeeper", false, "ZooKeeper connection suspended");
+                assertEquals(ServingStatus.NOT_SERVING,
+                        health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+                assertEquals(ServingStatus.SERVING, health.check(LIVENESS).getStatus());
+                assertEquals(List.of("ZooKeeper connection suspended"), server.readiness().reasons());
+                server.readiness().set("zookeeper", true, null);
                 assertEquals(ServingStatus.SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
                 assertEquals(ReleaseResponse.getDefaultInstance(), node.release(RELEASE));
                 StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class,

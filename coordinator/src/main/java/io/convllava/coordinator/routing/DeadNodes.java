@@ -2,6 +2,7 @@ package io.convllava.coordinator.routing;
 
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.transport.ChannelPool;
+import io.convllava.common.transport.GrpcServer;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * at the same address is found at once); one that answers SERVING, or leaves the cluster, is routed to again.
  */
 public final class DeadNodes implements AutoCloseable {
+    private static final HealthCheckRequest LIVENESS =
+            HealthCheckRequest.newBuilder().setService(GrpcServer.LIVENESS).build();
     private static final Logger LOG = LoggerFactory.getLogger(DeadNodes.class);
     static final Duration PROBE_DEADLINE = Duration.ofSeconds(1);
     static final Duration REPROBE_PERIOD = Duration.ofMillis(500);
@@ -123,14 +126,17 @@ public final class DeadNodes implements AutoCloseable {
         }
     }
 
-    /** Completes with whether the node's health service answers SERVING in time; never fails. */
+    /**
+     * Completes with whether the node's liveness ({@link GrpcServer#LIVENESS}) answers SERVING in time; never fails.
+     * Not its readiness: a node that lost ZooKeeper for a moment still computes the sessions it holds.
+     */
     private CompletableFuture<Boolean> probeAsync(NodeInfo node) {
         CompletableFuture<Boolean> alive = new CompletableFuture<>();
         try {
             ManagedChannel channel = channels.get(node.address());
             channel.resetConnectBackoff();
             HealthGrpc.newStub(channel).withDeadlineAfter(PROBE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .check(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
+                    .check(LIVENESS, new StreamObserver<>() {
                         @Override
                         public void onNext(HealthCheckResponse response) {
                             alive.complete(response.getStatus() == HealthCheckResponse.ServingStatus.SERVING);

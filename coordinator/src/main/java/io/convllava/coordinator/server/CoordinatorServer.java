@@ -5,6 +5,8 @@ import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.NodeRegistration;
 import io.convllava.common.cluster.PlanLeader;
 import io.convllava.common.cluster.ZkLayout;
+import io.convllava.common.node.Closing;
+import io.convllava.common.node.ZooKeeperReadiness;
 import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.routing.Router;
@@ -26,26 +28,33 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class CoordinatorServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatorServer.class);
     private static final Duration ZK_WAIT = Duration.ofSeconds(30);
+    /** How long a canary generation may take before it counts as failed. */
+    static final Duration CANARY_TIMEOUT = Duration.ofSeconds(30);
 
     private final ClusterView view;
     private final Router router;
     private final GrpcServer server;
     private final PlanLeader leader;
     private final NodeRegistration registration;
+    private final ZooKeeperReadiness zooKeeper;
+    private final Canary canary;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private CoordinatorServer(ClusterView view, Router router, GrpcServer server, PlanLeader leader,
-                              NodeRegistration registration) {
+                              NodeRegistration registration, ZooKeeperReadiness zooKeeper, Canary canary) {
         this.view = view;
         this.router = router;
         this.server = server;
         this.leader = leader;
         this.registration = registration;
+        this.zooKeeper = zooKeeper;
+        this.canary = canary;
     }
 
     /**
      * Binds the port first (a busy one fails at once, saying so), then reads the cluster, serves the public API,
-     * joins the plan leader election and registers; on failure, what was started is stopped again.
+     * joins the plan leader election and registers; on failure, what was started is stopped again. Its health is
+     * SERVING only while ZooKeeper is connected, a complete pipeline exists and the latest canary passed.
      */
     public static CoordinatorServer start(ServedModel model, CoordinatorConfig config, CuratorFramework zk,
                                           ZkLayout layout) throws Exception {
@@ -58,6 +67,8 @@ public final class CoordinatorServer implements AutoCloseable {
         ClusterView view = new ClusterView(zk, layout);
         Router router = new Router(model.numLayers(), config.transport());
         PlanLeader leader = null;
+        ZooKeeperReadiness zooKeeper = new ZooKeeperReadiness(zk, server.readiness()).start();
+        Canary canary = null;
         try {
             view.start();
             if (!view.awaitInitialized(ZK_WAIT)) {
@@ -71,6 +82,19 @@ public final class CoordinatorServer implements AutoCloseable {
                     new ImageCache(config.imageCacheBytes()), config.transport(), self, config.reusePrefixes());
             ServerServiceDefinition guarded = config.tokens() == null ? service.bindService()
                     : ServerInterceptors.intercept(service, config.tokens());
+            if (!config.canaryInterval().isZero()) {
+                canary = new Canary(service, server.readiness(), config.canaryInterval(), CANARY_TIMEOUT).start();
+            }
+            Canary probing = canary;
+            PipelineReadiness pipelines = new PipelineReadiness(router, server.readiness(), model.numLayers(),
+                    () -> {
+                        if (probing != null) {
+                            probing.runSoon();
+                        }
+                    });
+            view.addListener(pipelines);
+            router.onDeadNodesChange(pipelines::update);
+            pipelines.update();
             server.serve(List.of(() -> guarded));
             PlanLeader planLeader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay(),
                     router::deadNodes);
@@ -84,8 +108,9 @@ public final class CoordinatorServer implements AutoCloseable {
                 throw new IOException("could not register coordinator " + nodeId + " in ZooKeeper within "
                         + ZK_WAIT);
             }
-            return new CoordinatorServer(view, router, server, leader, registration);
+            return new CoordinatorServer(view, router, server, leader, registration, zooKeeper, canary);
         } catch (Exception e) {
+            Closing.inOrder(canary, zooKeeper);
             if (leader != null) {
                 leader.close();
             }
@@ -103,6 +128,11 @@ public final class CoordinatorServer implements AutoCloseable {
     /** {@code host:port} clients dial. */
     public String address() {
         return server.address();
+    }
+
+    /** Its id in the cluster. */
+    public String nodeId() {
+        return registration.info().nodeId();
     }
 
     public Router router() {
@@ -130,6 +160,7 @@ public final class CoordinatorServer implements AutoCloseable {
             return;
         }
         try {
+            Closing.inOrder(canary, zooKeeper);
             registration.close();
             leader.close();
         } catch (IOException e) {

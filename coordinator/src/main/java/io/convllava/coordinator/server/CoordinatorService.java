@@ -25,6 +25,8 @@ import io.convllava.proto.v1.LayerRange;
 import io.convllava.proto.v1.ListModelsRequest;
 import io.convllava.proto.v1.ListModelsResponse;
 import io.convllava.proto.v1.NodeStatus;
+import io.convllava.common.transport.RequestIds;
+import io.convllava.proto.v1.Message;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Deadline;
@@ -34,8 +36,12 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
+import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,6 +68,12 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final String incarnation;
     private final PrefixIndexes prefixes; // null: every prompt computed in full
     private final InFlightEncodes encodes = new InFlightEncodes();
+    /** Where a probe's deadline cancels its context (the cancellation does not block). */
+    private static final ScheduledExecutorService PROBES = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "coordinator-probe-deadlines");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * @param self          this coordinator as registered: its node id, which status answers carry, and its
@@ -81,48 +93,115 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
         this.incarnation = self.incarnation();
     }
 
+    /**
+     * Runs the request under its id (the request's field, else the {@value RequestIds#HEADER_NAME} header, else a new
+     * one): the nodes it reaches log it, and so does this coordinator when it ends, with its outcome.
+     */
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
         long received = System.nanoTime();
         ServerCallStreamObserver<GenerateResponse> call = (ServerCallStreamObserver<GenerateResponse>) observer;
-        String requestId = request.getRequestId().isEmpty() ? UUID.randomUUID().toString() : request.getRequestId();
+        String given = !request.getRequestId().isEmpty() ? RequestIds.sanitize(request.getRequestId())
+                : RequestIds.current();
+        String requestId = given != null ? given : UUID.randomUUID().toString();
+        Context context = RequestIds.with(requestId);
+        Context previous = context.attach();
+        try (MDC.MDCCloseable logged = MDC.putCloseable(RequestIds.LOG_KEY, requestId)) {
+            generate(request, requestId, received, call);
+        } finally {
+            context.detach(previous);
+        }
+    }
+
+    private void generate(GenerateRequest request, String requestId, long received,
+                          ServerCallStreamObserver<GenerateResponse> call) {
         // with a cancel handler, events sent after a cancel are dropped instead of failing the handler
         call.setOnCancelHandler(() -> LOG.debug("request {} cancelled by the client", requestId));
+        Status.Code outcome = Status.Code.OK;
         try {
             GenerationRequest generation = reader.read(request);
             Final last = run(generation, requestId, received, call);
             reader.remember(generation); // its images decoded and encoded: later requests may name them by hash
             call.onNext(GenerateResponse.newBuilder().setFinal(last).build());
             call.onCompleted();
+            CoordinatorMetrics.PROMPT.inc(last.getUsage().getPromptTokens());
+            CoordinatorMetrics.PROMPT_CACHED.inc(last.getUsage().getCachedPromptTokens());
+            LOG.info("request {} done: {} prompt + {} generated tokens, {}, first token after {} ms, {} ms in all",
+                    requestId, last.getUsage().getPromptTokens(), last.getUsage().getCompletionTokens(),
+                    last.getFinishReason(), Math.round(last.getTimings().getFirstTokenMs()),
+                    Math.round(last.getTimings().getTotalMs()));
         } catch (StatusRuntimeException e) {
-            fail(call, e, requestId);
+            outcome = fail(call, e, requestId);
         } catch (IllegalArgumentException e) {
-            fail(call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException(), requestId);
+            outcome = fail(call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException(),
+                    requestId);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(call, Status.CANCELLED.withDescription("the coordinator is shutting down").asRuntimeException(),
-                    requestId);
+            outcome = fail(call, Status.CANCELLED.withDescription("the coordinator is shutting down")
+                    .asRuntimeException(), requestId);
         } catch (RuntimeException e) {
             LOG.error("request {} failed", requestId, e);
-            fail(call, Status.INTERNAL.withDescription(e.toString()).withCause(e).asRuntimeException(), requestId);
+            outcome = fail(call, Status.INTERNAL.withDescription(e.toString()).withCause(e).asRuntimeException(),
+                    requestId);
+        } finally {
+            CoordinatorMetrics.REQUESTS.labelValues(outcome.name()).inc();
+            CoordinatorMetrics.DURATION.observe((System.nanoTime() - received) / 1e9);
         }
     }
 
     /** Admits, routes and runs one generation, streaming its tokens; returns the Final event. */
     private Final run(GenerationRequest generation, String requestId, long received,
                       ServerCallStreamObserver<GenerateResponse> call) throws InterruptedException {
-        try (AdmissionControl.Permit permit = admission.admit(maxQueueWaitMs());
+        CoordinatorMetrics.QUEUED.inc();
+        AdmissionControl.Permit admitted;
+        try {
+            admitted = admission.admit(maxQueueWaitMs());
+        } finally {
+            CoordinatorMetrics.QUEUED.dec();
+        }
+        CoordinatorMetrics.ACTIVE.inc();
+        try (AdmissionControl.Permit permit = admitted;
              PipelineFailover route = route(generation)) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
                     new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes),
                     route.pipeline(), model.maxPromptTokens(), model.llm().maxPositionEmbeddings(),
                     prefixes == null ? null : prefixes.of(route.nodeIds()), route);
-            FirstToken first = new FirstToken();
+            FirstToken first = new FirstToken(received);
             GenerationResult result = generator.generate(generation, streamTo(call, first));
             long end = System.nanoTime();
             double firstTokenMs = ms((first.at == 0 ? end : first.at) - received);
             return FinalMessages.toFinal(result, queueMs, firstTokenMs, ms(end - received));
+        } finally {
+            CoordinatorMetrics.ACTIVE.dec();
+        }
+    }
+
+    /**
+     * A health probe: the shortest generation (a one-word text prompt, one greedy token) through a pipeline, outside
+     * admission control and the metrics of client requests, within {@code timeout}. Throws what the generation threw.
+     */
+    public void probe(String requestId, Duration timeout) {
+        GenerationRequest generation = reader.read(GenerateRequest.newBuilder().setRequestId(requestId)
+                .setMaxNewTokens(1).addMessages(Message.newBuilder().setRole(Message.Role.USER).setText("Hello"))
+                .build());
+        Context.CancellableContext context = RequestIds.with(requestId)
+                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS, PROBES);
+        try {
+            context.call(() -> {
+                try (PipelineFailover route = PipelineFailover.start(router, null, incarnation)) {
+                    new Generator(model.tokenizer(), null, route.pipeline(), model.maxPromptTokens(),
+                            model.llm().maxPositionEmbeddings(), null, route).generate(generation, (id, text) -> {
+                            });
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        } finally {
+            context.cancel(null);
         }
     }
 
@@ -180,21 +259,30 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
             if (context.isCancelled()) {
                 throw Contexts.statusFromCancelled(context).asRuntimeException();
             }
+            long now = System.nanoTime();
             if (first.at == 0) {
-                first.at = System.nanoTime();
+                first.at = now;
+                CoordinatorMetrics.FIRST_TOKEN.observe((now - first.received) / 1e9);
+            } else {
+                CoordinatorMetrics.TOKEN_LATENCY.observe((now - first.last) / 1e9);
             }
+            first.last = now;
+            CoordinatorMetrics.GENERATED.inc();
             call.onNext(GenerateResponse.newBuilder()
                     .setDelta(Delta.newBuilder().setText(text).addTokenIds(id)).build());
         };
     }
 
-    private static void fail(ServerCallStreamObserver<GenerateResponse> call, StatusRuntimeException e,
-                             String requestId) {
+    /** Ends the call with {@code e} (unless the client left) and logs it; returns the code it ended with. */
+    private static Status.Code fail(ServerCallStreamObserver<GenerateResponse> call, StatusRuntimeException e,
+                                    String requestId) {
         if (call.isCancelled()) {
-            LOG.debug("request {} ended after the client left: {}", requestId, e.getStatus());
-            return;
+            LOG.info("request {} ended: the client cancelled it or its deadline passed", requestId);
+            return Status.Code.CANCELLED;
         }
+        LOG.info("request {} failed: {} {}", requestId, e.getStatus().getCode(), e.getStatus().getDescription());
         call.onError(e);
+        return e.getStatus().getCode();
     }
 
     /**
@@ -220,8 +308,14 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
         return nanos / 1e6;
     }
 
-    /** When the first token went out (0 = not yet); written and read on the handler thread only. */
+    /** When the request came and its first and latest tokens went out (0 = not yet); handler thread only. */
     private static final class FirstToken {
+        private final long received;
         private long at;
+        private long last;
+
+        FirstToken(long received) {
+            this.received = received;
+        }
     }
 }

@@ -7,6 +7,7 @@ import io.convllava.common.cluster.LayerRange;
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.NodeRegistration;
 import io.convllava.common.cluster.ZkLayout;
+import io.convllava.common.metrics.LoadProgress;
 import io.convllava.common.model.ModelFiles;
 import io.convllava.common.node.Closing;
 import io.convllava.common.node.Membership;
@@ -253,8 +254,10 @@ public final class LlmNode extends RegisteredNode<LlmNodeServer> {
         LlamaShard shard;
         try (TensorSource weights = files.openLlmWeights()) {
             shard = LlamaShard.load(files.llmConfig(), weights, range.start(), range.end(), device,
-                    (start, end, loaded, total) -> log.println("loading decoder layers " + range + ": layer "
-                            + loaded + "/" + total));
+                    (start, end, loaded, total) -> {
+                        LoadProgress.report("decoder", loaded, total);
+                        log.println("loading decoder layers " + range + ": layer " + loaded + "/" + total);
+                    });
         }
         // the checkpoint's memory-mapped windows the weights were copied from are unmapped only when collected:
         // without this, a node kept up to ~150 MB of the file resident beside its copy until some later full collection

@@ -407,6 +407,7 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
             FaultInjection.pause(decodeStepDelayMs);
         }
         List<ShardOutput> outputs;
+        long started = System.nanoTime();
         try {
             outputs = shard.forwardBatch(parts);
         } catch (IllegalArgumentException e) {
@@ -417,6 +418,7 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
         }
         steps++;
         long now = System.nanoTime();
+        observe(parts, now - started);
         List<J> done = new ArrayList<>();
         for (int i = 0; i < step.size(); i++) {
             J job = step.get(i);
@@ -432,6 +434,20 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
         if (!done.isEmpty()) {
             finished.accept(done); // here, not on another thread: a hand-off per step costs a wake-up per hop
         }
+    }
+
+    /** Metrics of a step that ran, and of the node after it. */
+    private void observe(List<LlamaShard.StepPart> parts, long nanos) {
+        StepMetrics.STEP.observe(nanos / 1e9);
+        StepMetrics.BATCH.observe(parts.size());
+        for (LlamaShard.StepPart part : parts) {
+            int n = part.input().length();
+            StepMetrics.POSITIONS.labelValues(n == 1 ? "decode" : "prompt").inc(n);
+        }
+        StepMetrics.SESSIONS.set(shard.activeSessions());
+        StepMetrics.WAITING.set(waiting.size());
+        StepMetrics.KV_BYTES.labelValues("sessions").set(shard.cacheBytes());
+        StepMetrics.KV_BYTES.labelValues("kept").set(keptBytes);
     }
 
     private void fail(J job, Status status) {

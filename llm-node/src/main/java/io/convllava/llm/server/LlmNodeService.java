@@ -8,11 +8,13 @@ import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.HostTensor;
 import io.convllava.common.transport.PeerLoss;
 import io.convllava.common.transport.ChannelPool;
+import io.convllava.common.transport.RequestIds;
 import io.convllava.common.transport.SamplingCodec;
 import io.convllava.common.transport.SegmentCodec;
 import io.convllava.common.transport.TensorCodec;
 import io.convllava.llm.model.LlamaShard;
 import io.convllava.llm.model.ShardInput;
+import io.convllava.llm.schedule.StepMetrics;
 import io.convllava.llm.schedule.StepJob;
 import io.convllava.llm.schedule.StepScheduler;
 import io.convllava.proto.v1.ForwardBatchRequest;
@@ -190,6 +192,9 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
                 checkReuse(request, shard);
             }
             call = new ForwardCall(request, input, sampling, reply, reserve, Context.current());
+            if (past == 0 || request.hasReusePrefix()) {
+                logOpening(request, shard, input.length(), past);
+            }
         } catch (RuntimeException e) {
             Status status = statusOf(e);
             if (status.getCode() == Status.Code.INTERNAL) {
@@ -212,6 +217,19 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
         }
     }
 
+    /** One line per session and stage, naming the client request it serves (canaries at DEBUG). */
+    private void logOpening(ForwardRequest request, LlamaShard shard, int positions, int reused) {
+        String requestId = request.getRequestId();
+        boolean canary = requestId.startsWith(RequestIds.CANARY_PREFIX);
+        if (canary ? !LOG.isDebugEnabled() : !LOG.isInfoEnabled()) {
+            return;
+        }
+        (canary ? LOG.atDebug() : LOG.atInfo()).addKeyValue(RequestIds.LOG_KEY, requestId)
+                .log("{}: request {} opens session {} on layers {}-{}: {} position(s){}", stage,
+                        requestId.isEmpty() ? "(no id)" : requestId, request.getSessionId(), shard.start(),
+                        shard.end(), positions, reused > 0 ? " after " + reused + " reused" : "");
+    }
+
     /** A session continuing from a kept cache must be new here, and the cache must hold the positions it names. */
     private void checkReuse(ForwardRequest request, LlamaShard shard) {
         String key = request.getReusePrefix().getKey();
@@ -223,6 +241,7 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
             throw invalid("ForwardRequest.reuse_prefix: session " + request.getSessionId() + " already exists here");
         }
         int kept = shard.keptLength(key);
+        StepMetrics.prefixReuse(kept >= length);
         if (kept < length) {
             throw Status.FAILED_PRECONDITION.withDescription(stage + ": " + (kept < 0
                     ? "no cache is kept under prefix key " + key + " (evicted, or never kept here)"

@@ -1,5 +1,6 @@
 package io.convllava.vision.node;
 
+import io.convllava.common.metrics.LoadProgress;
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.NodeRegistration;
 import io.convllava.common.cluster.ZkLayout;
@@ -56,8 +57,10 @@ public final class VisionNode extends RegisteredNode<VisionNodeServer> {
         GrpcServer bound = GrpcServer.bind(VisionNodeServer.NAME, host, port, transport);
         VisionEncoder encoder = null;
         try {
+            LoadProgress.report("vision", 0, 1);
             encoder = VisionEncoder.load(files, device, files.preprocessorConfig().cropHeight(), maxEncodeMemoryBytes,
                     message -> log.println("vision node: " + message));
+            LoadProgress.report("vision", 1, 1);
             log.println("vision node: model revision " + encoder.revision() + ", batches of up to "
                     + serving.maxBatch() + ", embedding cache " + (serving.embeddingCacheBytes() == 0 ? "off"
                     : (serving.embeddingCacheBytes() >> 20) + " MiB"));

@@ -1,6 +1,7 @@
 package io.convllava.vision.server;
 
 import com.google.protobuf.ByteString;
+import io.convllava.common.transport.RequestIds;
 import io.convllava.common.transport.TensorCodec;
 import io.convllava.proto.v1.EncodeRequest;
 import io.convllava.proto.v1.EncodeResponse;
@@ -199,9 +200,13 @@ public final class VisionNodeService extends VisionNodeGrpc.VisionNodeImplBase i
                     misses.add(i);
                 }
             }
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("request {}: {} image(s), {} from the embedding cache; node totals {}",
-                        request.getRequestId(), count, count - misses.size(), cache.stats());
+            VisionMetrics.IMAGES.labelValues("cache").inc(count - misses.size());
+            VisionMetrics.IMAGES.labelValues("encoded").inc(misses.size());
+            if (LOG.isInfoEnabled()) {
+                String requestId = request.getRequestId();
+                LOG.atInfo().addKeyValue(RequestIds.LOG_KEY, requestId).log("request {}: {} image(s), {} from the"
+                        + " embedding cache; node totals {}", requestId.isEmpty() ? "(no id)" : requestId, count,
+                        count - misses.size(), cache.stats());
             }
             if (misses.isEmpty()) {
                 return CompletableFuture.completedFuture(response(hits, hits));

@@ -1,0 +1,39 @@
+package io.convllava.coordinator.server;
+
+import io.convllava.common.metrics.Buckets;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+
+/**
+ * What a coordinator tells Prometheus about the requests of its public API: how many and how they ended, time to
+ * first token, the time between tokens, tokens and prompt positions, and requests running and waiting. Rates (tokens
+ * per second, requests per second) are Prometheus' {@code rate()} of the counters.
+ */
+final class CoordinatorMetrics {
+    static final Counter REQUESTS = Counter.builder().name("convllava_requests_total")
+            .help("Generate requests finished, by gRPC status code").labelNames("code").register();
+    static final Histogram FIRST_TOKEN = Histogram.builder().name("convllava_time_to_first_token_seconds")
+            .help("From a request's arrival to its first generated token (queueing and prefill included)")
+            .classicOnly().classicUpperBounds(Buckets.FIRST_TOKEN_SECONDS).register();
+    static final Histogram TOKEN_LATENCY = Histogram.builder().name("convllava_token_latency_seconds")
+            .help("Time between successive tokens of a stream (one decode step through the pipeline)")
+            .classicOnly().classicUpperBounds(Buckets.LATENCY_SECONDS).register();
+    static final Histogram DURATION = Histogram.builder().name("convllava_request_duration_seconds")
+            .help("From a request's arrival to its end, whatever the outcome")
+            .classicOnly().classicUpperBounds(Buckets.FIRST_TOKEN_SECONDS).register();
+    static final Counter GENERATED = Counter.builder().name("convllava_generated_tokens_total")
+            .help("Tokens generated and streamed to clients").register();
+    static final Counter PROMPT = Counter.builder().name("convllava_prompt_tokens_total")
+            .help("Prompt positions of finished requests (image tokens included)").register();
+    static final Counter PROMPT_CACHED = Counter.builder().name("convllava_prompt_cached_tokens_total")
+            .help("Prompt positions continued from a KV cache an earlier request kept (prefix reuse hits)")
+            .register();
+    static final Gauge ACTIVE = Gauge.builder().name("convllava_requests_active")
+            .help("Requests admitted and generating").register();
+    static final Gauge QUEUED = Gauge.builder().name("convllava_requests_queued")
+            .help("Requests waiting for a generation slot").register();
+
+    private CoordinatorMetrics() {
+    }
+}
