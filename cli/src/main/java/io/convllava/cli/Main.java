@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
         description = "ConvLLaVA Cluster: serve the ConvLLaVA vision-language model on a gRPC cluster.",
         subcommands = {DemoCommand.class, GenerateCommand.class, LocalCommand.class, ZooKeeperCommand.class,
                 VisionNodeCommand.class, LlmNodeCommand.class, CoordinatorCommand.class, StatusCommand.class,
-                DownloadCommand.class, BenchCommand.class, CertsCommand.class, AutoComplete.GenerateCompletion.class},
+                DownloadCommand.class, BenchCommand.class, EvalCommand.class, CertsCommand.class,
+                AutoComplete.GenerateCompletion.class},
         footer = {"",
                 "Every flag can also be set as CONVLLAVA_<FLAG> in the environment (--max-new-tokens 64 ="
                         + " CONVLLAVA_MAX_NEW_TOKENS=64) or as flag=value in the properties file named by --config"

@@ -2,10 +2,6 @@ package io.convllava.cli;
 
 import com.google.protobuf.ByteString;
 import io.convllava.common.client.CoordinatorFailover;
-import io.convllava.common.transport.BearerTokens;
-import io.convllava.common.transport.Channels;
-import io.convllava.common.transport.TlsConfig;
-import io.convllava.common.transport.TransportOptions;
 import io.convllava.coordinator.generate.GenerationRequest;
 import io.convllava.coordinator.generate.GenerationResult;
 import io.convllava.coordinator.generate.ImageInput;
@@ -20,9 +16,6 @@ import io.convllava.proto.v1.Message;
 import io.convllava.proto.v1.SamplingOptions;
 import io.convllava.proto.v1.Delta;
 import io.grpc.Channel;
-import io.grpc.ClientInterceptor;
-import io.grpc.ClientInterceptors;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 
 import java.io.IOException;
@@ -57,28 +50,10 @@ public final class RemoteGenerate {
         if (flags.requestId != null) {
             request = request.toBuilder().setRequestId(flags.requestId).build();
         }
-        TransportOptions transport = TransportOptions.DEFAULTS;
-        ClientInterceptor token = null;
-        try {
-            if (flags.tlsCa != null) {
-                transport = transport.withTls(TlsConfig.clientTrusting(flags.tlsCa));
-            }
-            if (flags.tokenFile != null) {
-                token = BearerTokens.sending(BearerTokens.firstOf(flags.tokenFile));
-            }
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        List<ManagedChannel> channels = new ArrayList<>();
-        List<Channel> calls = new ArrayList<>();
-        for (String target : flags.target.split(",")) {
-            ManagedChannel channel = Channels.forAddress(target.trim(), transport);
-            channels.add(channel);
-            calls.add(token == null ? channel : ClientInterceptors.intercept(channel, token));
-        }
-        try {
+        try (CoordinatorChannels channels = new CoordinatorChannels(flags.target, flags.tlsCa,
+                flags.tokenFile)) {
             List<Integer> tokens = new ArrayList<>();
-            CoordinatorFailover coordinators = new CoordinatorFailover(calls,
+            CoordinatorFailover coordinators = new CoordinatorFailover(channels.calls(),
                     Duration.ofSeconds(flags.timeoutSeconds), why -> System.err.println("\n" + why + "; retrying on"
                     + " the next coordinator"));
             Final last = coordinators.generate(request, delta -> {
@@ -92,8 +67,6 @@ public final class RemoteGenerate {
             flags.print(result, out);
         } catch (StatusRuntimeException e) {
             throw new CommandFailedException(RemoteCallErrors.describe(e, "the coordinator", flags.target));
-        } finally {
-            channels.forEach(ManagedChannel::shutdownNow);
         }
         return 0;
     }
@@ -121,7 +94,7 @@ public final class RemoteGenerate {
     }
 
     /** The public request for an in-process one; the images are distributed over the messages that carry them. */
-    static GenerateRequest toProto(GenerationRequest r, String template) {
+    public static GenerateRequest toProto(GenerationRequest r, String template) {
         GenerateRequest.Builder b = GenerateRequest.newBuilder()
                 .setTemplate(template)
                 .setSampling(SamplingOptions.newBuilder()

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The launcher's command line: help, and mistakes reported before anything starts, naming what is wrong. */
 class CommandLineTest {
     private static final String[] COMMANDS = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node",
-            "coordinator", "status", "bench", "download", "generate-completion"};
+            "coordinator", "status", "bench", "download", "eval", "generate-completion"};
 
     @Test
     void usageListsEveryCommand() {
@@ -32,7 +32,7 @@ class CommandLineTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node", "coordinator",
-            "status", "bench", "download"})
+            "status", "bench", "download", "eval"})
     void everyCommandHasItsOwnHelpWithDefaults(String command) {
         CliRun help = CliRun.of(command, "--help");
         assertEquals(0, help.exitCode, help.err);
@@ -42,7 +42,7 @@ class CommandLineTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"demo", "generate", "local", "zookeeper", "vision-node", "llm-node", "coordinator",
-            "status", "bench", "download"})
+            "status", "bench", "download", "eval"})
     void anUnknownFlagIsRefusedNamingIt(String command) {
         CliRun run = CliRun.of(command, "--bogus-flag", "7");
         assertEquals(2, run.exitCode);
