@@ -39,7 +39,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,10 +64,6 @@ class ZooKeeperTroubleProcessTest {
     /** The stream every scenario runs: the same request, so one uninterrupted run is the reference for all. */
     private static final GenerateRequest REQUEST = TimedRun.story(TINY.question(1) + " Zookeeper.", null, TOKENS, 21);
     private static final ZkLayout LAYOUT = new ZkLayout("default");
-    /** What the nodes say about their ZooKeeper connection, in their logs (the test logging config mutes it). */
-    private static final String CONNECTION_LOGS = Stream.of("NodeRegistration", "ClusterView", "PlanLeader")
-            .map(c -> " -Dorg.slf4j.simpleLogger.log.io.convllava.common.cluster." + c + "=info")
-            .collect(Collectors.joining());
 
     /** The uninterrupted run of {@link #REQUEST}, made once on the first healthy cluster. */
     private static TimedRun reference;
@@ -92,7 +87,8 @@ class ZooKeeperTroubleProcessTest {
         List<String> attempts = out.lines().filter(l -> l.startsWith("ZooKeeper at " + where + " not reachable"))
                 .toList();
         assertTrue(attempts.size() >= 1, "a progress line per failed attempt, naming the address:\n" + out);
-        assertTrue(attempts.get(0).contains("(attempt 1, ") && attempts.get(0).contains("retrying in 1s"),
+        // the first pause is 1 s, or what is left of --zk-wait when a loaded machine made the attempt slow
+        assertTrue(attempts.get(0).contains("(attempt 1, ") && attempts.get(0).matches(".*retrying in (1s|\\d+ms)$"),
                 attempts.get(0));
         assertTrue(out.contains("cannot reach ZooKeeper at " + where + ": gave up after " + (attempts.size() + 1)
                 + " attempts in "), out);
@@ -296,7 +292,7 @@ class ZooKeeperTroubleProcessTest {
     private LocalCluster.Spec spec(Path logs) {
         return new LocalCluster.Spec(Fixtures.tinyModel().toString(), null, null, "cpu", 1, List.of("0-2", "2-4"), 0,
                 logs, "-Xmx384m -D" + Zk.SESSION_TIMEOUT_PROPERTY + "=" + SESSION_MS + " -D"
-                + FaultInjection.DECODE_STEP_DELAY + "=" + DECODE_STEP_DELAY_MS + CONNECTION_LOGS,
+                + FaultInjection.DECODE_STEP_DELAY + "=" + DECODE_STEP_DELAY_MS,
                 List.of("--no-prefix-reuse"));
     }
 
