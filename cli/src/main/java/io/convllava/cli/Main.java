@@ -85,6 +85,14 @@ public final class Main implements Callable<Integer> {
         return line.execute(args);
     }
 
+    /**
+     * Every command and flag, without defaults from the environment or a config file: a model to check command lines
+     * against (the deployment files' tests); parsing with it runs nothing.
+     */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main(System.out, System.err));
+    }
+
     /** Without a command: the usage, and a usage exit code. */
     @Override
     public Integer call() {
