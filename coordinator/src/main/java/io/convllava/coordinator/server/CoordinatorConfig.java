@@ -2,6 +2,7 @@ package io.convllava.coordinator.server;
 
 import io.convllava.common.transport.BearerTokens;
 import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.httpapi.HttpApiConfig;
 
 import java.time.Duration;
 
@@ -19,40 +20,47 @@ import java.time.Duration;
  *                         prompt is computed in full, so that a seeded sampled answer does not depend on what was
  *                         asked before (a reused cache gives logits that differ in their last bits)
  * @param tokens           bearer tokens the public API requires; null = none (development only)
+ * @param http             the OpenAI-compatible HTTP API beside the gRPC one; null = none
  */
 public record CoordinatorConfig(String nodeId, String host, int port, int maxConcurrent, int maxQueued,
                                 long imageCacheBytes, Duration planSettleDelay, TransportOptions transport,
-                                boolean reusePrefixes, BearerTokens tokens) {
+                                boolean reusePrefixes, BearerTokens tokens, HttpApiConfig http) {
     public static final int DEFAULT_PORT = 50051;
 
     /** Defaults for everything but the id, host and port. */
     public static CoordinatorConfig defaults(String nodeId, String host, int port) {
         return new CoordinatorConfig(nodeId, host, port, 64, 128, 256L << 20, Duration.ofMillis(500),
-                TransportOptions.DEFAULTS, true, null);
+                TransportOptions.DEFAULTS, true, null, null);
     }
 
     public CoordinatorConfig withLimits(int maxConcurrent, int maxQueued) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes,
-                planSettleDelay, transport, reusePrefixes, tokens);
+                planSettleDelay, transport, reusePrefixes, tokens, http);
     }
 
     public CoordinatorConfig withPlanSettleDelay(Duration delay) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, delay,
-                transport, reusePrefixes, tokens);
+                transport, reusePrefixes, tokens, http);
     }
 
     public CoordinatorConfig withPrefixReuse(boolean reuse) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reuse, tokens);
+                transport, reuse, tokens, http);
     }
 
     public CoordinatorConfig withTransport(TransportOptions options) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                options, reusePrefixes, tokens);
+                options, reusePrefixes, tokens, http);
     }
 
     public CoordinatorConfig withTokens(BearerTokens required) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reusePrefixes, required);
+                transport, reusePrefixes, required, http);
+    }
+
+    /** With the HTTP API ({@code --http-port}); null = none. */
+    public CoordinatorConfig withHttp(HttpApiConfig api) {
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
+                transport, reusePrefixes, tokens, api);
     }
 }

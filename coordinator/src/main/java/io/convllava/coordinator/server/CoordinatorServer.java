@@ -7,6 +7,7 @@ import io.convllava.common.cluster.PlanLeader;
 import io.convllava.common.cluster.ZkLayout;
 import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.httpapi.HttpApi;
 import io.convllava.coordinator.routing.Router;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -32,20 +33,23 @@ public final class CoordinatorServer implements AutoCloseable {
     private final GrpcServer server;
     private final PlanLeader leader;
     private final NodeRegistration registration;
+    private final HttpApi http;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private CoordinatorServer(ClusterView view, Router router, GrpcServer server, PlanLeader leader,
+    private CoordinatorServer(ClusterView view, Router router, GrpcServer server, HttpApi http, PlanLeader leader,
                               NodeRegistration registration) {
         this.view = view;
         this.router = router;
         this.server = server;
+        this.http = http;
         this.leader = leader;
         this.registration = registration;
     }
 
     /**
-     * Binds the port first (a busy one fails at once, saying so), then reads the cluster, serves the public API,
-     * joins the plan leader election and registers; on failure, what was started is stopped again.
+     * Binds the ports first (a busy one fails at once, saying so), then reads the cluster, serves the public API (and
+     * the HTTP API over it, when configured), joins the plan leader election and registers; on failure, what was
+     * started is stopped again.
      */
     public static CoordinatorServer start(ServedModel model, CoordinatorConfig config, CuratorFramework zk,
                                           ZkLayout layout) throws Exception {
@@ -55,6 +59,13 @@ public final class CoordinatorServer implements AutoCloseable {
             publicPort = publicPort.withTls(publicPort.tls().forPublicServer()); // clients need no cluster certificate
         }
         GrpcServer server = GrpcServer.bind("coordinator", config.host(), config.port(), publicPort);
+        HttpApi http;
+        try {
+            http = config.http() == null ? null : HttpApi.bind(config.host(), config.http(), publicPort.tls());
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
         ClusterView view = new ClusterView(zk, layout);
         Router router = new Router(model.numLayers(), config.transport());
         PlanLeader leader = null;
@@ -72,6 +83,9 @@ public final class CoordinatorServer implements AutoCloseable {
             ServerServiceDefinition guarded = config.tokens() == null ? service.bindService()
                     : ServerInterceptors.intercept(service, config.tokens());
             server.serve(List.of(() -> guarded));
+            if (http != null) {
+                http.serve(guarded, model.info(), config.tokens(), publicPort.serverThreads());
+            }
             PlanLeader planLeader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay(),
                     router::deadNodes);
             leader = planLeader;
@@ -84,10 +98,13 @@ public final class CoordinatorServer implements AutoCloseable {
                 throw new IOException("could not register coordinator " + nodeId + " in ZooKeeper within "
                         + ZK_WAIT);
             }
-            return new CoordinatorServer(view, router, server, leader, registration);
+            return new CoordinatorServer(view, router, server, http, leader, registration);
         } catch (Exception e) {
             if (leader != null) {
                 leader.close();
+            }
+            if (http != null) {
+                http.close();
             }
             server.close();
             router.close();
@@ -103,6 +120,11 @@ public final class CoordinatorServer implements AutoCloseable {
     /** {@code host:port} clients dial. */
     public String address() {
         return server.address();
+    }
+
+    /** {@code http(s)://host:port} of the HTTP API (under {@code /v1}); null when it is off. */
+    public String httpUrl() {
+        return http == null ? null : http.url();
     }
 
     public Router router() {
@@ -136,6 +158,9 @@ public final class CoordinatorServer implements AutoCloseable {
             LOG.warn("coordinator {}: leaving ZooKeeper failed ({}); its znodes go when the session ends",
                     registration.info().nodeId(), e.toString());
         } finally {
+            if (http != null) {
+                http.close();
+            }
             server.close();
             router.close();
             view.close();
