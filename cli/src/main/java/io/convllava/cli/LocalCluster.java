@@ -2,6 +2,7 @@ package io.convllava.cli;
 
 import io.convllava.common.cluster.EmbeddedZooKeeper;
 import io.convllava.common.node.ParentWatch;
+import io.convllava.common.transport.BearerTokens;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.GetClusterStatusRequest;
@@ -284,6 +285,11 @@ public final class LocalCluster implements AutoCloseable {
         String waitingFor = "the coordinator to answer";
         try {
             ConvLlavaGrpc.ConvLlavaBlockingStub stub = ConvLlavaGrpc.newBlockingStub(channel);
+            int tokenFile = spec.coordinatorOptions().indexOf("--token-file");
+            if (tokenFile >= 0) { // the coordinator wants a token: ask with the first of its file
+                stub = stub.withInterceptors(BearerTokens.sending(BearerTokens.firstOf(
+                        Path.of(spec.coordinatorOptions().get(tokenFile + 1)))));
+            }
             while (System.nanoTime() < deadline) {
                 checkAlive();
                 for (Node node : nodes) {
