@@ -2,6 +2,7 @@ package io.convllava.coordinator.httpapi;
 
 import io.convllava.common.transport.BearerTokens;
 import io.convllava.proto.v1.ConvLlavaGrpc;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -54,7 +55,7 @@ final class InProcessApi implements AutoCloseable {
         return ConvLlavaGrpc.newBlockingStub(channel).withInterceptors(carrying(authorization));
     }
 
-    private static io.grpc.ClientInterceptor carrying(String authorization) {
+    private static ClientInterceptor carrying(String authorization) {
         Metadata headers = new Metadata();
         if (authorization != null) {
             headers.put(BearerTokens.AUTHORIZATION, authorization);
