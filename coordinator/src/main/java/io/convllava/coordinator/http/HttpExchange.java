@@ -41,7 +41,7 @@ public final class HttpExchange {
     private final Channel channel;
     private final FullHttpRequest request;
     private final String path;
-    private final boolean keepAlive;
+    private boolean keepAlive;
     private final Runnable ended;
     private final List<Runnable> goneListeners = new ArrayList<>();
     private State state = State.WAITING;
@@ -137,7 +137,11 @@ public final class HttpExchange {
         headers.set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         headers.set("X-Accel-Buffering", "no"); // a proxy in front must not hold the events back
-        HttpUtil.setTransferEncodingChunked(response, true);
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            keepAlive = false; // no chunks in HTTP/1.0: the stream ends when the connection closes
+        } else {
+            HttpUtil.setTransferEncodingChunked(response, true);
+        }
         write(response);
         return events;
     }

@@ -179,6 +179,19 @@ class HttpServerTest {
     }
 
     @Test
+    void anHttp10ClientGetsTheEventsUnchunkedUntilTheConnectionCloses() throws IOException {
+        try (RawHttp client = new RawHttp(server.port())) {
+            client.send(getRequest("/short-stream", TOKEN).replace("HTTP/1.1", "HTTP/1.0"));
+            assertEquals("HTTP/1.1 200 OK", client.line());
+            String headers = readHeaders(client);
+            assertTrue(!headers.contains("transfer-encoding"), headers);
+            assertEquals("data: one", client.line());
+            assertEquals("", client.line());
+            assertTrue(client.closedByServer(), "the end of the stream closes the connection");
+        }
+    }
+
+    @Test
     void aStreamsHandlerHearsThatItsClientWentAway() throws Exception {
         try (RawHttp client = new RawHttp(server.port())) {
             client.send(getRequest("/events", TOKEN));
