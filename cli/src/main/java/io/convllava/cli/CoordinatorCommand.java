@@ -1,6 +1,7 @@
 package io.convllava.cli;
 
 import io.convllava.common.transport.BearerTokens;
+import io.convllava.coordinator.httpapi.HttpApiConfig;
 import io.convllava.coordinator.server.CoordinatorConfig;
 import io.convllava.coordinator.server.CoordinatorServer;
 import io.convllava.coordinator.server.ServedModel;
@@ -49,6 +50,16 @@ final class CoordinatorCommand implements Callable<Integer> {
             description = "Public gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--http-port", paramLabel = "PORT", description = "Also serve the OpenAI-compatible HTTP API"
+            + " (POST /v1/chat/completions, GET /v1/models, GET /v1/cluster) on this port, with the same tokens, and"
+            + " HTTPS with --tls-cert; 0 picks a free one (default: off).")
+    Integer httpPort;
+
+    @Option(names = "--allow-image-urls", description = "Let HTTP requests name images by http(s) URL, which the"
+            + " coordinator downloads (at most 32 MiB, within 20 s); off, images come inline as data URLs. On, callers"
+            + " can make the coordinator fetch any address it reaches.")
+    boolean allowImageUrls;
+
     @Option(names = "--max-concurrent", defaultValue = "64", paramLabel = "N",
             description = "Requests generating at once (default: ${DEFAULT-VALUE}).")
     int maxConcurrent;
@@ -87,6 +98,15 @@ final class CoordinatorCommand implements Callable<Integer> {
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
                 .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse).withTransport(node.transport(main.err()))
                 .withPlanSettleDelay(Duration.ofMillis(planSettleMs)).withCanaryInterval(canaryInterval);
+        if (httpPort != null) {
+            try {
+                config = config.withHttp(HttpApiConfig.onPort(httpPort).withImageUrls(allowImageUrls));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--http-port: " + e.getMessage());
+            }
+        } else if (allowImageUrls) {
+            throw new UsageException("--allow-image-urls is about the HTTP API: give --http-port too");
+        }
         if (tokenFile != null) {
             try {
                 config = config.withTokens(BearerTokens.load(tokenFile));
@@ -101,8 +121,9 @@ final class CoordinatorCommand implements Callable<Integer> {
              CuratorFramework zk = node.connect(main.err());
              CoordinatorServer server = CoordinatorServer.start(served, config, zk, node.layout())) {
             server.stopOnJvmShutdown();
-            main.announceReady("coordinator", server.nodeId(),
-                    "coordinator ready at " + server.address() + " (model " + served.id() + ")");
+            main.announceReady("coordinator", server.nodeId(), "coordinator ready at " + server.address()
+                    + " (model " + served.id() + ")"
+                    + (server.httpUrl() == null ? "" : "; HTTP API at " + server.httpUrl() + "/v1"));
             server.blockUntilShutdown();
         }
         return 0;

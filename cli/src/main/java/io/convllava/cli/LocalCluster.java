@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 import io.convllava.common.cluster.EmbeddedZooKeeper;
 import io.convllava.common.node.ParentWatch;
+import io.convllava.common.transport.BearerTokens;
 import io.convllava.proto.v1.ClusterStatus;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.GetClusterStatusRequest;
@@ -134,7 +135,7 @@ public final class LocalCluster implements AutoCloseable {
      * this cluster's coordinator reports the model's layers covered.
      */
     public String start(Duration timeout) throws IOException, InterruptedException {
-        int coordinatorPort = spec.coordinatorPort() > 0 ? requireFree(spec.coordinatorPort()) : freePort();
+        int coordinatorPort = spec.coordinatorPort() > 0 ? requireFree(spec.coordinatorPort(), "--port") : freePort();
         Files.createDirectories(spec.logDir());
         if (spec.zookeeper() == null) {
             zkAuthFile = writeCredential(spec.logDir().resolve(ZK_AUTH_FILE));
@@ -177,7 +178,8 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Starts one more coordinator with the cluster's coordinator flags, on a free port; it serves the same nodes.
+     * Starts one more coordinator with the cluster's coordinator flags, on a free port (and a free HTTP port, if the
+     * cluster's coordinator has one); it serves the same nodes.
      * Returns its endpoint at once, before it answers; its name in {@link #pids()} is {@code coordinator-N}.
      */
     public synchronized String addCoordinator() throws IOException {
@@ -189,6 +191,10 @@ public final class LocalCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("coordinator", "--zk", zkConnect, "--port",
                 String.valueOf(port)));
         args.addAll(spec.coordinatorOptions());
+        int http = args.indexOf("--http-port");
+        if (http >= 0) {
+            args.set(http + 1, String.valueOf(freePort())); // the first coordinator has the one given
+        }
         spawn(name, args);
         reportExit(nodes.get(nodes.size() - 1));
         return "127.0.0.1:" + port;
@@ -213,13 +219,14 @@ public final class LocalCluster implements AutoCloseable {
         return pids;
     }
 
-    private static int requireFree(int port) throws IOException {
+    /** {@code port}, once it is found free on loopback; else fails naming the {@code option} that chose it. */
+    static int requireFree(int port, String option) throws IOException {
         try (ServerSocket probe = new ServerSocket()) {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             return port;
         } catch (IOException e) {
             throw new IOException("port " + port + " on 127.0.0.1 is already in use (another process listens there,"
-                    + " perhaps another cluster): stop it or pick another --port", e);
+                    + " perhaps another cluster): stop it or pick another " + option, e);
         }
     }
 
@@ -315,6 +322,11 @@ public final class LocalCluster implements AutoCloseable {
         String waitingFor = "the coordinator to answer";
         try {
             ConvLlavaGrpc.ConvLlavaBlockingStub stub = ConvLlavaGrpc.newBlockingStub(channel);
+            int tokenFile = spec.coordinatorOptions().indexOf("--token-file");
+            if (tokenFile >= 0) { // the coordinator wants a token: ask with the first of its file
+                stub = stub.withInterceptors(BearerTokens.sending(BearerTokens.firstOf(
+                        Path.of(spec.coordinatorOptions().get(tokenFile + 1)))));
+            }
             while (System.nanoTime() < deadline) {
                 checkAlive();
                 for (Node node : nodes) {
@@ -428,7 +440,7 @@ public final class LocalCluster implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - nanoTime);
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

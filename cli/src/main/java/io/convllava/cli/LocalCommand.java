@@ -5,6 +5,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +48,15 @@ final class LocalCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "50051", paramLabel = "PORT",
             description = "The coordinator's port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Option(names = "--http-port", paramLabel = "PORT", description = "The coordinator also serves the"
+            + " OpenAI-compatible HTTP API on this port (see convllava coordinator --help); 0 picks a free one"
+            + " (default: off).")
+    Integer httpPort;
+
+    @Option(names = "--allow-image-urls", description = "The HTTP API downloads images named by http(s) URL (see"
+            + " convllava coordinator --help).")
+    boolean allowImageUrls;
 
     @Option(names = "--log-dir", paramLabel = "DIR", description = "Where each node's log goes (default: a new"
             + " temporary folder).")
@@ -99,8 +109,33 @@ final class LocalCommand implements Callable<Integer> {
                     + (1 + visionNodes + ranges.size()) + " nodes after it, got " + metricsPort);
         }
         return new LocalCluster.Spec(chosen, str(model.hfCache), str(model.visionTower), device.device, visionNodes,
-                ranges, port, logs, nodeJavaOptions, noPrefixReuse ? List.of("--no-prefix-reuse") : List.of())
+                ranges, port, logs, nodeJavaOptions, coordinatorOptions())
                 .withMetricsPort(metricsPort).withLogFormat(main.logFormat());
+    }
+
+    /** The coordinator's flags; a free HTTP port is picked here, so that it can be printed. */
+    private List<String> coordinatorOptions() {
+        List<String> options = new ArrayList<>();
+        if (noPrefixReuse) {
+            options.add("--no-prefix-reuse");
+        }
+        if (httpPort != null) {
+            if (httpPort < 0 || httpPort > 65535) {
+                throw new UsageException("--http-port must be between 0 and 65535, got " + httpPort);
+            }
+            try {
+                options.addAll(List.of("--http-port", String.valueOf(httpPort == 0 ? LocalCluster.freePort()
+                        : LocalCluster.requireFree(httpPort, "--http-port"))));
+            } catch (IOException e) {
+                throw new UsageException(e.getMessage());
+            }
+            if (allowImageUrls) {
+                options.add("--allow-image-urls");
+            }
+        } else if (allowImageUrls) {
+            throw new UsageException("--allow-image-urls is about the HTTP API: give --http-port too");
+        }
+        return options;
     }
 
     private static String str(Path p) {
@@ -110,7 +145,8 @@ final class LocalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = main.out();
-        LocalCluster cluster = new LocalCluster(spec(), System.err);
+        LocalCluster.Spec spec = spec();
+        LocalCluster cluster = new LocalCluster(spec, System.err);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             cluster.close();
@@ -123,6 +159,13 @@ final class LocalCommand implements Callable<Integer> {
             cluster.metricsEndpoints().forEach((node, url) -> out.println("metrics of " + node + ": " + url));
             out.println("try: convllava generate --target " + endpoint + " --prompt \"How many shapes are in the image?\""
                     + " --image models/convllava-shapes/samples/sample-count-0.png");
+            int http = spec.coordinatorOptions().indexOf("--http-port");
+            if (http >= 0) {
+                String url = "http://127.0.0.1:" + spec.coordinatorOptions().get(http + 1) + "/v1";
+                out.println("HTTP API (OpenAI-compatible) at " + url);
+                out.println("try: curl " + url + "/chat/completions -H 'Content-Type: application/json' -d"
+                        + " '{\"messages\": [{\"role\": \"user\", \"content\": \"What can you do?\"}]}'");
+            }
             out.println("stop with Ctrl-C");
             out.flush();
             stopped.await();

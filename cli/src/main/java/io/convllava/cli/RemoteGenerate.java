@@ -108,7 +108,7 @@ public final class RemoteGenerate {
         int nextImage = 0;
         for (ChatMessage m : r.messages()) {
             Message.Builder message = Message.newBuilder()
-                    .setRole(m.role() == ChatMessage.Role.USER ? Message.Role.USER : Message.Role.ASSISTANT)
+                    .setRole(Message.Role.valueOf(m.role().name()))
                     .setText(m.text());
             for (int i = 0; i < m.images(); i++) {
                 ImageInput image = r.images().get(nextImage++);

@@ -170,6 +170,23 @@ class CommandLineTest {
     }
 
     @Test
+    void theHttpApisFlagsAreCheckedBeforeAnythingStarts() {
+        String tiny = Fixtures.tinyModel().toString();
+        CliRun run = CliRun.of("coordinator", "--zk", "127.0.0.1:1", "--model", tiny, "--allow-image-urls");
+        assertEquals(2, run.exitCode);
+        assertTrue(run.err.contains("--allow-image-urls is about the HTTP API: give --http-port too"), run.err);
+        run = CliRun.of("coordinator", "--zk", "127.0.0.1:1", "--model", tiny, "--http-port", "70000");
+        assertEquals(2, run.exitCode);
+        assertTrue(run.err.contains("--http-port: the HTTP port must be between 0 and 65535, got 70000"), run.err);
+        run = CliRun.of("local", "--model", tiny, "--http-port", "-1");
+        assertEquals(2, run.exitCode);
+        assertTrue(run.err.contains("--http-port must be between 0 and 65535, got -1"), run.err);
+        run = CliRun.of("local", "--model", tiny, "--allow-image-urls");
+        assertEquals(2, run.exitCode);
+        assertTrue(run.err.contains("--allow-image-urls is about the HTTP API: give --http-port too"), run.err);
+    }
+
+    @Test
     void inProcessOnlyFlagsAreRefusedForACluster() {
         CliRun run = CliRun.of("generate", "--target", "127.0.0.1:1", "--pixels-npy", "x.npy", "--prompt", "hi");
         assertEquals(2, run.exitCode);

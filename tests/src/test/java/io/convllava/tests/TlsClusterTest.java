@@ -5,6 +5,7 @@ import io.convllava.common.transport.BearerTokens;
 import io.convllava.common.transport.Channels;
 import io.convllava.common.transport.TlsConfig;
 import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.httpapi.HttpApiConfig;
 import io.convllava.coordinator.server.ServedModel;
 import io.convllava.llm.node.LlmNode;
 import io.convllava.proto.v1.ConvLlavaGrpc;
@@ -25,8 +26,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +50,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code convllava certs}'s {@link DevelopmentCertificates}): a client with the authority and a token is answered;
  * without a token, with a wrong one, in plaintext or trusting another authority it is refused; the internal ports
  * (vision and llm nodes) refuse callers without a certificate of the cluster's authority, or with one of another.
+ * The HTTP API is HTTPS with the coordinator's certificate and takes the same tokens.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TlsClusterTest {
@@ -53,6 +63,7 @@ class TlsClusterTest {
     private Path certs;
     private Path foreign;
     private String coordinator;
+    private String httpUrl;
     private VisionNode vision;
     private LlmNode llm;
     private final List<ManagedChannel> channels = new ArrayList<>();
@@ -68,7 +79,8 @@ class TlsClusterTest {
         zookeeper = new TestingServer(true);
         cluster = new TestCluster(zookeeper).withTransport(TransportOptions.DEFAULTS.withTls(member(certs)));
         BearerTokens required = BearerTokens.load(tokens);
-        cluster.coordinator(ServedModel.load("tiny-convllava", TestCluster.TINY), c -> c.withTokens(required));
+        httpUrl = cluster.coordinator(ServedModel.load("tiny-convllava", TestCluster.TINY),
+                c -> c.withTokens(required).withHttp(HttpApiConfig.onPort(0))).httpUrl();
         coordinator = cluster.coordinatorAddress();
         vision = cluster.vision();
         llm = cluster.llm("0-4");
@@ -131,6 +143,44 @@ class TlsClusterTest {
         TlsConfig impostor = TlsConfig.member(foreign.resolve(DevelopmentCertificates.NODE_CERT),
                 foreign.resolve(DevelopmentCertificates.NODE_KEY), ca(certs));
         assertRefused(Status.Code.UNAUTHENTICATED, "needs a bearer token", channel(coordinator, impostor));
+    }
+
+    @Test
+    void theHttpApiIsHttpsWithTheCoordinatorsCertificateAndTheSameTokens() throws Exception {
+        assertTrue(httpUrl.startsWith("https://127.0.0.1:"), httpUrl);
+        OpenAiHttp https = new OpenAiHttp(HttpClient.newBuilder().sslContext(trusting(ca(certs)))
+                .connectTimeout(Duration.ofSeconds(10)).build(), httpUrl, TOKEN);
+        OpenAiHttp.Response answered = https.post("/v1/chat/completions",
+                OpenAiHttp.chat(TINY.question(1), null, 6).toString());
+        assertEquals(200, answered.status(), answered.json().toString());
+        Channel secured = ClientInterceptors.intercept(channel(coordinator, TlsConfig.clientTrusting(ca(certs))),
+                BearerTokens.sending(TOKEN));
+        assertEquals(Streams.collect(ConvLlavaGrpc.newBlockingStub(secured).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .generate(request())).last().getText(), answered.json().getAsJsonArray("choices").get(0)
+                .getAsJsonObject().getAsJsonObject("message").get("content").getAsString());
+        assertEquals(401, https.withToken(null).get("/v1/models").status());
+        assertEquals(401, https.withToken("guessed").get("/v1/models").status());
+        assertEquals(200, https.withToken(OTHER_TOKEN).get("/v1/models").status());
+        OpenAiHttp plaintext = new OpenAiHttp(httpUrl.replace("https://", "http://"), TOKEN);
+        assertThrows(IOException.class, () -> plaintext.get("/v1/models"), "plain HTTP gets no answer");
+        OpenAiHttp foreignTrust = new OpenAiHttp(HttpClient.newBuilder().sslContext(trusting(ca(foreign))).build(),
+                httpUrl, TOKEN);
+        assertThrows(SSLHandshakeException.class, () -> foreignTrust.get("/v1/models"),
+                "a client trusting another authority does not accept the certificate");
+    }
+
+    /** TLS that trusts the authority in the PEM file {@code ca}. */
+    private static SSLContext trusting(Path ca) throws Exception {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        try (InputStream in = Files.newInputStream(ca)) {
+            store.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
     }
 
     @Test

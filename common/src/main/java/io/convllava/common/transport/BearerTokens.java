@@ -54,17 +54,25 @@ public final class BearerTokens implements ServerInterceptor {
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
                                                       ServerCallHandler<Q, A> next) {
         String header = headers.get(AUTHORIZATION);
-        String problem = header == null ? "this API needs a bearer token: send the header 'authorization: Bearer"
-                + " <token>' (convllava generate --token-file)"
-                : !header.startsWith(PREFIX) ? "the authorization header is not 'Bearer <token>'"
-                : !accepted(header.substring(PREFIX.length()).strip()) ? "the bearer token is not accepted"
-                : null;
+        String problem = refusal(header);
         if (problem != null) {
             call.close(Status.UNAUTHENTICATED.withDescription(problem), new Metadata());
             return new ServerCall.Listener<>() { };
         }
         String caller = HexFormat.of().formatHex(sha256(header.substring(PREFIX.length()).strip()), 0, 8);
         return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+    }
+
+    /**
+     * Why a call with this {@code authorization} header value (null when absent) is refused, or null when it carries
+     * an accepted token: for other transports of the same API (HTTP) to refuse in the same words.
+     */
+    public String refusal(String header) {
+        return header == null ? "this API needs a bearer token: send the header 'authorization: Bearer"
+                + " <token>' (convllava generate --token-file)"
+                : !header.startsWith(PREFIX) ? "the authorization header is not 'Bearer <token>'"
+                : !accepted(header.substring(PREFIX.length()).strip()) ? "the bearer token is not accepted"
+                : null;
     }
 
     private boolean accepted(String token) {

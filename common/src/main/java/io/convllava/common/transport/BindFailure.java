@@ -15,19 +15,24 @@ public final class BindFailure {
      * @param cause what binding threw (socket and Netty messages vary; the whole cause chain is read)
      */
     public static IOException explain(String what, String host, int port, Exception cause) {
+        return explain(what, host, port, "--port", cause);
+    }
+
+    /** As {@link #explain(String, String, int, Exception)}, for a port chosen by the flag {@code option}. */
+    public static IOException explain(String what, String host, int port, String option, Exception cause) {
         String reason = causes(cause).toLowerCase(Locale.ROOT);
         String where = "port " + port + " on " + host;
         String message;
         if (reason.contains("in use")) {
-            message = where + " is already in use (another process listens there): stop it or pick another --port";
+            message = where + " is already in use (another process listens there): stop it or pick another " + option;
         } else if (reason.contains("assign requested address") || isUnresolved(cause)) {
             message = "cannot listen on " + where + ": " + host + " is not an address of this machine: use one of"
                     + " its addresses, or 0.0.0.0 for all of them";
         } else if (reason.contains("permission denied")) {
-            message = "cannot listen on " + where + ": ports below 1024 need root: pick a higher --port";
+            message = "cannot listen on " + where + ": ports below 1024 need root: pick a higher " + option;
         } else {
-            message = "cannot listen on " + where + " (" + rootMessage(cause) + "): check the address, or pick another"
-                    + " --port";
+            message = "cannot listen on " + where + " (" + rootMessage(cause) + "): check the address, or pick another "
+                    + option;
         }
         return new IOException(what + ": " + message, cause);
     }

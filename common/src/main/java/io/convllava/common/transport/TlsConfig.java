@@ -70,6 +70,16 @@ public final class TlsConfig {
         return requireClientCertificates ? new TlsConfig(certChain, privateKey, trustCerts, false) : this;
     }
 
+    /** This process's certificate chain (PEM); null for a client that only trusts the authority. */
+    public Path certificateChain() {
+        return certChain;
+    }
+
+    /** This process's private key (PKCS#8 PEM); null for a client that only trusts the authority. */
+    public Path privateKey() {
+        return privateKey;
+    }
+
     public boolean requiresClientCertificates() {
         return requireClientCertificates;
     }

@@ -2,6 +2,7 @@ package io.convllava.coordinator.server;
 
 import io.convllava.common.transport.BearerTokens;
 import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.httpapi.HttpApiConfig;
 
 import java.time.Duration;
 
@@ -21,45 +22,53 @@ import java.time.Duration;
  * @param tokens           bearer tokens the public API requires; null = none (development only)
  * @param canaryInterval   how often a canary generation checks that the cluster computes ({@link Canary});
  *                         zero = never
+ * @param http             the OpenAI-compatible HTTP API beside the gRPC one; null = none
  */
 public record CoordinatorConfig(String nodeId, String host, int port, int maxConcurrent, int maxQueued,
                                 long imageCacheBytes, Duration planSettleDelay, TransportOptions transport,
-                                boolean reusePrefixes, BearerTokens tokens, Duration canaryInterval) {
+                                boolean reusePrefixes, BearerTokens tokens, Duration canaryInterval,
+                                HttpApiConfig http) {
     public static final int DEFAULT_PORT = 50051;
 
     /** Defaults for everything but the id, host and port. */
     public static CoordinatorConfig defaults(String nodeId, String host, int port) {
         return new CoordinatorConfig(nodeId, host, port, 64, 128, 256L << 20, Duration.ofMillis(500),
-                TransportOptions.DEFAULTS, true, null, Duration.ZERO);
+                TransportOptions.DEFAULTS, true, null, Duration.ZERO, null);
     }
 
     public CoordinatorConfig withLimits(int maxConcurrent, int maxQueued) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes,
-                planSettleDelay, transport, reusePrefixes, tokens, canaryInterval);
+                planSettleDelay, transport, reusePrefixes, tokens, canaryInterval, http);
     }
 
     public CoordinatorConfig withPlanSettleDelay(Duration delay) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, delay,
-                transport, reusePrefixes, tokens, canaryInterval);
+                transport, reusePrefixes, tokens, canaryInterval, http);
     }
 
     public CoordinatorConfig withPrefixReuse(boolean reuse) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reuse, tokens, canaryInterval);
+                transport, reuse, tokens, canaryInterval, http);
     }
 
     public CoordinatorConfig withTransport(TransportOptions options) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                options, reusePrefixes, tokens, canaryInterval);
-    }
-
-    public CoordinatorConfig withCanaryInterval(Duration interval) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reusePrefixes, tokens, interval);
+                options, reusePrefixes, tokens, canaryInterval, http);
     }
 
     public CoordinatorConfig withTokens(BearerTokens required) {
         return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reusePrefixes, required, canaryInterval);
+                transport, reusePrefixes, required, canaryInterval, http);
+    }
+
+    public CoordinatorConfig withCanaryInterval(Duration interval) {
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
+                transport, reusePrefixes, tokens, interval, http);
+    }
+
+    /** With the HTTP API ({@code --http-port}); null = none. */
+    public CoordinatorConfig withHttp(HttpApiConfig api) {
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
+                transport, reusePrefixes, tokens, canaryInterval, api);
     }
 }

@@ -9,6 +9,7 @@ import io.convllava.common.node.Closing;
 import io.convllava.common.node.ZooKeeperReadiness;
 import io.convllava.common.transport.GrpcServer;
 import io.convllava.common.transport.TransportOptions;
+import io.convllava.coordinator.httpapi.HttpApi;
 import io.convllava.coordinator.routing.Router;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -36,15 +37,17 @@ public final class CoordinatorServer implements AutoCloseable {
     private final GrpcServer server;
     private final PlanLeader leader;
     private final NodeRegistration registration;
+    private final HttpApi http;
     private final ZooKeeperReadiness zooKeeper;
     private final Canary canary;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private CoordinatorServer(ClusterView view, Router router, GrpcServer server, PlanLeader leader,
+    private CoordinatorServer(ClusterView view, Router router, GrpcServer server, HttpApi http, PlanLeader leader,
                               NodeRegistration registration, ZooKeeperReadiness zooKeeper, Canary canary) {
         this.view = view;
         this.router = router;
         this.server = server;
+        this.http = http;
         this.leader = leader;
         this.registration = registration;
         this.zooKeeper = zooKeeper;
@@ -52,9 +55,10 @@ public final class CoordinatorServer implements AutoCloseable {
     }
 
     /**
-     * Binds the port first (a busy one fails at once, saying so), then reads the cluster, serves the public API,
-     * joins the plan leader election and registers; on failure, what was started is stopped again. Its health is
-     * SERVING only while ZooKeeper is connected, a complete pipeline exists and the latest canary passed.
+     * Binds the ports first (a busy one fails at once, saying so), then reads the cluster, serves the public API (and
+     * the HTTP API over it, when configured), joins the plan leader election and registers; on failure, what was
+     * started is stopped again. Its health is SERVING only while ZooKeeper is connected, a complete pipeline exists
+     * and the latest canary passed.
      */
     public static CoordinatorServer start(ServedModel model, CoordinatorConfig config, CuratorFramework zk,
                                           ZkLayout layout) throws Exception {
@@ -64,6 +68,13 @@ public final class CoordinatorServer implements AutoCloseable {
             publicPort = publicPort.withTls(publicPort.tls().forPublicServer()); // clients need no cluster certificate
         }
         GrpcServer server = GrpcServer.bind("coordinator", config.host(), config.port(), publicPort);
+        HttpApi http;
+        try {
+            http = config.http() == null ? null : HttpApi.bind(config.host(), config.http(), publicPort.tls());
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
         ClusterView view = new ClusterView(zk, layout);
         Router router = new Router(model.numLayers(), config.transport());
         PlanLeader leader = null;
@@ -96,6 +107,9 @@ public final class CoordinatorServer implements AutoCloseable {
             router.onDeadNodesChange(pipelines::update);
             pipelines.update();
             server.serve(List.of(() -> guarded));
+            if (http != null) {
+                http.serve(guarded, model.info(), config.tokens(), publicPort.serverThreads());
+            }
             PlanLeader planLeader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay(),
                     router::deadNodes);
             leader = planLeader;
@@ -108,11 +122,14 @@ public final class CoordinatorServer implements AutoCloseable {
                 throw new IOException("could not register coordinator " + nodeId + " in ZooKeeper within "
                         + ZK_WAIT);
             }
-            return new CoordinatorServer(view, router, server, leader, registration, zooKeeper, canary);
+            return new CoordinatorServer(view, router, server, http, leader, registration, zooKeeper, canary);
         } catch (Exception e) {
             Closing.inOrder(canary, zooKeeper);
             if (leader != null) {
                 leader.close();
+            }
+            if (http != null) {
+                http.close();
             }
             server.close();
             router.close();
@@ -133,6 +150,11 @@ public final class CoordinatorServer implements AutoCloseable {
     /** Its id in the cluster. */
     public String nodeId() {
         return registration.info().nodeId();
+    }
+
+    /** {@code http(s)://host:port} of the HTTP API (under {@code /v1}); null when it is off. */
+    public String httpUrl() {
+        return http == null ? null : http.url();
     }
 
     public Router router() {
@@ -167,6 +189,9 @@ public final class CoordinatorServer implements AutoCloseable {
             LOG.warn("coordinator {}: leaving ZooKeeper failed ({}); its znodes go when the session ends",
                     registration.info().nodeId(), e.toString());
         } finally {
+            if (http != null) {
+                http.close();
+            }
             server.close();
             router.close();
             view.close();

@@ -77,7 +77,9 @@ public final class GenerateRequestReader {
         ChatMessage.Role role = switch (m.getRole()) {
             case USER -> ChatMessage.Role.USER;
             case ASSISTANT -> ChatMessage.Role.ASSISTANT;
-            default -> throw invalid("messages[" + index + "].role must be USER or ASSISTANT, got " + m.getRole());
+            case SYSTEM -> ChatMessage.Role.SYSTEM;
+            default -> throw invalid("messages[" + index + "].role must be USER, ASSISTANT or SYSTEM, got "
+                    + m.getRole());
         };
         try {
             return new ChatMessage(role, m.getText(), m.getImagesCount());

@@ -3,14 +3,14 @@ package io.convllava.coordinator.text;
 import java.util.Objects;
 
 /**
- * One turn of a conversation.
+ * One turn of a conversation, or the system prompt that replaces the template's ({@link Role#SYSTEM}, first only).
  *
  * @param images how many images come with this (user) message; each takes one {@code <image>} placeholder, which
  *               the template puts in front of the text unless the text already places them
  */
 public record ChatMessage(Role role, String text, int images) {
 
-    public enum Role { USER, ASSISTANT }
+    public enum Role { USER, ASSISTANT, SYSTEM }
 
     public ChatMessage {
         Objects.requireNonNull(role, "role");
@@ -33,5 +33,9 @@ public record ChatMessage(Role role, String text, int images) {
 
     public static ChatMessage assistant(String text) {
         return new ChatMessage(Role.ASSISTANT, text, 0);
+    }
+
+    public static ChatMessage system(String text) {
+        return new ChatMessage(Role.SYSTEM, text, 0);
     }
 }

@@ -45,30 +45,38 @@ public enum ConversationTemplate {
 
     /**
      * The prompt for {@code messages}, which alternate user/assistant starting with the user and end with a user
-     * message; the result ends with the open {@code ASSISTANT:} turn.
+     * message, after an optional system message that replaces this template's system prompt; the result ends with
+     * the open {@code ASSISTANT:} turn.
      */
     public String render(List<ChatMessage> messages) {
-        if (messages.isEmpty()) {
+        int first = !messages.isEmpty() && messages.get(0).role() == ChatMessage.Role.SYSTEM ? 1 : 0;
+        int turns = messages.size() - first;
+        if (turns == 0) {
             throw new IllegalArgumentException("a conversation needs at least one user message");
         }
-        if (messages.size() % 2 == 0) {
+        if (turns % 2 == 0) {
             throw new IllegalArgumentException("the last message must be from the user, got " + messages.size()
                     + " messages ending with an assistant reply");
         }
-        StringBuilder sb = new StringBuilder(system).append(SEP);
-        for (int i = 0; i < messages.size(); i++) {
+        StringBuilder sb = new StringBuilder(first == 1 ? messages.get(0).text() : system).append(SEP);
+        for (int i = first; i < messages.size(); i++) {
             ChatMessage m = messages.get(i);
-            ChatMessage.Role expected = i % 2 == 0 ? ChatMessage.Role.USER : ChatMessage.Role.ASSISTANT;
+            boolean user = (i - first) % 2 == 0;
+            ChatMessage.Role expected = user ? ChatMessage.Role.USER : ChatMessage.Role.ASSISTANT;
+            if (m.role() == ChatMessage.Role.SYSTEM) {
+                throw new IllegalArgumentException("message " + i + " is a system message: only the first message"
+                        + " may be one");
+            }
             if (m.role() != expected) {
                 throw new IllegalArgumentException("message " + i + " is from " + m.role() + " but should be from "
                         + expected + ": turns alternate, starting with the user");
             }
-            String role = m.role() == ChatMessage.Role.USER ? USER : ASSISTANT;
+            String role = user ? USER : ASSISTANT;
             String content = withImagePlaceholders(m, i);
             if (content.isEmpty()) {
                 sb.append(role).append(':'); // as LLaVA renders an empty message
             } else {
-                sb.append(role).append(": ").append(content).append(i % 2 == 0 ? SEP : SEP2);
+                sb.append(role).append(": ").append(content).append(user ? SEP : SEP2);
             }
         }
         return sb.append(ASSISTANT).append(':').toString();

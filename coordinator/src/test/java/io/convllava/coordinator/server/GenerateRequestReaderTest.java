@@ -65,6 +65,9 @@ class GenerateRequestReaderTest {
                 "messages[0].text is blank: write a question or an instruction");
         assertInvalid(GenerateRequest.newBuilder().addMessages(Message.newBuilder().setText("x")).build(),
                 "messages[0].role");
+        assertInvalid(GenerateRequest.newBuilder().addMessages(Message.newBuilder().setRole(Message.Role.SYSTEM)
+                .setText("x").addImages(Image.newBuilder().setData(ByteString.copyFromUtf8("png")))).build(),
+                "messages[0]: only user messages can carry images, got 1 on SYSTEM");
         assertInvalid(GenerateRequest.newBuilder().addMessages(user("x").toBuilder().addImages(Image.newBuilder()))
                 .build(), "messages[0].images[0] has neither data nor sha256");
         assertInvalid(GenerateRequest.newBuilder().addMessages(user("x").toBuilder()

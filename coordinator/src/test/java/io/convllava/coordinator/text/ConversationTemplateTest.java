@@ -64,6 +64,21 @@ class ConversationTemplateTest {
     }
 
     @Test
+    void aSystemMessageReplacesTheTemplatesSystemPrompt() {
+        assertEquals("You count shapes. USER: <image>\nHow many? ASSISTANT: Two.</s>USER: Sure? ASSISTANT:",
+                ConversationTemplate.VICUNA_V1.render(List.of(ChatMessage.system("You count shapes."),
+                        ChatMessage.user("How many?", 1), ChatMessage.assistant("Two."), ChatMessage.user("Sure?"))));
+        IllegalArgumentException later = assertThrows(IllegalArgumentException.class,
+                () -> ConversationTemplate.VICUNA_V1.render(List.of(ChatMessage.user("a"), ChatMessage.system("b"),
+                        ChatMessage.user("c"))));
+        assertEquals("message 1 is a system message: only the first message may be one", later.getMessage());
+        IllegalArgumentException alone = assertThrows(IllegalArgumentException.class,
+                () -> ConversationTemplate.VICUNA_V1.render(List.of(ChatMessage.system("b"))));
+        assertEquals("a conversation needs at least one user message", alone.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new ChatMessage(ChatMessage.Role.SYSTEM, "x", 1));
+    }
+
+    @Test
     void byName() {
         assertSame(ConversationTemplate.VICUNA_V1, ConversationTemplate.byName("vicuna_v1"));
         assertSame(ConversationTemplate.VICUNA_V1, ConversationTemplate.byName("v1"));
