@@ -2,6 +2,7 @@ package io.convllava.coordinator.httpapi;
 
 import io.convllava.coordinator.http.HttpExchange;
 import io.convllava.coordinator.http.HttpHandler;
+import io.convllava.common.transport.RequestIds;
 import io.grpc.Context;
 import io.netty.handler.codec.http.HttpHeaderNames;
 
@@ -33,7 +34,10 @@ final class ChatCompletionsRoute implements HttpHandler {
                 new CompletionJson(id, created, modelId));
         Context.CancellableContext call = Context.current().withCancellation();
         exchange.onClientGone(() -> call.cancel(null)); // at once if it has gone already: the call then fails at once
+        // the nodes log the request under the client's X-Request-Id when it gives one, else under the completion id
+        String given = RequestIds.sanitize(exchange.header(RequestIds.HEADER_NAME));
+        String requestId = given == null || given.isEmpty() ? id : given;
         call.run(() -> api.stub(exchange.header(HttpHeaderNames.AUTHORIZATION))
-                .generate(chat.request().toBuilder().setRequestId(id).build(), answer));
+                .generate(chat.request().toBuilder().setRequestId(requestId).build(), answer));
     }
 }
