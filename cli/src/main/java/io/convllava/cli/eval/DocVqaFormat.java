@@ -30,10 +30,6 @@ public final class DocVqaFormat {
 
     /** The questions with the short-answer prompt, scored by {@link AnlsScorer}. */
     public static LoadedBenchmark load(Path data, Path images, PromptStyle style) {
-        List<VqaQuestion> questions = read(data, images);
-        List<EvalQuestion> asked = questions.stream().map(q -> new EvalQuestion(q.id(), q.image(),
-                ReferencePrompts.shortAnswer(q.question(), style))).toList();
-        DataFiles.requireUniqueIds(asked, data);
-        return new LoadedBenchmark(asked, answers -> AnlsScorer.score(questions, answers));
+        return VqaQuestion.askedShort(read(data, images), data, style, AnlsScorer::score);
     }
 }

@@ -35,11 +35,7 @@ public final class TextVqaFormat {
 
     /** The questions with the short-answer prompt (no OCR tokens), scored by {@link VqaAccuracyScorer}. */
     public static LoadedBenchmark load(Path data, Path images, PromptStyle style) {
-        List<VqaQuestion> questions = read(data, images);
-        List<EvalQuestion> asked = questions.stream().map(q -> new EvalQuestion(q.id(), q.image(),
-                ReferencePrompts.shortAnswer(q.question(), style))).toList();
-        DataFiles.requireUniqueIds(asked, data);
-        return new LoadedBenchmark(asked, answers -> VqaAccuracyScorer.score(questions, answers));
+        return VqaQuestion.askedShort(read(data, images), data, style, VqaAccuracyScorer::score);
     }
 
     private static Path image(Path images, DataFiles.Entry e) {
