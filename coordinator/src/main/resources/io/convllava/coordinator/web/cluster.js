@@ -66,19 +66,20 @@
   function coverage(status) {
     const layers = status.num_layers;
     const llm = status.nodes.filter((n) => n.layers);
-    const left = 130;
+    const left = 180;
     const width = 600;
     const row = 22;
     const unit = (width - left) / Math.max(1, layers);
     const height = row * (llm.length + 2) + 4;
     const picture = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'coverage-svg',
-      'aria-label': `${status.layers_covered} of ${layers} layers covered by ${llm.length} llm nodes` });
+      'aria-label': `${layers} layers, ${status.layer_replicas.filter((c) => c > 0).length} of them held, by `
+        + `${llm.length} llm nodes` });
     for (let l = 0; l < layers; l++) {
       picture.append(label({ x: left + (l + 0.5) * unit, y: 14, 'text-anchor': 'middle', class: 'axis' }, String(l)));
     }
     llm.forEach((n, i) => {
       const y = row * (i + 1);
-      picture.append(label({ x: 0, y: y + 15, class: 'name' }, n.id.length > 18 ? n.id.slice(0, 17) + '…' : n.id));
+      picture.append(label({ x: 0, y: y + 15, class: 'name' }, n.id.length > 26 ? n.id.slice(0, 25) + '…' : n.id));
       picture.append(svg('rect', { x: left + n.layers.start * unit + 1, y: y + 3,
         width: Math.max(2, (n.layers.end - n.layers.start) * unit - 2), height: row - 6, rx: 3,
         class: n.healthy ? 'range' : 'range unhealthy' }, `${n.id}: layers ${n.layers.start}–${n.layers.end}`));
@@ -147,7 +148,8 @@
     const d = points.map((p, i) => `${i ? 'L' : 'M'}${(offset + i * step).toFixed(1)},${(58 - 54 * p / top).toFixed(1)}`)
         .join(' ');
     chart.append(svg('path', { d, class: 'line' }));
-    chart.append(label({ x: 2, y: 10, class: 'axis' }, `max ${top.toFixed(0)} tokens/s`));
+    $('spark-caption').textContent = `Tokens per second over the last ${KEEP * POLL_MS / 60000} minutes (top of the `
+        + `chart: ${top.toFixed(1)})`;
   }
 
   async function poll() {
@@ -156,7 +158,8 @@
         const status = await (await Api.call('/v1/cluster')).json();
         const healthy = status.nodes.filter((n) => n.healthy).length;
         $('summary').textContent = `${status.nodes.length} nodes (${healthy} healthy), `
-            + `${status.layers_covered} of ${status.num_layers} layers covered, ${status.pipelines.length} complete `
+            + (status.layers_covered ? `all ${status.num_layers} layers covered` : `NOT all ${status.num_layers} layers`
+              + ' covered') + `, ${status.pipelines.length} complete `
             + `pipeline${status.pipelines.length === 1 ? '' : 's'}; plan epoch ${status.plan_epoch}; answered by `
             + status.coordinator_id + ' at ' + new Date().toLocaleTimeString() + '.';
         nodes(status);
