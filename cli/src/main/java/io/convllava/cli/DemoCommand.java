@@ -86,20 +86,26 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = main.out();
-        Path chosen = model != null ? ModelFiles.locate(model, hubCache.dir) : ModelOptions.bundled();
-        Path samples = chosen.resolve("samples");
-        if (!Files.isDirectory(samples)) {
-            throw new UsageException("the demo needs the bundled model with its samples/ at " + chosen
-                    + " (give --model DIR|ORG/NAME)");
-        }
         if (httpPort < 0 || httpPort > 65535) {
             throw new UsageException("--http-port must be between 0 and 65535, got " + httpPort);
         }
         if (httpPort != 0 && !web) {
             throw new UsageException("--http-port is the port of the web page: give --web too");
         }
-        int http = web ? (httpPort == 0 ? LocalCluster.freePort() : LocalCluster.requireFree(httpPort, "--http-port"))
-                : 0;
+        Path chosen = model != null ? ModelFiles.locate(model, hubCache.dir) : ModelOptions.bundled();
+        Path samples = chosen.resolve("samples");
+        if (!Files.isDirectory(samples)) {
+            throw new UsageException("the demo needs the bundled model with its samples/ at " + chosen
+                    + " (give --model DIR|ORG/NAME)");
+        }
+        int http = 0;
+        try {
+            if (web) {
+                http = httpPort == 0 ? LocalCluster.freePort() : LocalCluster.requireFree(httpPort, "--http-port");
+            }
+        } catch (IOException e) {
+            throw new UsageException(e.getMessage());
+        }
         LocalCluster.Spec spec = new LocalCluster.Spec(chosen.toString(), hubCache.arg(), null, device.device, 1,
                 List.of("auto", "auto"), port, logDir != null ? logDir : outDir.resolve("logs"), nodeJavaOptions,
                 web ? List.of("--http-port", String.valueOf(http)) : List.of());

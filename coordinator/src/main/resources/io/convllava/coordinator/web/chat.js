@@ -3,7 +3,7 @@
 // POST /v1/chat/completions, grounding boxes drawn over the picture, and a stop button that aborts the request (the
 // coordinator then cancels the generation on every node).
 (() => {
-  const FORMATS = ['image/png', 'image/jpeg', 'image/gif', 'image/bmp', 'image/webp'];
+  const FORMATS = ['image/png', 'image/jpeg', 'image/gif', 'image/bmp']; // what the vision nodes decode
   const $ = (id) => document.getElementById(id);
   const els = {
     input: $('image-input'), zone: $('drop-zone'), preview: $('preview'), image: $('preview-image'),
@@ -52,7 +52,7 @@
     }
     if (!FORMATS.includes(file.type)) {
       showError('Unsupported format: ' + (file.type || 'unknown type') + ' (' + file.name
-          + '). Choose a PNG, JPEG, GIF, BMP or WebP picture.');
+          + '). Choose a PNG, JPEG, GIF or BMP picture.');
       return;
     }
     const reader = new FileReader();
