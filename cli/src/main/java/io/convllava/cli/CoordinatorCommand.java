@@ -52,7 +52,8 @@ final class CoordinatorCommand implements Callable<Integer> {
 
     @Option(names = "--http-port", paramLabel = "PORT", description = "Also serve the OpenAI-compatible HTTP API"
             + " (POST /v1/chat/completions, GET /v1/models, GET /v1/cluster) on this port, with the same tokens, and"
-            + " HTTPS with --tls-cert; 0 picks a free one (default: off).")
+            + " HTTPS with --tls-cert; the web chat page at / and the cluster page at /cluster; 0 picks a free one"
+            + " (default: off).")
     Integer httpPort;
 
     @Option(names = "--allow-image-urls", description = "Let HTTP requests name images by http(s) URL, which the"

@@ -25,16 +25,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
  * {@code convllava demo}: a local cluster (embedded ZooKeeper, 1 vision node, 2 llm nodes splitting the layers
  * automatically, a coordinator) on the bundled convllava-shapes model; streams the answers to a counting and a
- * grounding question, draws the predicted box, prints the status table and stops everything.
+ * grounding question, draws the predicted box, prints the status table and stops everything. With {@code --web} it
+ * serves the web chat and cluster pages on the coordinator's HTTP port instead, until Ctrl-C.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Start a local cluster on the bundled convllava-shapes model, ask it a counting and a grounding"
-                + " question, draw the box, print the cluster status, stop everything.")
+                + " question, draw the box, print the cluster status, stop everything. With --web: serve the web chat page"
+                + " until Ctrl-C.")
 final class DemoCommand implements Callable<Integer> {
     static final String COUNT_QUESTION = "How many shapes are in the image?";
     static final String GROUND_QUESTION =
@@ -72,17 +75,43 @@ final class DemoCommand implements Callable<Integer> {
             description = "How long to wait for the cluster to serve (default: ${DEFAULT-VALUE}).")
     int readyTimeout;
 
+    @Option(names = "--web", description = "Serve the web chat page (and the cluster page) on the coordinator's HTTP"
+            + " port, print its address, open it in a browser where xdg-open can, and keep serving until Ctrl-C.")
+    boolean web;
+
+    @Option(names = "--http-port", defaultValue = "0", paramLabel = "PORT", description = "With --web: the HTTP port"
+            + " of the page and the OpenAI-compatible API; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = main.out();
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new UsageException("--http-port must be between 0 and 65535, got " + httpPort);
+        }
+        if (httpPort != 0 && !web) {
+            throw new UsageException("--http-port is the port of the web page: give --web too");
+        }
         Path chosen = model != null ? ModelFiles.locate(model, hubCache.dir) : ModelOptions.bundled();
         Path samples = chosen.resolve("samples");
         if (!Files.isDirectory(samples)) {
             throw new UsageException("the demo needs the bundled model with its samples/ at " + chosen
                     + " (give --model DIR|ORG/NAME)");
         }
+        int http = 0;
+        try {
+            if (web) {
+                http = httpPort == 0 ? LocalCluster.freePort() : LocalCluster.requireFree(httpPort, "--http-port");
+            }
+        } catch (IOException e) {
+            throw new UsageException(e.getMessage());
+        }
         LocalCluster.Spec spec = new LocalCluster.Spec(chosen.toString(), hubCache.arg(), null, device.device, 1,
-                List.of("auto", "auto"), port, logDir != null ? logDir : outDir.resolve("logs"), nodeJavaOptions);
+                List.of("auto", "auto"), port, logDir != null ? logDir : outDir.resolve("logs"), nodeJavaOptions,
+                web ? List.of("--http-port", String.valueOf(http)) : List.of());
+        if (web) {
+            return serveWeb(spec, chosen, http, out);
+        }
         out.println("demo: starting ZooKeeper, 1 vision node, 2 llm nodes (--layers auto) and a coordinator on "
                 + chosen.getFileName() + " ...");
         try (LocalCluster cluster = new LocalCluster(spec, out)) {
@@ -110,6 +139,36 @@ final class DemoCommand implements Callable<Integer> {
                 channel.shutdownNow();
             }
             out.println("demo: stopping the cluster");
+        }
+        return 0;
+    }
+
+    /** Starts the cluster with the HTTP port, tells where the page is and serves it until the JVM is stopped. */
+    private int serveWeb(LocalCluster.Spec spec, Path chosen, int http, PrintStream out) throws Exception {
+        out.println("demo: starting ZooKeeper, 1 vision node, 2 llm nodes (--layers auto) and a coordinator with the web"
+                + " page on " + chosen.getFileName() + " ...");
+        LocalCluster cluster = new LocalCluster(spec, out);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            cluster.close();
+            stopped.countDown();
+        }, "demo-web-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            String endpoint = cluster.start(Duration.ofSeconds(readyTimeout));
+            String page = "http://127.0.0.1:" + http + "/";
+            out.println("demo: cluster ready, coordinator at " + endpoint);
+            out.println("demo: web chat page at " + page + " (cluster page: " + page + "cluster)");
+            out.println("demo: try the pictures in " + chosen.resolve("samples") + ", e.g. sample-count-0.png with \""
+                    + COUNT_QUESTION + "\"");
+            out.println("demo: stop with Ctrl-C");
+            out.flush();
+            BrowserOpener.tryOpen(page, out);
+            stopped.await();
+        } catch (Exception e) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            cluster.close();
+            throw e;
         }
         return 0;
     }

@@ -50,8 +50,8 @@ final class LocalCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--http-port", paramLabel = "PORT", description = "The coordinator also serves the"
-            + " OpenAI-compatible HTTP API on this port (see convllava coordinator --help); 0 picks a free one"
-            + " (default: off).")
+            + " OpenAI-compatible HTTP API and the web chat page on this port (see convllava coordinator --help); 0"
+            + " picks a free one (default: off).")
     Integer httpPort;
 
     @Option(names = "--allow-image-urls", description = "The HTTP API downloads images named by http(s) URL (see"
@@ -161,8 +161,10 @@ final class LocalCommand implements Callable<Integer> {
                     + " --image models/convllava-shapes/samples/sample-count-0.png");
             int http = spec.coordinatorOptions().indexOf("--http-port");
             if (http >= 0) {
-                String url = "http://127.0.0.1:" + spec.coordinatorOptions().get(http + 1) + "/v1";
+                String page = "http://127.0.0.1:" + spec.coordinatorOptions().get(http + 1) + "/";
+                String url = page + "v1";
                 out.println("HTTP API (OpenAI-compatible) at " + url);
+                out.println("web chat page at " + page + " (cluster page: " + page + "cluster)");
                 out.println("try: curl " + url + "/chat/completions -H 'Content-Type: application/json' -d"
                         + " '{\"messages\": [{\"role\": \"user\", \"content\": \"What can you do?\"}]}'");
             }

@@ -184,6 +184,12 @@ class CommandLineTest {
         run = CliRun.of("local", "--model", tiny, "--allow-image-urls");
         assertEquals(2, run.exitCode);
         assertTrue(run.err.contains("--allow-image-urls is about the HTTP API: give --http-port too"), run.err);
+        run = CliRun.of("demo", "--http-port", "8080");
+        assertEquals(2, run.exitCode);
+        assertTrue(run.err.contains("--http-port is the port of the web page: give --web too"), run.err);
+        run = CliRun.of("demo", "--web", "--http-port", "70000");
+        assertEquals(2, run.exitCode);
+        assertTrue(run.err.contains("--http-port must be between 0 and 65535, got 70000"), run.err);
     }
 
     @Test

@@ -15,16 +15,21 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /v1/cluster}: GetClusterStatus as JSON, field for field ({@code nodes} with role, address, layers,
- * device, load and health; layer coverage; pipelines as lists of node ids; the plan epoch; the answering coordinator).
+ * device, load and health; layer coverage; pipelines as lists of node ids; the plan epoch; the answering coordinator),
+ * and the answering coordinator's request totals so far ({@code requests}, with the time they were read), from which
+ * two polls give recent throughput and latency.
  */
 final class ClusterStatusRoute implements HttpHandler {
     private final InProcessApi api;
+    private final Supplier<RequestTotals> totals;
 
-    ClusterStatusRoute(InProcessApi api) {
+    ClusterStatusRoute(InProcessApi api, Supplier<RequestTotals> totals) {
         this.api = api;
+        this.totals = totals;
     }
 
     @Override
@@ -37,7 +42,22 @@ final class ClusterStatusRoute implements HttpHandler {
         } catch (StatusRuntimeException e) {
             throw StatusErrors.toHttp(e);
         }
-        exchange.respondJson(HttpResponseStatus.OK, toJson(status));
+        JsonObject json = toJson(status);
+        json.add("requests", toJson(totals.get(), System.currentTimeMillis()));
+        exchange.respondJson(HttpResponseStatus.OK, json);
+    }
+
+    static JsonObject toJson(RequestTotals t, long readAtMillis) {
+        JsonObject json = new JsonObject();
+        json.addProperty("read_at_ms", readAtMillis);
+        json.addProperty("finished", t.finished());
+        json.addProperty("generated_tokens", t.generatedTokens());
+        json.addProperty("first_token_seconds_sum", t.firstTokenSeconds());
+        json.addProperty("first_token_count", t.firstTokens());
+        json.addProperty("duration_seconds_sum", t.durationSeconds());
+        json.addProperty("active", t.active());
+        json.addProperty("queued", t.queued());
+        return json;
     }
 
     static JsonObject toJson(ClusterStatus status) {

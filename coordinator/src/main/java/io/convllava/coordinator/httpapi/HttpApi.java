@@ -4,6 +4,7 @@ import io.convllava.common.transport.BearerTokens;
 import io.convllava.common.transport.TlsConfig;
 import io.convllava.coordinator.http.HttpRoutes;
 import io.convllava.coordinator.http.HttpServer;
+import io.convllava.coordinator.web.WebPages;
 import io.convllava.proto.v1.ModelInfo;
 import io.grpc.ServerServiceDefinition;
 import io.netty.handler.codec.http.HttpMethod;
@@ -13,12 +14,13 @@ import io.netty.handler.ssl.SslContextBuilder;
 import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.function.Supplier;
 
 /**
  * The coordinator's OpenAI-compatible HTTP API: {@code POST /v1/chat/completions} (streamed or whole),
  * {@code GET /v1/models}, {@code GET /v1/models/<id>} and {@code GET /v1/cluster}, every route guarded by the same
- * bearer tokens as the gRPC API and answered through the public gRPC service in process. HTTPS with the coordinator's
- * certificate when it has TLS.
+ * bearer tokens as the gRPC API and answered through the public gRPC service in process; beside it, the web chat and
+ * cluster pages that call it ({@link WebPages}, public). HTTPS with the coordinator's certificate when it has TLS.
  */
 public final class HttpApi implements AutoCloseable {
     private final HttpServer server;
@@ -47,19 +49,20 @@ public final class HttpApi implements AutoCloseable {
      * @param model   the served model, named in every completion
      * @param tokens  the bearer tokens (checked before a body is read); null = none
      * @param threads generations that may run and wait at once
+     * @param totals  the coordinator's request totals so far, reported by {@code GET /v1/cluster}
      */
-    public HttpApi serve(ServerServiceDefinition service, ModelInfo model, BearerTokens tokens, int threads)
-            throws IOException {
+    public HttpApi serve(ServerServiceDefinition service, ModelInfo model, BearerTokens tokens, int threads,
+                         Supplier<RequestTotals> totals) throws IOException {
         api = InProcessApi.start(service, threads);
         ImageSources images = new ImageSources(config.allowImageUrls() ? ImageFetcher.DEFAULTS : null);
         ModelsRoute models = new ModelsRoute(api, Instant.now().getEpochSecond());
-        server.serve(new HttpRoutes(tokens)
+        server.serve(new WebPages().addTo(new HttpRoutes(tokens))
                 .add(HttpMethod.POST, "/v1/chat/completions",
                         new ChatCompletionsRoute(api, new ChatRequestReader(images, model.getMaxSequenceLength()),
                                 model.getId()))
                 .add(HttpMethod.GET, "/v1/models", models::list)
                 .add(HttpMethod.GET, "/v1/models/*", models::retrieve)
-                .add(HttpMethod.GET, "/v1/cluster", new ClusterStatusRoute(api)));
+                .add(HttpMethod.GET, "/v1/cluster", new ClusterStatusRoute(api, totals)));
         return this;
     }
 

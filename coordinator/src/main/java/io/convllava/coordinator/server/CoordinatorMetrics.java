@@ -1,9 +1,12 @@
 package io.convllava.coordinator.server;
 
 import io.convllava.common.metrics.Buckets;
+import io.convllava.coordinator.httpapi.RequestTotals;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 
 /**
  * What a coordinator tells Prometheus about the requests of its public API: how many and how they ended, time to
@@ -35,5 +38,21 @@ final class CoordinatorMetrics {
             .help("Requests waiting for a generation slot").register();
 
     private CoordinatorMetrics() {
+    }
+
+    /** The totals so far (of this process: the metrics are the JVM's, shared by coordinators started in it). */
+    static RequestTotals totals() {
+        long finished = Math.round(REQUESTS.collect().getDataPoints().stream()
+                .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue).sum());
+        HistogramSnapshot firstToken = FIRST_TOKEN.collect();
+        HistogramSnapshot duration = DURATION.collect();
+        return new RequestTotals(finished, Math.round(GENERATED.get()),
+                firstToken.getDataPoints().stream().mapToDouble(HistogramSnapshot.HistogramDataPointSnapshot::getSum)
+                        .sum(),
+                firstToken.getDataPoints().stream().mapToLong(HistogramSnapshot.HistogramDataPointSnapshot::getCount)
+                        .sum(),
+                duration.getDataPoints().stream().mapToDouble(HistogramSnapshot.HistogramDataPointSnapshot::getSum)
+                        .sum(),
+                Math.round(ACTIVE.get()), Math.round(QUEUED.get()));
     }
 }

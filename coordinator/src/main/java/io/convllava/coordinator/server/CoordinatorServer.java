@@ -108,7 +108,8 @@ public final class CoordinatorServer implements AutoCloseable {
             pipelines.update();
             server.serve(List.of(() -> guarded));
             if (http != null) {
-                http.serve(guarded, model.info(), config.tokens(), publicPort.serverThreads());
+                http.serve(guarded, model.info(), config.tokens(), publicPort.serverThreads(),
+                        CoordinatorMetrics::totals);
             }
             PlanLeader planLeader = new PlanLeader(zk, layout, view, server.address(), config.planSettleDelay(),
                     router::deadNodes);
