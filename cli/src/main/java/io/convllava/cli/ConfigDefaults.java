@@ -55,7 +55,11 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
         if (!(arg instanceof OptionSpec option) || option.longestName().equals("--config")) {
             return null;
         }
-        String name = option.longestName().replaceFirst("^-+", "");
+        return value(option.longestName().replaceFirst("^-+", ""));
+    }
+
+    /** The default of flag {@code name} (without dashes): the environment's, else the file's; null if neither. */
+    String value(String name) {
         String value = env.get(envName(name));
         return value != null ? value : file.getProperty(name);
     }

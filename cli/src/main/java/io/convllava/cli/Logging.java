@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -36,9 +37,18 @@ final class Logging {
                 || Boolean.parseBoolean(System.getenv(ConfigDefaults.PREFIX + "VERBOSE"));
     }
 
-    /** The format asked for by {@code --log-format F}, {@code --log-format=F} or the environment; "text" by default. */
-    static String requestedFormat(String[] args) {
-        String format = System.getenv(ConfigDefaults.PREFIX + "LOG_FORMAT");
+    /**
+     * The format asked for by {@code --log-format F} or {@code --log-format=F}, else by the environment
+     * ({@code CONVLLAVA_LOG_FORMAT}), else by the config file ({@code log-format=}); "text" by default. A config file
+     * that cannot be read counts as none here: the command then stops naming it.
+     */
+    static String requestedFormat(String[] args, Map<String, String> env) {
+        String format;
+        try {
+            format = ConfigDefaults.load(args, env).value(FORMAT_OPTION.substring(2));
+        } catch (UsageException e) {
+            format = env.get(ConfigDefaults.envName(FORMAT_OPTION.substring(2)));
+        }
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals(FORMAT_OPTION) && i + 1 < args.length) {
                 format = args[i + 1];

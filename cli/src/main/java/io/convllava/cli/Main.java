@@ -55,7 +55,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        String format = Logging.requestedFormat(args); // checked by run()
+        String format = Logging.requestedFormat(args, System.getenv()); // checked by run()
         // before any logger exists; run() leaves a host's logging alone
         Logging.configure(Logging.requestedVerbose(args), format);
         ParentWatch.startIfAsked();
@@ -73,7 +73,7 @@ public final class Main implements Callable<Integer> {
             err.println("convllava: " + e.getMessage());
             return USAGE;
         }
-        String format = Logging.requestedFormat(args);
+        String format = Logging.requestedFormat(args, System.getenv());
         if (!Logging.FORMATS.contains(format)) {
             err.println("convllava: " + Logging.FORMAT_OPTION + " (or " + ConfigDefaults.PREFIX + "LOG_FORMAT) must be"
                     + " one of " + Logging.FORMATS + ", got '" + format + "'");
