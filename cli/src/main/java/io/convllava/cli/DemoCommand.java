@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -147,15 +146,7 @@ final class DemoCommand implements Callable<Integer> {
     private int serveWeb(LocalCluster.Spec spec, Path chosen, int http, PrintStream out) throws Exception {
         out.println("demo: starting ZooKeeper, 1 vision node, 2 llm nodes (--layers auto) and a coordinator with the web"
                 + " page on " + chosen.getFileName() + " ...");
-        LocalCluster cluster = new LocalCluster(spec, out);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            cluster.close();
-            stopped.countDown();
-        }, "demo-web-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            String endpoint = cluster.start(Duration.ofSeconds(readyTimeout));
+        new LocalCluster(spec, out).runUntilStopped(Duration.ofSeconds(readyTimeout), "demo-web-shutdown", endpoint -> {
             String page = "http://127.0.0.1:" + http + "/";
             out.println("demo: cluster ready, coordinator at " + endpoint);
             out.println("demo: web chat page at " + page + " (cluster page: " + page + "cluster)");
@@ -164,12 +155,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println("demo: stop with Ctrl-C");
             out.flush();
             BrowserOpener.tryOpen(page, out);
-            stopped.await();
-        } catch (Exception e) {
-            Runtime.getRuntime().removeShutdownHook(hook);
-            cluster.close();
-            throw e;
-        }
+        });
         return 0;
     }
 

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -161,6 +162,32 @@ public final class LocalCluster implements AutoCloseable {
         awaitReady(endpoint, timeout);
         nodes.forEach(this::reportExit);
         return endpoint;
+    }
+
+    /** What to tell once the cluster is ready: its coordinator's endpoint is given. */
+    public interface ReadyListener {
+        void ready(String endpoint) throws IOException;
+    }
+
+    /**
+     * Starts the cluster, tells {@code ready}, then serves until this JVM is stopped (Ctrl-C, SIGTERM), whose shutdown
+     * hook ({@code hookName}) stops every node; a start that fails stops them at once.
+     */
+    public void runUntilStopped(Duration timeout, String hookName, ReadyListener ready) throws Exception {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            close();
+            stopped.countDown();
+        }, hookName);
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            ready.ready(start(timeout));
+            stopped.await();
+        } catch (Exception e) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            close();
+            throw e;
+        }
     }
 
     /**

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code convllava local}: embedded ZooKeeper + N vision nodes + M llm nodes + a coordinator on loopback, each
@@ -147,14 +146,7 @@ final class LocalCommand implements Callable<Integer> {
         PrintStream out = main.out();
         LocalCluster.Spec spec = spec();
         LocalCluster cluster = new LocalCluster(spec, System.err);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            cluster.close();
-            stopped.countDown();
-        }, "local-cluster-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            String endpoint = cluster.start(Duration.ofSeconds(readyTimeout));
+        cluster.runUntilStopped(Duration.ofSeconds(readyTimeout), "local-cluster-shutdown", endpoint -> {
             out.println("cluster ready: coordinator at " + endpoint);
             cluster.metricsEndpoints().forEach((node, url) -> out.println("metrics of " + node + ": " + url));
             out.println("try: convllava generate --target " + endpoint + " --prompt \"How many shapes are in the image?\""
@@ -170,12 +162,7 @@ final class LocalCommand implements Callable<Integer> {
             }
             out.println("stop with Ctrl-C");
             out.flush();
-            stopped.await();
-        } catch (Exception e) {
-            Runtime.getRuntime().removeShutdownHook(hook);
-            cluster.close();
-            throw e;
-        }
+        });
         return 0;
     }
 }

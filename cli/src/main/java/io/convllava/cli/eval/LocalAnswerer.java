@@ -1,16 +1,12 @@
 package io.convllava.cli.eval;
 
 import io.convllava.cli.local.LocalEngine;
-import io.convllava.common.sampling.SamplingParams;
 import io.convllava.coordinator.generate.GenerationRequest;
-import io.convllava.coordinator.generate.ImageInput;
 import io.convllava.coordinator.generate.TokenListener;
-import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
 import io.convllava.vision.image.InvalidImageException;
 import io.convllava.vision.model.EncodeMemoryLimitException;
 
-import java.util.List;
 
 /**
  * Answers with the model loaded in this process ({@link LocalEngine}, as {@code generate --model} does); a request
@@ -33,9 +29,7 @@ public final class LocalAnswerer implements Answerer {
 
     @Override
     public String answer(EvalQuestion question, byte[] image) {
-        GenerationRequest request = new GenerationRequest(List.of(ChatMessage.user(question.prompt(), 1)),
-                List.of(ImageInput.ofBytes(image)), template, SamplingParams.GREEDY, maxNewTokens, List.of(), false,
-                false);
+        GenerationRequest request = question.request(image, template, maxNewTokens);
         try {
             return engine.generator().generate(request, TokenListener.NONE).text();
         } catch (IllegalArgumentException | InvalidImageException | EncodeMemoryLimitException e) {

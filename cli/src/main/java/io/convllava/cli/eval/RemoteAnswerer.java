@@ -2,10 +2,7 @@ package io.convllava.cli.eval;
 
 import io.convllava.cli.RemoteGenerate;
 import io.convllava.common.client.CoordinatorFailover;
-import io.convllava.common.sampling.SamplingParams;
 import io.convllava.coordinator.generate.GenerationRequest;
-import io.convllava.coordinator.generate.ImageInput;
-import io.convllava.coordinator.text.ChatMessage;
 import io.convllava.coordinator.text.ConversationTemplate;
 import io.convllava.proto.v1.GenerateRequest;
 import io.grpc.Channel;
@@ -50,9 +47,7 @@ public final class RemoteAnswerer implements Answerer {
 
     @Override
     public String answer(EvalQuestion question, byte[] image) {
-        GenerationRequest request = new GenerationRequest(List.of(ChatMessage.user(question.prompt(), 1)),
-                List.of(ImageInput.ofBytes(image)), template, SamplingParams.GREEDY, maxNewTokens, List.of(), false,
-                false);
+        GenerationRequest request = question.request(image, template, maxNewTokens);
         GenerateRequest call = RemoteGenerate.toProto(request, templateName).toBuilder()
                 .setRequestId("eval-" + question.id()).build();
         try {

@@ -15,6 +15,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 
@@ -73,6 +74,9 @@ public final class GrpcMetrics {
                                                          CallOptions options, Channel next) {
                 String method = methodDescriptor.getFullMethodName();
                 String peer = next.authority();
+                // looked up once per call, not per message: a decode step sends one message per hop
+                CounterDataPoint sent = HOP_BYTES.labelValues(method, peer, "sent");
+                CounterDataPoint received = HOP_BYTES.labelValues(method, peer, "received");
                 return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(methodDescriptor, options)) {
                     private final long started = System.nanoTime();
 
@@ -81,7 +85,7 @@ public final class GrpcMetrics {
                         super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
                             @Override
                             public void onMessage(R message) {
-                                HOP_BYTES.labelValues(method, peer, "received").inc(size(message));
+                                received.inc(size(message));
                                 super.onMessage(message);
                             }
 
@@ -96,7 +100,7 @@ public final class GrpcMetrics {
 
                     @Override
                     public void sendMessage(Q message) {
-                        HOP_BYTES.labelValues(method, peer, "sent").inc(size(message));
+                        sent.inc(size(message));
                         super.sendMessage(message);
                     }
                 };
