@@ -59,19 +59,19 @@ class HealthTest {
             assertEquals(ServingStatus.SERVING, status(toVision, "convllava.v1.VisionNode"));
 
             second.close(); // the only pipeline loses a node
-            awaitStatus(toCoordinator, "", ServingStatus.NOT_SERVING);
+            awaitStatus(toCoordinator, "", ServingStatus.NOT_SERVING, "coordinator, the only pipeline lost a node");
             assertEquals(ServingStatus.SERVING, status(toCoordinator, GrpcServer.LIVENESS));
             cluster.llm("2-4");
-            awaitStatus(toCoordinator, "", ServingStatus.SERVING);
+            awaitStatus(toCoordinator, "", ServingStatus.SERVING, "coordinator, a new node ready");
 
             zkServer.stop(); // ZooKeeper goes away
             for (ManagedChannel member : List.of(toCoordinator, toVision, toFirst)) {
-                awaitStatus(member, "", ServingStatus.NOT_SERVING);
+                awaitStatus(member, "", ServingStatus.NOT_SERVING, "ZooKeeper stopped (" + member.authority() + ")");
                 assertEquals(ServingStatus.SERVING, status(member, GrpcServer.LIVENESS));
             }
             zkServer.restart();
             for (ManagedChannel member : List.of(toCoordinator, toVision, toFirst)) {
-                awaitStatus(member, "", ServingStatus.SERVING);
+                awaitStatus(member, "", ServingStatus.SERVING, "ZooKeeper restarted (" + member.authority() + ")");
             }
         }
     }
@@ -92,12 +92,12 @@ class HealthTest {
                     NodeInfo.llm("broken", TestCluster.HOST, broken.port(), "tiny-convllava", "cpu", 4, "2-4")
                             .withLayers(new LayerRange(2, 4)));
             cluster.awaitPipelines(1);
-            awaitStatus(toCoordinator, "", ServingStatus.NOT_SERVING);
+            awaitStatus(toCoordinator, "", ServingStatus.NOT_SERVING, "coordinator, a stage fails every step");
 
             registration.close();
             broken.close();
             cluster.llm("2-4"); // a working stage: the pipeline comes back and the canary passes at once
-            awaitStatus(toCoordinator, "", ServingStatus.SERVING);
+            awaitStatus(toCoordinator, "", ServingStatus.SERVING, "coordinator, a working stage ready");
         }
     }
 
@@ -124,7 +124,16 @@ class HealthTest {
     }
 
     private static void awaitStatus(ManagedChannel channel, String service, ServingStatus expected) {
+        awaitStatus(channel, service, expected, null);
+    }
+
+    /** Waits for the status; with {@code event}, prints how long after it the status turned (docs/reliability.md). */
+    private static void awaitStatus(ManagedChannel channel, String service, ServingStatus expected, String event) {
+        long started = System.nanoTime();
         TestCluster.await(() -> status(channel, service) == expected, FLIP,
                 "health '" + service + "' to turn " + expected);
+        if (event != null) {
+            System.out.printf("health: %s -> %s after %.0f ms%n", event, expected, (System.nanoTime() - started) / 1e6);
+        }
     }
 }
