@@ -79,11 +79,20 @@ final class CoordinatorCommand implements Callable<Integer> {
             + " asked before (a reused cache changes the logits in their last bits).")
     boolean noPrefixReuse;
 
+    @Option(names = "--embedding-cache-mb", defaultValue = "64", paramLabel = "MIB", description = "Keep the"
+            + " embeddings of recently encoded images up to this size, so that a next turn about the same picture (or"
+            + " many users asking about one) does not send it to a vision node again; 0 = off (default:"
+            + " ${DEFAULT-VALUE}).")
+    long embeddingCacheMb;
+
     @Override
     public Integer call() throws Exception {
         if (maxConcurrent < 1 || maxQueued < 0) {
             throw new UsageException("--max-concurrent must be >= 1 and --max-queued >= 0, got " + maxConcurrent
                     + " and " + maxQueued);
+        }
+        if (embeddingCacheMb < 0) {
+            throw new UsageException("--embedding-cache-mb must be >= 0, got " + embeddingCacheMb);
         }
         ServedModel served = ServedModel.load(model.id(node.modelId), model.files());
         if (maxPromptTokens != null) {
@@ -98,7 +107,8 @@ final class CoordinatorCommand implements Callable<Integer> {
         }
         CoordinatorConfig config = CoordinatorConfig.defaults(node.nodeId, node.host, port)
                 .withLimits(maxConcurrent, maxQueued).withPrefixReuse(!noPrefixReuse).withTransport(node.transport(main.err()))
-                .withPlanSettleDelay(Duration.ofMillis(planSettleMs)).withCanaryInterval(canaryInterval);
+                .withPlanSettleDelay(Duration.ofMillis(planSettleMs)).withCanaryInterval(canaryInterval)
+                .withEmbeddingCache(embeddingCacheMb << 20);
         if (httpPort != null) {
             try {
                 config = config.withHttp(HttpApiConfig.onPort(httpPort).withImageUrls(allowImageUrls));

@@ -50,7 +50,8 @@ class VisionRoutingTest {
     void repeatedImagesReachTheNodeThatCachedThemAndSurviveItsDeath() throws Exception {
         try (TestingServer zookeeper = new TestingServer(true); TestCluster cluster = new TestCluster(zookeeper)) {
             ServedModel model = ServedModel.load("tiny-convllava", TestCluster.TINY);
-            CoordinatorServer coordinator = cluster.coordinator(model);
+            // no embeddings kept by the coordinator: every request reaches a vision node
+            CoordinatorServer coordinator = cluster.coordinator(model, config -> config.withEmbeddingCache(0));
             Map<String, VisionNode> nodes = new LinkedHashMap<>();
             for (String id : List.of("vision-a", "vision-b", "vision-c")) {
                 nodes.put(id, cluster.vision(id));
@@ -170,6 +171,28 @@ class VisionRoutingTest {
             CacheStats stats = vision.cacheStats();
             assertEquals(1, stats.misses(), "one encode for every request about the image, " + stats);
             assertTrue(stats.hits() <= requests - 1, stats.toString());
+        }
+    }
+
+    @Test
+    void aRecentImageIsTakenFromTheCoordinatorWithoutAskingAVisionNode() throws Exception {
+        try (TestingServer zookeeper = new TestingServer(true); TestCluster cluster = new TestCluster(zookeeper)) {
+            ServedModel model = ServedModel.load("tiny-convllava", TestCluster.TINY);
+            cluster.coordinator(model);
+            VisionNode vision = cluster.vision("vision-only");
+            cluster.llm("0-4");
+            cluster.awaitPipelines(1);
+            byte[] tiny = Files.readAllBytes(TINY.image());
+            int[] first = Streams.collect(cluster.client().generate(
+                    Streams.request(TINY.question(0), tiny, 12, false))).tokens();
+            TINY.assertGreedyPrefix(0, first);
+            assertEquals(1, vision.cacheStats().misses());
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(first, Streams.collect(cluster.client().generate(
+                        Streams.request(TINY.question(0), tiny, 12, false))).tokens(), "request " + (i + 2));
+            }
+            assertEquals(1, vision.cacheStats().misses(), "encoded once");
+            assertEquals(0, vision.cacheStats().hits(), "the repeats never reached the vision node");
         }
     }
 

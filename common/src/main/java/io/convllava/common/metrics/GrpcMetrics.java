@@ -25,19 +25,20 @@ import io.prometheus.metrics.core.metrics.Histogram;
  * and peer, with its duration and the protobuf bytes it carried each way.
  */
 public final class GrpcMetrics {
-    static final Counter HANDLED = Counter.builder().name("convllava_grpc_server_handled_total")
+    static final Counter HANDLED = Counter.builder().name("convllava_grpc_server_handled_total").withoutExemplars()
             .help("gRPC calls this node answered, by method and status code")
             .labelNames("method", "code").register();
     static final Histogram HANDLING = Histogram.builder().name("convllava_grpc_server_handling_seconds")
+            .withoutExemplars()
             .help("Time from a call's arrival to its status, by method").labelNames("method")
             .classicOnly().classicUpperBounds(Buckets.LATENCY_SECONDS).register();
-    static final Histogram HOP = Histogram.builder().name("convllava_hop_seconds")
+    static final Histogram HOP = Histogram.builder().name("convllava_hop_seconds").withoutExemplars()
             .help("Calls this node made to other nodes, from start to status, by method and peer")
             .labelNames("method", "peer").classicOnly().classicUpperBounds(Buckets.LATENCY_SECONDS).register();
-    static final Counter HOP_CALLS = Counter.builder().name("convllava_hop_calls_total")
+    static final Counter HOP_CALLS = Counter.builder().name("convllava_hop_calls_total").withoutExemplars()
             .help("Calls this node made to other nodes, by method, peer and status code")
             .labelNames("method", "peer", "code").register();
-    static final Counter HOP_BYTES = Counter.builder().name("convllava_hop_bytes_total")
+    static final Counter HOP_BYTES = Counter.builder().name("convllava_hop_bytes_total").withoutExemplars()
             .help("Protobuf bytes of the messages of calls to other nodes, by method, peer and direction (sent or"
                     + " received)")
             .labelNames("method", "peer", "direction").register();

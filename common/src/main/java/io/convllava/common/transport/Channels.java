@@ -31,7 +31,9 @@ public final class Channels {
         }
         builder.maxInboundMessageSize(options.maxMessageBytes())
                 .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-                .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                // the cluster's own failover decides what is retried; gRPC's retry buffering costs every call
+                .disableRetry();
         if (directCallbacks) {
             builder.directExecutor();
         }

@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param maxConcurrent    generations running at once
  * @param maxQueued        generations waiting for a slot before new ones are refused with RESOURCE_EXHAUSTED
  * @param imageCacheBytes  budget of the recently seen images clients may refer to by SHA-256
+ * @param embeddingCacheBytes budget of the embeddings of recently encoded images, taken instead of asking a vision
+ *                         node again ({@link EmbeddingCache}); 0 = none
  * @param planSettleDelay  quiet time after a membership change before the plan leader replans
  * @param reusePrefixes    whether requests continue from the KV caches earlier ones left on the pipelines; off, every
  *                         prompt is computed in full, so that a seeded sampled answer does not depend on what was
@@ -25,50 +27,56 @@ import java.time.Duration;
  * @param http             the OpenAI-compatible HTTP API beside the gRPC one; null = none
  */
 public record CoordinatorConfig(String nodeId, String host, int port, int maxConcurrent, int maxQueued,
-                                long imageCacheBytes, Duration planSettleDelay, TransportOptions transport,
-                                boolean reusePrefixes, BearerTokens tokens, Duration canaryInterval,
+                                long imageCacheBytes, long embeddingCacheBytes, Duration planSettleDelay,
+                                TransportOptions transport, boolean reusePrefixes, BearerTokens tokens,
+                                Duration canaryInterval,
                                 HttpApiConfig http) {
     public static final int DEFAULT_PORT = 50051;
 
     /** Defaults for everything but the id, host and port. */
     public static CoordinatorConfig defaults(String nodeId, String host, int port) {
-        return new CoordinatorConfig(nodeId, host, port, 64, 128, 256L << 20, Duration.ofMillis(500),
+        return new CoordinatorConfig(nodeId, host, port, 64, 128, 256L << 20, 64L << 20, Duration.ofMillis(500),
                 TransportOptions.DEFAULTS, true, null, Duration.ZERO, null);
     }
 
     public CoordinatorConfig withLimits(int maxConcurrent, int maxQueued) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes,
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, embeddingCacheBytes,
                 planSettleDelay, transport, reusePrefixes, tokens, canaryInterval, http);
     }
 
     public CoordinatorConfig withPlanSettleDelay(Duration delay) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, delay,
-                transport, reusePrefixes, tokens, canaryInterval, http);
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, embeddingCacheBytes,
+                delay, transport, reusePrefixes, tokens, canaryInterval, http);
     }
 
     public CoordinatorConfig withPrefixReuse(boolean reuse) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reuse, tokens, canaryInterval, http);
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, embeddingCacheBytes,
+                planSettleDelay, transport, reuse, tokens, canaryInterval, http);
     }
 
     public CoordinatorConfig withTransport(TransportOptions options) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                options, reusePrefixes, tokens, canaryInterval, http);
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, embeddingCacheBytes,
+                planSettleDelay, options, reusePrefixes, tokens, canaryInterval, http);
     }
 
     public CoordinatorConfig withTokens(BearerTokens required) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reusePrefixes, required, canaryInterval, http);
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, embeddingCacheBytes,
+                planSettleDelay, transport, reusePrefixes, required, canaryInterval, http);
     }
 
     public CoordinatorConfig withCanaryInterval(Duration interval) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reusePrefixes, tokens, interval, http);
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, embeddingCacheBytes,
+                planSettleDelay, transport, reusePrefixes, tokens, interval, http);
+    }
+
+    public CoordinatorConfig withEmbeddingCache(long bytes) {
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, bytes,
+                planSettleDelay, transport, reusePrefixes, tokens, canaryInterval, http);
     }
 
     /** With the HTTP API ({@code --http-port}); null = none. */
     public CoordinatorConfig withHttp(HttpApiConfig api) {
-        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, planSettleDelay,
-                transport, reusePrefixes, tokens, canaryInterval, api);
+        return new CoordinatorConfig(nodeId, host, port, maxConcurrent, maxQueued, imageCacheBytes, embeddingCacheBytes,
+                planSettleDelay, transport, reusePrefixes, tokens, canaryInterval, api);
     }
 }

@@ -90,7 +90,8 @@ public final class CoordinatorServer implements AutoCloseable {
             NodeInfo self = NodeInfo.coordinator(nodeId, config.host(), server.port(), model.id());
             CoordinatorService service = new CoordinatorService(model, router,
                     new AdmissionControl(config.maxConcurrent(), config.maxQueued()),
-                    new ImageCache(config.imageCacheBytes()), config.transport(), self, config.reusePrefixes());
+                    new ImageCache(config.imageCacheBytes()), new EmbeddingCache(config.embeddingCacheBytes()),
+                    config.transport(), self, config.reusePrefixes());
             ServerServiceDefinition guarded = config.tokens() == null ? service.bindService()
                     : ServerInterceptors.intercept(service, config.tokens());
             if (!config.canaryInterval().isZero()) {

@@ -68,6 +68,7 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
     private final String incarnation;
     private final PrefixIndexes prefixes; // null: every prompt computed in full
     private final InFlightEncodes encodes = new InFlightEncodes();
+    private final EmbeddingCache recentEncodes;
     /** Where a probe's deadline cancels its context (the cancellation does not block). */
     private static final ScheduledExecutorService PROBES = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coordinator-probe-deadlines");
@@ -81,7 +82,9 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
      * @param reusePrefixes whether requests continue from the caches earlier ones kept on their pipeline
      */
     public CoordinatorService(ServedModel model, Router router, AdmissionControl admission, ImageCache images,
-                              TransportOptions transport, NodeInfo self, boolean reusePrefixes) {
+                              EmbeddingCache recentEncodes, TransportOptions transport, NodeInfo self,
+                              boolean reusePrefixes) {
+        this.recentEncodes = recentEncodes;
         this.prefixes = reusePrefixes ? new PrefixIndexes() : null;
         this.model = model;
         this.router = router;
@@ -164,7 +167,8 @@ public final class CoordinatorService extends ConvLlavaGrpc.ConvLlavaImplBase {
              PipelineFailover route = route(generation)) {
             double queueMs = ms(System.nanoTime() - received);
             Generator generator = new Generator(model.tokenizer(),
-                    new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes),
+                    new VisionNodeImageEncoder(router, transport, model.tokensPerImage(), requestId, encodes,
+                            recentEncodes),
                     route.pipeline(), model.maxPromptTokens(), model.llm().maxPositionEmbeddings(),
                     prefixes == null ? null : prefixes.of(route.nodeIds()), route);
             FirstToken first = new FirstToken(received);

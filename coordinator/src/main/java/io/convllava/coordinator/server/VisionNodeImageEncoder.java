@@ -32,8 +32,8 @@ import java.util.concurrent.CompletionException;
  * nodes are sent as one call per node, all at once, and put back in request order. A node that answers UNAVAILABLE
  * (gone, shutting down: it is health-checked then, and a dead one leaves routing) or RESOURCE_EXHAUSTED (full) is
  * skipped for the rest of the request and its images go to their next choices; any other failure fails the request.
- * An image another request of this coordinator is encoding right now is not sent again:
- * this request waits for that encode ({@link InFlightEncodes}). Text-only requests never reach a vision node. The
+ * An image this coordinator had encoded recently is not sent at all ({@link EmbeddingCache}), and one another request
+ * is encoding right now is not sent again: this request waits for that encode ({@link InFlightEncodes}). Text-only requests never reach a vision node. The
  * nodes report each original image's size, which the grounding parser needs to map boxes back to image pixels.
  */
 public final class VisionNodeImageEncoder implements ImageEncoder {
@@ -44,19 +44,24 @@ public final class VisionNodeImageEncoder implements ImageEncoder {
     private final int tokensPerImage;
     private final String requestId;
     private final InFlightEncodes inFlight;
+    private final EmbeddingCache recent;
 
     public VisionNodeImageEncoder(Router router, TransportOptions transport, int tokensPerImage, String requestId) {
-        this(router, transport, tokensPerImage, requestId, new InFlightEncodes());
+        this(router, transport, tokensPerImage, requestId, new InFlightEncodes(), new EmbeddingCache(0));
     }
 
-    /** @param inFlight the encodes in progress for the coordinator's other requests, to wait for instead of repeat */
+    /**
+     * @param inFlight the encodes in progress for the coordinator's other requests, to wait for instead of repeat
+     * @param recent   the embeddings of images encoded recently, taken instead of encoding again
+     */
     VisionNodeImageEncoder(Router router, TransportOptions transport, int tokensPerImage, String requestId,
-                           InFlightEncodes inFlight) {
+                           InFlightEncodes inFlight, EmbeddingCache recent) {
         this.router = router;
         this.transport = transport;
         this.tokensPerImage = tokensPerImage;
         this.requestId = requestId;
         this.inFlight = inFlight;
+        this.recent = recent;
     }
 
     @Override
@@ -75,9 +80,17 @@ public final class VisionNodeImageEncoder implements ImageEncoder {
         List<Integer> mine = new ArrayList<>();
         Map<Integer, CompletableFuture<EncodedImage>> owned = new LinkedHashMap<>();
         Map<Integer, CompletableFuture<EncodedImage>> others = new LinkedHashMap<>();
+        int kept = 0;
         for (int i = 0; i < count; i++) {
             if (keepIntermediates) { // intermediates are not shared: encode them for this request
                 mine.add(i);
+                continue;
+            }
+            EncodedImage known = recent.get(hashes[i]);
+            CoordinatorMetrics.EMBEDDING_CACHE.labelValues(known == null ? "miss" : "hit").inc();
+            if (known != null) {
+                out[i] = known;
+                kept++;
                 continue;
             }
             CompletableFuture<EncodedImage> encode = new CompletableFuture<>();
@@ -97,6 +110,9 @@ public final class VisionNodeImageEncoder implements ImageEncoder {
             throw e;
         } finally {
             for (Map.Entry<Integer, CompletableFuture<EncodedImage>> e : owned.entrySet()) {
+                if (failure == null) {
+                    recent.put(hashes[e.getKey()], out[e.getKey()]);
+                }
                 inFlight.finish(hashes[e.getKey()], e.getValue(), failure == null ? out[e.getKey()] : null, failure);
             }
         }
@@ -111,9 +127,9 @@ public final class VisionNodeImageEncoder implements ImageEncoder {
         if (!again.isEmpty()) {
             encode(images, again, choices, keepIntermediates, out);
         }
-        if (!others.isEmpty()) {
-            LOG.debug("request {}: {} image(s) taken from other requests' encodes", requestId,
-                    others.size() - again.size());
+        if (!others.isEmpty() || kept > 0) {
+            LOG.debug("request {}: {} image(s) taken from other requests' encodes, {} from recent ones", requestId,
+                    others.size() - again.size(), kept);
         }
         return List.of(out);
     }

@@ -10,13 +10,13 @@ import io.prometheus.metrics.core.metrics.Histogram;
  * computed (prompt or decode), sessions held and waiting, KV memory, and prefix reuse hits and misses.
  */
 public final class StepMetrics {
-    static final Histogram STEP = Histogram.builder().name("convllava_llm_step_seconds")
+    static final Histogram STEP = Histogram.builder().name("convllava_llm_step_seconds").withoutExemplars()
             .help("Duration of one batched step of this node's layers").classicOnly()
             .classicUpperBounds(Buckets.LATENCY_SECONDS).register();
-    static final Histogram BATCH = Histogram.builder().name("convllava_llm_batch_size")
+    static final Histogram BATCH = Histogram.builder().name("convllava_llm_batch_size").withoutExemplars()
             .help("Sessions in one batched step").classicOnly()
             .classicUpperBounds(1, 2, 4, 8, 16, 32, 64, 128).register();
-    static final Counter POSITIONS = Counter.builder().name("convllava_llm_positions_total")
+    static final Counter POSITIONS = Counter.builder().name("convllava_llm_positions_total").withoutExemplars()
             .help("Positions computed by this node's layers, by kind (prompt or decode)").labelNames("kind")
             .register();
     static final Gauge SESSIONS = Gauge.builder().name("convllava_llm_sessions")
@@ -27,6 +27,7 @@ public final class StepMetrics {
             .help("KV cache memory, by kind: held by sessions, or kept for prefix reuse").labelNames("kind")
             .register();
     private static final Counter PREFIX_REUSE = Counter.builder().name("convllava_llm_prefix_reuse_total")
+            .withoutExemplars()
             .help("Sessions asking to continue from a kept cache, by outcome (hit, or miss: evicted)")
             .labelNames("outcome").register();
 

@@ -1,0 +1,76 @@
+package io.convllava.coordinator.server;
+
+import io.convllava.coordinator.generate.EncodedImage;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The embeddings of the images this coordinator had encoded recently, by the SHA-256 of the image file: a request
+ * about an image seen a moment ago (the next turn of a conversation, many users asking about one picture) takes them
+ * from here without sending the file to a vision node again. The vision nodes keep their own, larger caches; this one
+ * saves the round trip and the upload. Least recently used entries go first once the embeddings' bytes exceed the
+ * budget; the coordinator serves one model, so the hash alone is the key.
+ */
+final class EmbeddingCache {
+    private final long maxBytes;
+    private final LinkedHashMap<String, EncodedImage> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private long bytes;
+    private long hits;
+    private long misses;
+
+    /** @param maxBytes budget of the kept embeddings; 0 keeps none */
+    EmbeddingCache(long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("embedding cache size must be >= 0 bytes, got " + maxBytes);
+        }
+        this.maxBytes = maxBytes;
+    }
+
+    /** The embeddings of the image with this hash, if kept; a hit makes them the most recent. */
+    synchronized EncodedImage get(String sha256) {
+        EncodedImage image = entries.get(sha256);
+        if (image == null) {
+            misses++;
+        } else {
+            hits++;
+        }
+        return image;
+    }
+
+    /** Keeps an image's embeddings (never its intermediates), evicting the least recently used beyond the budget. */
+    synchronized void put(String sha256, EncodedImage image) {
+        EncodedImage kept = new EncodedImage(image.embeddings(), image.width(), image.height(), null, null);
+        long size = sizeOf(kept);
+        if (size > maxBytes) {
+            return;
+        }
+        EncodedImage previous = entries.put(sha256, kept);
+        if (previous != null) {
+            bytes -= sizeOf(previous);
+        }
+        bytes += size;
+        Iterator<Map.Entry<String, EncodedImage>> oldestFirst = entries.entrySet().iterator();
+        while (bytes > maxBytes && oldestFirst.hasNext()) {
+            bytes -= sizeOf(oldestFirst.next().getValue());
+            oldestFirst.remove();
+        }
+    }
+
+    synchronized long bytes() {
+        return bytes;
+    }
+
+    synchronized long hits() {
+        return hits;
+    }
+
+    synchronized long misses() {
+        return misses;
+    }
+
+    private static long sizeOf(EncodedImage image) {
+        return 4L * image.embeddings().data().length;
+    }
+}
