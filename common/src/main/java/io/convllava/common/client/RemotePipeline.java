@@ -109,14 +109,15 @@ public final class RemotePipeline implements DecoderPipeline {
     @Override
     public StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
                               boolean returnLogits) {
-        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, PrefillOptions.NONE);
+        return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, PrefillOptions.NONE,
+                false);
     }
 
     @Override
     public StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
                               boolean returnLogits, PrefillOptions options) {
         try {
-            return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, options);
+            return forward(sessionId, SegmentCodec.encode(segments), params, step, returnLogits, options, false);
         } catch (StatusRuntimeException e) {
             if (options.reuses() && e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
                 throw new PrefixUnavailableException("prefix " + options.reuseKey() + " is not held: "
@@ -139,11 +140,12 @@ public final class RemotePipeline implements DecoderPipeline {
     @Override
     public StepResult decode(String sessionId, int token, SamplingParams params, int step, boolean returnLogits) {
         return forward(sessionId, SegmentCodec.encode(List.of(new PromptSegment.Tokens(new int[]{token}))), params,
-                step, returnLogits, PrefillOptions.NONE);
+                step, returnLogits, PrefillOptions.NONE, true);
     }
 
+    /** @param batched whether the step may share a ForwardBatch call with other sessions' steps */
     private StepResult forward(String sessionId, Segments segments, SamplingParams params, int step,
-                               boolean returnLogits, PrefillOptions options) {
+                               boolean returnLogits, PrefillOptions options, boolean batched) {
         StageAddress first = stages.get(0);
         ForwardRequest.Builder request = ForwardRequest.newBuilder()
                 .setSessionId(sessionId)
@@ -169,8 +171,11 @@ public final class RemotePipeline implements DecoderPipeline {
         }
         ForwardResponse response;
         try {
-            response = Channels.withDeadline(LlmNodeGrpc.newBlockingStub(channels.get(first.getAddress())),
-                    channels.options()).forward(request.build());
+            response = batched
+                    ? channels.attached(first.getAddress(), DecodeStepBatcher.class,
+                            channel -> new DecodeStepBatcher(channel, channels.options())).forward(request.build())
+                    : Channels.withDeadline(LlmNodeGrpc.newBlockingStub(channels.get(first.getAddress())),
+                            channels.options()).forward(request.build());
         } catch (StatusRuntimeException e) {
             release(sessionId); // the stages released what they saw; this reaches the ones the step never did
             throw e;

@@ -1,6 +1,7 @@
 package io.convllava.llm.server;
 
 import io.convllava.common.checkpoint.TensorSource;
+import io.convllava.common.client.DecodeStepBatcher;
 import io.convllava.common.client.RemotePipeline;
 import io.convllava.common.config.LlmConfig;
 import io.convllava.common.model.ModelFiles;
@@ -11,10 +12,13 @@ import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
 import io.convllava.common.testing.Fixtures;
 import io.convllava.common.transport.ChannelPool;
+import io.convllava.common.transport.SamplingCodec;
+import io.convllava.common.transport.SegmentCodec;
 import io.convllava.common.transport.TransportOptions;
 import io.convllava.llm.model.LlamaShard;
 import io.convllava.llm.model.ShardInput;
 import io.convllava.llm.schedule.BatchLimits;
+import io.convllava.proto.v1.ForwardRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.AfterAll;
@@ -113,12 +117,63 @@ class BatchingNodesTest {
         } finally {
             callers.shutdownNow();
         }
+        DecodeStepBatcher batcher = channels.attached(firstNode.address(), DecodeStepBatcher.class,
+                channel -> new DecodeStepBatcher(channel, channels.options()));
+        assertTrue(batcher.calls() < batcher.steps(), "decode steps should share calls to the first stage: "
+                + batcher.steps() + " steps in " + batcher.calls() + " calls");
         long togetherSteps = firstNode.steps() - before;
         long lastSteps = lastNode.steps() - lastBefore;
         assertEquals(sessions * tokens, aloneSteps);
         assertTrue(togetherSteps < aloneSteps, togetherSteps + " steps together, " + aloneSteps + " alone");
         // what one step of the first node finishes reaches the last as one ForwardBatch, taken in one step
         assertTrue(lastSteps <= togetherSteps, lastSteps + " steps on the last node, " + togetherSteps + " on the first");
+    }
+
+    @Test
+    void aFailedDecodeStepFailsOnlyItsOwnSessionInASharedCall() throws Exception {
+        RemotePipeline pipeline = pipeline();
+        DecodeStepBatcher batcher = new DecodeStepBatcher(channels.get(firstNode.address()), channels.options());
+        List<PromptSegment> prompt = List.of(new PromptSegment.Tokens(new int[]{1, 306, 4966, 29871}));
+        StepResult step = pipeline.prefill("kept", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(16));
+        try {
+            int[] expected = new int[4];
+            int token = step.token();
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = token;
+                token = pipeline.decode("kept", token, SamplingParams.GREEDY, i + 1, false).token();
+            }
+            pipeline.release("kept");
+            step = pipeline.prefill("kept", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(16));
+            ExecutorService callers = Executors.newFixedThreadPool(2);
+            try {
+                int[] got = new int[expected.length];
+                got[0] = step.token();
+                for (int i = 1; i < expected.length; i++) {
+                    int fed = got[i - 1];
+                    int index = i;
+                    // a step for a session the node never saw, beside this one's (often in the same call)
+                    Future<StatusRuntimeException> ghost = callers.submit(() -> assertThrows(
+                            StatusRuntimeException.class, () -> batcher.forward(decodeRequest("ghost-" + index, 5,
+                                    fed, index))));
+                    got[i] = batcher.forward(decodeRequest("kept", prompt.get(0).length() + i - 1, fed, i))
+                            .getToken();
+                    assertEquals(Status.Code.FAILED_PRECONDITION, ghost.get().getStatus().getCode());
+                }
+                assertArrayEquals(expected, got);
+            } finally {
+                callers.shutdownNow();
+            }
+        } finally {
+            pipeline.release("kept");
+        }
+    }
+
+    private ForwardRequest decodeRequest(String session, int past, int token, int step) {
+        return ForwardRequest.newBuilder().setSessionId(session).setStep(step)
+                .setSegments(SegmentCodec.encode(List.of(new PromptSegment.Tokens(new int[]{token}))))
+                .addRoute(RemotePipeline.stage("last", lastNode.address(), 2, 4))
+                .setSampling(SamplingCodec.encode(SamplingParams.GREEDY))
+                .setPastLength(past).build();
     }
 
     /** Greedy for even {@code seed}s, seeded sampling for odd ones. */
