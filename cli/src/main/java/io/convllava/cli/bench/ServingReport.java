@@ -163,13 +163,15 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
             }
         }
         out.println();
-        out.printf("second turn (the conversation so far + \"%s\", same image): TTFT %.0f ms (%d positions) after"
-                        + " %.0f ms (%d positions) = %.2fx; encode %.0f -> %.0f ms, prefill %.0f -> %.0f ms%n",
-                setup.followUp(), secondTurn.ttftMs(), secondTurn.promptTokens(), firstTurn.ttftMs(),
+        out.printf("second turn (the conversation so far + \"%s\", same image; the median of %d conversations):"
+                        + " TTFT %.0f ms (%d positions) after %.0f ms (%d positions) = %.2fx; encode %.0f -> %.0f ms,"
+                        + " prefill %.0f -> %.0f ms%n",
+                setup.followUp(), setup.runs(), secondTurn.ttftMs(), secondTurn.promptTokens(), firstTurn.ttftMs(),
                 firstTurn.promptTokens(), secondTurnRatio(), firstTurn.encodeMs(), secondTurn.encodeMs(),
                 firstTurn.prefillMs(), secondTurn.prefillMs());
-        out.printf("encode (one new image twice, the coordinator's encode time): cold %.1f ms, cached %.1f ms = %.1f%%%n",
-                encodeCold.encodeMs(), encodeCached.encodeMs(), 100 * encodeRatio());
+        out.printf("encode (one new image twice, the coordinator's encode time; the median of %d images): cold %.1f ms,"
+                + " cached %.1f ms = %.1f%%%n", setup.runs(), encodeCold.encodeMs(), encodeCached.encodeMs(),
+                100 * encodeRatio());
         out.println();
         out.printf("%-22s %8s %16s %16s %16s%n", "resident memory", "pid", "RSS when ready", "RSS at the end",
                 "peak (VmHWM)");
