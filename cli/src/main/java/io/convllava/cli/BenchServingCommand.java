@@ -94,9 +94,10 @@ final class BenchServingCommand implements Callable<Integer> {
             + " process and through the cluster (default: ${DEFAULT-VALUE}).")
     int warmups;
 
-    @Option(names = "--warmup-seconds", defaultValue = "30", paramLabel = "S", description = "Keep warming up until"
-            + " this long has passed too, in process and through the cluster (default: ${DEFAULT-VALUE}): each JVM's"
-            + " per-token path is compiled only after thousands of calls, and a serving cluster runs warm.")
+    @Option(names = "--warmup-seconds", defaultValue = "120", paramLabel = "S", description = "Keep warming the"
+            + " cluster up until this long has passed too (the process: at most 30 s of it) (default:"
+            + " ${DEFAULT-VALUE}): each JVM's per-token path is compiled only after thousands of calls (the kernels of"
+            + " many-session steps later still), and a serving cluster runs warm.")
     int warmupSeconds;
 
     @Option(names = "--streams", defaultValue = "1,4,16,32", paramLabel = "N", split = ",",

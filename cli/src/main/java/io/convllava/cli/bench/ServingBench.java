@@ -31,6 +31,8 @@ import java.util.function.ToDoubleFunction;
 public final class ServingBench {
     static final int VISION_NODES = 1;
     static final int LLM_NODES = 2;
+    /** One JVM's decode path compiles within this; the cluster's four JVMs and their calls take longer. */
+    static final Duration IN_PROCESS_WARMUP = Duration.ofSeconds(30);
 
     /**
      * What to run. {@code streams}: the concurrent stream counts, in order. Warm-up requests go on until there have
@@ -69,7 +71,9 @@ public final class ServingBench {
         say("in process: loading " + settings.model());
         ModelFiles files = ModelFiles.resolve(settings.model().toString(), settings.hfCache(), null);
         try (LocalEngine engine = LocalEngine.load(files, settings.device(), null, line -> say("in process: " + line))) {
-            warmUp("in process", i -> generateInProcess(engine));
+            Duration warmup = settings.warmup().compareTo(IN_PROCESS_WARMUP) < 0 ? settings.warmup()
+                    : IN_PROCESS_WARMUP;
+            warmUp("in process", warmup, i -> generateInProcess(engine));
             List<StreamTiming> runs = new ArrayList<>();
             for (int i = 0; i < settings.runs(); i++) {
                 say("in process: batch 1, run " + (i + 1) + "/" + settings.runs());
@@ -120,7 +124,7 @@ public final class ServingBench {
         // every other warm-up is a burst of the most concurrent streams: steps of many sessions run other code
         // (grouped products, ForwardBatch) that must be compiled too
         int burst = Arrays.stream(settings.streams()).max().orElse(1);
-        warmUp("cluster", i -> {
+        warmUp("cluster", settings.warmup(), i -> {
             if (i % 2 == 1 && burst > 1) {
                 ConcurrentStreams.run(channel, burst, streamRequests(burst), settings.requestTimeout());
             } else {
@@ -194,15 +198,15 @@ public final class ServingBench {
     }
 
     /** Untimed requests until there have been {@code warmups} of them and {@code warmup} has passed. */
-    private void warmUp(String where, WarmUpRequest request) throws InterruptedException {
+    private void warmUp(String where, Duration warmup, WarmUpRequest request) throws InterruptedException {
         long start = System.nanoTime();
-        long end = start + settings.warmup().toNanos();
+        long end = start + warmup.toNanos();
         long nextReport = start;
         int i = 0;
         for (; i < settings.warmups() || System.nanoTime() < end; i++) {
             if (System.nanoTime() >= nextReport) {
                 say(String.format(Locale.ROOT, "%s: warm-up request %d (at least %d, for at least %d s)", where,
-                        i + 1, settings.warmups(), settings.warmup().toSeconds()));
+                        i + 1, settings.warmups(), warmup.toSeconds()));
                 nextReport = System.nanoTime() + 5_000_000_000L;
             }
             request.run(i);
