@@ -17,8 +17,6 @@ final class EmbeddingCache {
     private final long maxBytes;
     private final LinkedHashMap<String, EncodedImage> entries = new LinkedHashMap<>(16, 0.75f, true);
     private long bytes;
-    private long hits;
-    private long misses;
 
     /** @param maxBytes budget of the kept embeddings; 0 keeps none */
     EmbeddingCache(long maxBytes) {
@@ -30,13 +28,7 @@ final class EmbeddingCache {
 
     /** The embeddings of the image with this hash, if kept; a hit makes them the most recent. */
     synchronized EncodedImage get(String sha256) {
-        EncodedImage image = entries.get(sha256);
-        if (image == null) {
-            misses++;
-        } else {
-            hits++;
-        }
-        return image;
+        return entries.get(sha256);
     }
 
     /** Keeps an image's embeddings (never its intermediates), evicting the least recently used beyond the budget. */
@@ -60,14 +52,6 @@ final class EmbeddingCache {
 
     synchronized long bytes() {
         return bytes;
-    }
-
-    synchronized long hits() {
-        return hits;
-    }
-
-    synchronized long misses() {
-        return misses;
     }
 
     private static long sizeOf(EncodedImage image) {
