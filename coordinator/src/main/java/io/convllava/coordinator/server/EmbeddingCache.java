@@ -2,10 +2,6 @@ package io.convllava.coordinator.server;
 
 import io.convllava.coordinator.generate.EncodedImage;
 
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * The embeddings of the images this coordinator had encoded recently, by the SHA-256 of the image file: a request
  * about an image seen a moment ago (the next turn of a conversation, many users asking about one picture) takes them
@@ -14,16 +10,14 @@ import java.util.Map;
  * budget; the coordinator serves one model, so the hash alone is the key.
  */
 final class EmbeddingCache {
-    private final long maxBytes;
-    private final LinkedHashMap<String, EncodedImage> entries = new LinkedHashMap<>(16, 0.75f, true);
-    private long bytes;
+    private final LruByBytes<String, EncodedImage> entries;
 
     /** @param maxBytes budget of the kept embeddings; 0 keeps none */
     EmbeddingCache(long maxBytes) {
         if (maxBytes < 0) {
             throw new IllegalArgumentException("embedding cache size must be >= 0 bytes, got " + maxBytes);
         }
-        this.maxBytes = maxBytes;
+        this.entries = new LruByBytes<>(maxBytes, EmbeddingCache::sizeOf);
     }
 
     /** The embeddings of the image with this hash, if kept; a hit makes them the most recent. */
@@ -34,24 +28,13 @@ final class EmbeddingCache {
     /** Keeps an image's embeddings (never its intermediates), evicting the least recently used beyond the budget. */
     synchronized void put(String sha256, EncodedImage image) {
         EncodedImage kept = new EncodedImage(image.embeddings(), image.width(), image.height(), null, null);
-        long size = sizeOf(kept);
-        if (size > maxBytes) {
-            return;
-        }
-        EncodedImage previous = entries.put(sha256, kept);
-        if (previous != null) {
-            bytes -= sizeOf(previous);
-        }
-        bytes += size;
-        Iterator<Map.Entry<String, EncodedImage>> oldestFirst = entries.entrySet().iterator();
-        while (bytes > maxBytes && oldestFirst.hasNext()) {
-            bytes -= sizeOf(oldestFirst.next().getValue());
-            oldestFirst.remove();
+        if (sizeOf(kept) <= entries.maxBytes()) { // one larger than the whole budget would only empty it
+            entries.put(sha256, kept);
         }
     }
 
     synchronized long bytes() {
-        return bytes;
+        return entries.bytes();
     }
 
     private static long sizeOf(EncodedImage image) {

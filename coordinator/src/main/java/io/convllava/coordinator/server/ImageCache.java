@@ -3,9 +3,6 @@ package io.convllava.coordinator.server;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -13,15 +10,13 @@ import java.util.Optional;
  * refer to it by hash afterwards. Least recently used entries go first once the byte budget is exceeded.
  */
 public final class ImageCache {
-    private final long maxBytes;
-    private final LinkedHashMap<String, byte[]> entries = new LinkedHashMap<>(16, 0.75f, true);
-    private long bytes;
+    private final LruByBytes<String, byte[]> entries;
 
     public ImageCache(long maxBytes) {
         if (maxBytes < 0) {
             throw new IllegalArgumentException("image cache size must be >= 0 bytes, got " + maxBytes);
         }
-        this.maxBytes = maxBytes;
+        this.entries = new LruByBytes<>(maxBytes, image -> image.length);
     }
 
     /** Remembers the image for every caller and returns its hash. */
@@ -35,16 +30,7 @@ public final class ImageCache {
      */
     public synchronized String put(String caller, byte[] image) {
         String hash = sha256(image);
-        byte[] previous = entries.put(caller + "/" + hash, image);
-        if (previous != null) {
-            bytes -= previous.length;
-        }
-        bytes += image.length;
-        Iterator<Map.Entry<String, byte[]>> oldestFirst = entries.entrySet().iterator();
-        while (bytes > maxBytes && oldestFirst.hasNext()) {
-            bytes -= oldestFirst.next().getValue().length;
-            oldestFirst.remove();
-        }
+        entries.put(caller + "/" + hash, image);
         return hash;
     }
 
@@ -63,7 +49,7 @@ public final class ImageCache {
     }
 
     public synchronized long bytes() {
-        return bytes;
+        return entries.bytes();
     }
 
     /** Whether {@code s} looks like a SHA-256 in hex (64 hex digits). */
