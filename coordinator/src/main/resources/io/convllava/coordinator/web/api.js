@@ -16,9 +16,33 @@ const Api = (() => {
     return sessionStorage.getItem(TOKEN_KEY);
   }
 
+  // The token dialog of every page, added to it the first time it is needed.
+  function tokenDialog() {
+    let dialog = document.getElementById('token-dialog');
+    if (dialog) {
+      return dialog;
+    }
+    dialog = document.createElement('dialog');
+    dialog.id = 'token-dialog';
+    dialog.setAttribute('aria-labelledby', 'token-title');
+    dialog.innerHTML = `
+  <form id="token-form" method="dialog">
+    <h2 id="token-title">API token</h2>
+    <p>This coordinator asks for a bearer token. It is kept in this tab only (sessionStorage).</p>
+    <label for="token-input">Token</label>
+    <input id="token-input" type="password" autocomplete="off" required>
+    <div class="actions">
+      <button id="token-save" type="submit" value="save">Use it</button>
+      <button id="token-cancel" type="button" class="secondary">Cancel</button>
+    </div>
+  </form>`;
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+
   // Shows the token dialog; resolves to true when the user gave a token, false when cancelled.
   function askForToken(reason) {
-    const dialog = document.getElementById('token-dialog');
+    const dialog = tokenDialog();
     const input = document.getElementById('token-input');
     const cancel = document.getElementById('token-cancel');
     const intro = dialog.querySelector('p');
