@@ -43,7 +43,7 @@ class ShardWarmUpTest {
     }
 
     @Test
-    void roundsOfSessionsLeaveTheShardsAsTheyWere() {
+    void throwawaySessionsLeaveTheShardsAsTheyWere() {
         float[] hiddenBefore = probe(first, tokens());
         float[] logitsBefore = probe(last, hidden());
         int steps = 20;
