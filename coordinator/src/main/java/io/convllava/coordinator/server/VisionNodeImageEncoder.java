@@ -33,8 +33,9 @@ import java.util.concurrent.CompletionException;
  * (gone, shutting down: it is health-checked then, and a dead one leaves routing) or RESOURCE_EXHAUSTED (full) is
  * skipped for the rest of the request and its images go to their next choices; any other failure fails the request.
  * An image this coordinator had encoded recently is not sent at all ({@link EmbeddingCache}), and one another request
- * is encoding right now is not sent again: this request waits for that encode ({@link InFlightEncodes}). Text-only requests never reach a vision node. The
- * nodes report each original image's size, which the grounding parser needs to map boxes back to image pixels.
+ * is encoding right now is not sent again: this request waits for that encode ({@link InFlightEncodes}). Text-only
+ * requests never reach a vision node. The nodes report each original image's size, which the grounding parser needs
+ * to map boxes back to image pixels.
  */
 public final class VisionNodeImageEncoder implements ImageEncoder {
     private static final Logger LOG = LoggerFactory.getLogger(VisionNodeImageEncoder.class);
