@@ -2,6 +2,7 @@ package io.convllava.common.transport;
 
 import io.grpc.ManagedChannel;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,10 +13,16 @@ import java.util.function.Function;
 public final class ChannelPool implements AutoCloseable {
     private final TransportOptions options;
     private final boolean directCallbacks;
-    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
-    /** Helpers bound to one address's channel, by address and then kind ({@link #attached}). */
-    private final Map<String, Map<Class<?>, Object>> attachments = new ConcurrentHashMap<>();
+    private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private volatile boolean closed;
+
+    /**
+     * An address's channel with the helpers bound to it ({@link #attached}), by kind: they are made, kept and dropped
+     * together, so a helper never outlives its channel in the pool (a helper bound to a channel that
+     * {@link #retainOnly} had shut down would fail every call it made).
+     */
+    private record Connection(ManagedChannel channel, Map<Class<?>, Object> helpers) {
+    }
 
     public ChannelPool(TransportOptions options) {
         this(options, false);
@@ -32,11 +39,7 @@ public final class ChannelPool implements AutoCloseable {
     }
 
     public ManagedChannel get(String hostPort) {
-        if (closed) {
-            throw new IllegalStateException("channel pool is closed (asked for " + hostPort + ")");
-        }
-        return channels.computeIfAbsent(hostPort, address -> Channels.forAddress(address, options,
-                directCallbacks));
+        return connection(hostPort).channel();
     }
 
     /**
@@ -44,10 +47,16 @@ public final class ChannelPool implements AutoCloseable {
      * {@code make} on first use), forgotten when that address leaves ({@link #retainOnly}).
      */
     public <T> T attached(String hostPort, Class<T> type, Function<ManagedChannel, T> make) {
-        ManagedChannel channel = get(hostPort);
-        Object helper = attachments.computeIfAbsent(hostPort, address -> new ConcurrentHashMap<>())
-                .computeIfAbsent(type, kind -> make.apply(channel));
-        return type.cast(helper);
+        Connection connection = connection(hostPort);
+        return type.cast(connection.helpers().computeIfAbsent(type, kind -> make.apply(connection.channel())));
+    }
+
+    private Connection connection(String hostPort) {
+        if (closed) {
+            throw new IllegalStateException("channel pool is closed (asked for " + hostPort + ")");
+        }
+        return connections.computeIfAbsent(hostPort, address -> new Connection(Channels.forAddress(address, options,
+                directCallbacks), new ConcurrentHashMap<>()));
     }
 
     /**
@@ -55,19 +64,18 @@ public final class ChannelPool implements AutoCloseable {
      * on them may finish.
      */
     public void retainOnly(Set<String> live) {
-        attachments.keySet().retainAll(live);
-        channels.entrySet().removeIf(e -> {
+        connections.entrySet().removeIf(e -> {
             if (live.contains(e.getKey())) {
                 return false;
             }
-            e.getValue().shutdown();
+            e.getValue().channel().shutdown();
             return true;
         });
     }
 
     /** Channels currently open. */
     public int size() {
-        return channels.size();
+        return connections.size();
     }
 
     public TransportOptions options() {
@@ -77,8 +85,9 @@ public final class ChannelPool implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        channels.values().forEach(ManagedChannel::shutdown);
-        for (ManagedChannel channel : channels.values()) {
+        List<ManagedChannel> channels = connections.values().stream().map(Connection::channel).toList();
+        channels.forEach(ManagedChannel::shutdown);
+        for (ManagedChannel channel : channels) {
             try {
                 if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
                     channel.shutdownNow();
@@ -88,6 +97,6 @@ public final class ChannelPool implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        channels.clear();
+        connections.clear();
     }
 }
