@@ -35,6 +35,22 @@ public record PrefillChunks(List<Range> ranges) {
         return new PrefillChunks(next);
     }
 
+    /**
+     * The longest prefix of at most {@code length} positions that does not end inside a chunk: a new session may
+     * continue from that many positions and compute the rest as it would have computed them itself. (Continuing from
+     * the middle of a chunk, the chunk's last positions would run in other chunks, or as decode steps, and with other
+     * bits: a repeated question would not get the tokens it got the first time.)
+     */
+    public int reusableLength(int length) {
+        int reusable = length;
+        for (Range r : ranges) {
+            if (r.start() < reusable && reusable < r.end()) {
+                reusable = r.start();
+            }
+        }
+        return reusable;
+    }
+
     /** The ranges within the first {@code length} positions (a range cut there keeps its first part). */
     public PrefillChunks truncatedTo(int length) {
         List<Range> kept = new ArrayList<>();

@@ -46,14 +46,16 @@ public final class PrefixIndex {
 
     /**
      * Takes the kept cache sharing the longest prefix with {@code content} (at least {@value #MIN_REUSE} positions,
-     * and always leaving the last position to run), removing it from the index: a cache serves one session. Null when
-     * none is worth it.
+     * always leaving the last position to run, and never ending inside one of the cache's prompt chunks:
+     * {@link PrefillChunks#reusableLength}), removing it from the index: a cache serves one session. Null when none is
+     * worth it.
      */
     public synchronized Match take(long[] content) {
         String bestKey = null;
         int best = 0;
         for (Map.Entry<String, Kept> e : kept.entrySet()) {
-            int shared = Math.min(PromptContent.commonPrefix(e.getValue().content(), content), content.length - 1);
+            int shared = e.getValue().chunks().reusableLength(
+                    Math.min(PromptContent.commonPrefix(e.getValue().content(), content), content.length - 1));
             if (shared > best) {
                 best = shared;
                 bestKey = e.getKey();
