@@ -84,7 +84,7 @@ public final class CpuDecoder implements AutoCloseable {
         requireHeapFor(cfg, source, start, end);
         HalfWeights w = new HalfWeights(source);
         int hidden = cfg.hiddenSize();
-        HalfMatrix embedding = start == 0 ? w.matrix(Names.EMBEDDING, cfg.vocabSize(), hidden) : null;
+        HalfMatrix embedding = start == 0 ? w.table(Names.EMBEDDING, cfg.vocabSize(), hidden) : null;
         List<CpuLayer> layers = new ArrayList<>(end - start);
         for (int i = start; i < end; i++) {
             layers.add(CpuLayer.load(w, cfg, i));

@@ -35,35 +35,41 @@ final class HalfWeights {
         return t == DType.BF16 || t == DType.F16;
     }
 
-    /** A stored [rows, cols] Linear weight ([out, in]), left in its 16-bit type. */
+    /** A stored [rows, cols] Linear weight ([out, in]), left in its 16-bit type and packed for the kernels. */
     HalfMatrix matrix(String name, int rows, int cols) {
         return stacked(new String[] {name}, new int[] {rows}, cols);
     }
 
+    /** A stored [rows, cols] table read by rows (the token embedding), left in its 16-bit type, row-major. */
+    HalfMatrix table(String name, int rows, int cols) {
+        HalfMatrix stored = stored(name, rows, cols);
+        ByteBuffer resident = ByteBuffer.allocate(Math.toIntExact(stored.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        resident.put(source.readRaw(name));
+        return HalfMatrix.wrap(resident.flip(), stored.type(), rows, cols);
+    }
+
     /**
      * Linear weights [rows_i, cols] that read the same input, stacked into one [sum(rows_i), cols] matrix (q/k/v,
-     * gate/up), so one product computes all of them; they must share a 16-bit type.
+     * gate/up), so one product computes all of them; they must share a 16-bit type. Read once from the checkpoint's
+     * map into the kernels' layout ({@link HalfMatrix#packed}).
      */
     HalfMatrix stacked(String[] names, int[] rows, int cols) {
-        HalfType type = null;
-        long bytes = 0;
+        HalfMatrix[] parts = new HalfMatrix[names.length];
         for (int i = 0; i < names.length; i++) {
-            TensorInfo info = checkShape(names[i], rows[i], cols);
-            HalfType t = halfType(info);
-            if (type != null && t != type) {
-                throw new CheckpointException("tensor '" + names[i] + "' in " + info.file() + " is " + info.dtype()
-                        + " but '" + names[0] + "' is " + type + "; they are multiplied together");
+            parts[i] = stored(names[i], rows[i], cols);
+            if (i > 0 && parts[i].type() != parts[0].type()) {
+                throw new CheckpointException("tensor '" + names[i] + "' in " + source.info(names[i]).file() + " is "
+                        + source.info(names[i]).dtype() + " but '" + names[0] + "' is " + parts[0].type()
+                        + "; they are multiplied together");
             }
-            type = t;
-            bytes += info.numel() * 2;
         }
-        ByteBuffer resident = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
-        int total = 0;
-        for (int i = 0; i < names.length; i++) {
-            resident.put(source.readRaw(names[i]));
-            total += rows[i];
-        }
-        return HalfMatrix.wrap(resident.flip(), type, total, cols);
+        return HalfMatrix.packed(parts);
+    }
+
+    /** The stored bytes of a [rows, cols] 16-bit tensor, viewed in place (the checkpoint's memory map). */
+    private HalfMatrix stored(String name, int rows, int cols) {
+        TensorInfo info = checkShape(name, rows, cols);
+        return HalfMatrix.wrap(source.readRaw(name), halfType(info), rows, cols);
     }
 
     private static HalfType halfType(TensorInfo info) {

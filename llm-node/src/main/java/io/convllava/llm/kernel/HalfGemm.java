@@ -2,6 +2,7 @@ package io.convllava.llm.kernel;
 
 import static io.convllava.llm.kernel.Widening.FLOATS;
 import static io.convllava.llm.kernel.Widening.LANES;
+import static io.convllava.llm.kernel.Widening.PAIRS;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -9,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 /**
  * y = x W^T for many rows of x (prompt chunks, large batches) on 16-bit weights, as a packed matrix product: compute
@@ -156,6 +158,10 @@ final class HalfGemm {
      * packed[q kc NR + c NR + j] for column kb + c; features past n1 are zero.
      */
     private static void pack(HalfMatrix w, int n0, int n1, int kb, int kc, float[] packed) {
+        if (w.panels()) {
+            packPanels(w, n0, n1, kb, kc, packed);
+            return;
+        }
         int k = w.cols();
         byte[] heap = w.heapArray();
         boolean bf16 = w.type() == HalfType.BF16;
@@ -181,6 +187,30 @@ final class HalfGemm {
                         packed[base + c * NR + j] = type.toFloat(data.getShort(from + 2 * c));
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * {@link #pack} from a matrix in panels: a panel of NR features is already k-major, so each of its column pairs
+     * widens into the packed columns kb + 2j and kb + 2j + 1 with four vector stores (features past the matrix's rows
+     * are the panels' zero padding; n0 is a multiple of NR and kb, kc are even).
+     */
+    private static void packPanels(HalfMatrix w, int n0, int n1, int kb, int kc, float[] packed) {
+        byte[] heap = w.heapArray();
+        int panels = (n1 - n0 + NR - 1) / NR;
+        for (int panel = 0; panel < panels; panel++) {
+            int from = (n0 / NR + panel) * w.panelBytes() + kb / 2 * PanelRows.PAIR_BYTES;
+            int base = panel * kc * NR;
+            for (int j = 0; j < kc / 2; j++) {
+                int at = from + j * PanelRows.PAIR_BYTES;
+                IntVector p0 = IntVector.fromByteArray(PAIRS, heap, at, ByteOrder.LITTLE_ENDIAN);
+                IntVector p1 = IntVector.fromByteArray(PAIRS, heap, at + 4 * LANES, ByteOrder.LITTLE_ENDIAN);
+                int to = base + 2 * j * NR;
+                Widening.bf16Even(p0).intoArray(packed, to);
+                Widening.bf16Even(p1).intoArray(packed, to + LANES);
+                Widening.bf16Odd(p0).intoArray(packed, to + NR);
+                Widening.bf16Odd(p1).intoArray(packed, to + NR + LANES);
             }
         }
     }

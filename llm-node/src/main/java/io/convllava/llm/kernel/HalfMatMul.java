@@ -8,13 +8,17 @@ import java.nio.ByteBuffer;
  * y[b, r] = sum_c x[b, c] * W[r, c] for a batch of float32 rows x [batch, cols] and a 16-bit matrix W [rows, cols]
  * (a Linear weight as stored), into float32 y [batch, rows]: the weights stay 16-bit, the arithmetic is float32.
  *
- * <p>Decode is bound by the weight bytes it streams, so the kernel reads each weight once per call whatever the batch:
- * rows are split into chunks of about {@value #CHUNK_BYTES} bytes, handed out on a {@link ChunkPool}, and within a
- * chunk each group of four rows is applied to every input (to one at batch 1, in registers; otherwise to two at a
- * time, the chunk staying in L1/L2 while it is applied to all of them). Weights are widened in registers
- * ({@link Widening}); x is split into its even and odd columns once per call to match. The inner loops are
+ * <p>Decode is bound by the weight bytes it streams, so the kernel reads each weight once per call whatever the batch.
+ * A matrix {@link HalfMatrix#packed packed} in panels (how the decoder keeps its bf16 weights) runs on
+ * {@link PanelRows}: chunks of two panels are handed out on a {@link ChunkPool}, and each chunk is applied to every
+ * group of four inputs while it stays in L2, then to the inputs left over; every output is one chain of FMAs over the
+ * columns in order. A row-major matrix (fp16, off-heap, or widths the panels do not take) is split into chunks of about
+ * {@value #CHUNK_BYTES} bytes, and within a chunk each group of four rows is applied to every input (to one at batch 1,
+ * in registers; otherwise to two at a time), the lanes' sums added at the end: weights are widened in registers
+ * ({@link Widening}) and x is split into its even and odd columns once per call to match. Those inner loops are
  * {@link HeapRows} or {@link BufferRows} for bf16, by where the weights live, and {@link Fp16Rows} for fp16; columns
- * past the last whole vector are summed here in scalar code.
+ * past the last whole vector are summed here in scalar code. Both layouts give an input the same bits alone or in a
+ * batch.
  */
 public final class HalfMatMul implements AutoCloseable {
     /** Weight columns per vector load: two per int lane. */
@@ -63,6 +67,10 @@ public final class HalfMatMul implements AutoCloseable {
      */
     public void multiply(HalfMatrix w, float[] x, int batch, float[] y) {
         checkShapes(w, x, batch, y);
+        if (w.panels()) {
+            multiplyPanels(w, x, batch, y);
+            return;
+        }
         int rows = w.rows();
         int cols = w.cols();
         int pairs = cols / COLS_PER_LOAD * LANES; // int lanes per weight row covered by whole vectors
@@ -75,6 +83,65 @@ public final class HalfMatMul implements AutoCloseable {
             int first = chunk * chunkRows;
             product.rows(first, Math.min(rows, first + chunkRows));
         });
+    }
+
+    /**
+     * {@link #multiply} for a matrix in panels: chunks of two panels, each applied to every group of four inputs (the
+     * chunk staying in L2 meanwhile), then to each input left over, two panels at a time. A last chunk that reaches
+     * past the matrix's rows is computed into a scratch array and its rows copied out.
+     */
+    private void multiplyPanels(HalfMatrix w, float[] x, int batch, float[] y) {
+        int rows = w.rows();
+        int cols = w.cols();
+        int pairs = cols / 2;
+        int groups = batch / PanelRows.INPUTS;
+        float[] grouped = groupInputs(x, groups, cols);
+        byte[] weights = w.heapArray();
+        int panelBytes = w.panelBytes();
+        int chunkRows = 2 * PanelRows.ROWS;
+        int chunks = (rows + chunkRows - 1) / chunkRows;
+        pool.run(chunks, chunk -> {
+            int first = chunk * chunkRows;
+            boolean edge = first + chunkRows > rows;
+            float[] out = edge ? new float[batch * chunkRows] : y;
+            int ldy = edge ? chunkRows : rows;
+            int column = edge ? 0 : first;
+            int wo = 2 * chunk * panelBytes;
+            for (int g = 0; g < groups; g++) {
+                int yo = g * PanelRows.INPUTS * ldy + column;
+                PanelRows.fourInputs(weights, wo, pairs, grouped, g * PanelRows.INPUTS * cols, out, yo, ldy);
+                PanelRows.fourInputs(weights, wo + panelBytes, pairs, grouped, g * PanelRows.INPUTS * cols, out,
+                        yo + PanelRows.ROWS, ldy);
+            }
+            for (int b = groups * PanelRows.INPUTS; b < batch; b++) {
+                PanelRows.oneInput(weights, wo, panelBytes, pairs, x, b * cols, out, b * ldy + column);
+            }
+            if (edge) {
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(out, b * chunkRows, y, b * rows + first, rows - first);
+                }
+            }
+        });
+    }
+
+    /**
+     * The first {@code groups} groups of four inputs of x [.., cols], each as [cols / 2][2][4]: column 2j of input i at
+     * 8j + i, column 2j+1 at 8j + 4 + i ({@link PanelRows#fourInputs}).
+     */
+    private static float[] groupInputs(float[] x, int groups, int cols) {
+        int n = PanelRows.INPUTS;
+        float[] grouped = new float[groups * n * cols];
+        for (int g = 0; g < groups; g++) {
+            for (int i = 0; i < n; i++) {
+                int from = (g * n + i) * cols;
+                int to = g * n * cols + i;
+                for (int j = 0; j < cols / 2; j++) {
+                    grouped[to + 2 * n * j] = x[from + 2 * j];
+                    grouped[to + 2 * n * j + n] = x[from + 2 * j + 1];
+                }
+            }
+        }
+        return grouped;
     }
 
     /**

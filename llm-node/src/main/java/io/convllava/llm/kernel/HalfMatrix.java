@@ -1,5 +1,7 @@
 package io.convllava.llm.kernel;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -13,22 +15,32 @@ import java.nio.ByteOrder;
  * can be reclaimed and re-read from disk, which heap memory on a host without swap is not (docs/benchmarks.md). Weights
  * that must be copied anyway (fused or converted matrices) are best copied into {@link ByteBuffer#allocate heap
  * buffers}.
+ *
+ * <p>A matrix the decoder only multiplies by is best {@link #packed}: bf16 rows regrouped into panels of
+ * {@link PanelRows#ROWS} rows, column pair by column pair ({@link PanelRows}), the layout of the kernels whose every
+ * output is one chain of FMAs. Its bytes are then no longer row-major: read it through {@link #get}, the kernels and
+ * {@link HalfToFloat}.
  */
 public final class HalfMatrix {
-    private final ByteBuffer data;  // [rows, cols] x 2 bytes, position 0, little-endian, read-only
+    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final ByteBuffer data;  // row-major [rows, cols] x 2 bytes, or panels; position 0, little-endian, read-only
     private final byte[] heap;      // the same bytes when they are a heap array's, else null
     private final int heapOffset;   // index of element [0, 0] in heap
     private final HalfType type;
     private final int rows;
     private final int cols;
+    private final boolean panels;   // data is [ceil(rows / 2 ROWS) * 2 panels][cols / 2 pairs][ROWS] x 4 bytes
 
-    private HalfMatrix(ByteBuffer data, byte[] heap, int heapOffset, HalfType type, int rows, int cols) {
+    private HalfMatrix(ByteBuffer data, byte[] heap, int heapOffset, HalfType type, int rows, int cols,
+                       boolean panels) {
         this.data = data;
         this.heap = heap;
         this.heapOffset = heapOffset;
         this.type = type;
         this.rows = rows;
         this.cols = cols;
+        this.panels = panels;
     }
 
     /**
@@ -47,8 +59,50 @@ public final class HalfMatrix {
         }
         ByteBuffer view = data.slice().limit((int) bytes).slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         return data.hasArray()
-                ? new HalfMatrix(view, data.array(), data.arrayOffset() + data.position(), type, rows, cols)
-                : new HalfMatrix(view, null, 0, type, rows, cols);
+                ? new HalfMatrix(view, data.array(), data.arrayOffset() + data.position(), type, rows, cols, false)
+                : new HalfMatrix(view, null, 0, type, rows, cols, false);
+    }
+
+    /**
+     * The row-major matrices {@code parts} ([rows_i, cols] each, one type), stacked into one [sum(rows_i), cols] matrix
+     * in the Java heap, read once: bf16 with a multiple of four columns into panels (rows past the last padded with
+     * zeros to a whole pair of panels), anything else row-major as it is.
+     */
+    public static HalfMatrix packed(HalfMatrix... parts) {
+        HalfType type = parts[0].type;
+        int cols = parts[0].cols;
+        long total = 0;
+        for (HalfMatrix part : parts) {
+            if (part.type != type || part.cols != cols || part.panels) {
+                throw new IllegalArgumentException("stacked matrices must be row-major, of one type and as wide: "
+                        + part.type + " [" + part.rows + ", " + part.cols + "] after " + type + " [.., " + cols + "]");
+            }
+            total += part.rows;
+        }
+        int rows = Math.toIntExact(total);
+        if (type != HalfType.BF16 || cols % 4 != 0) {
+            ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(2L * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
+            for (HalfMatrix part : parts) {
+                copy.put(part.data.duplicate());
+            }
+            return wrap(copy.flip(), type, rows, cols);
+        }
+        int block = 2 * PanelRows.ROWS;
+        int pairs = cols / 2;
+        byte[] out = new byte[Math.toIntExact((rows + block - 1L) / block * block * cols * 2)];
+        int row = 0;
+        for (HalfMatrix part : parts) {
+            ByteBuffer src = part.data;
+            for (int r = 0; r < part.rows; r++, row++) {
+                int to = (row / PanelRows.ROWS * pairs * PanelRows.ROWS + row % PanelRows.ROWS) * 4;
+                int from = 2 * r * cols;
+                for (int j = 0; j < pairs; j++) {
+                    INTS.set(out, to + j * PanelRows.PAIR_BYTES, src.getInt(from + 4 * j));
+                }
+            }
+        }
+        ByteBuffer view = ByteBuffer.wrap(out).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return new HalfMatrix(view, out, 0, type, rows, cols, true);
     }
 
     public int rows() {
@@ -73,10 +127,26 @@ public final class HalfMatrix {
         if (row < 0 || row >= rows || col < 0 || col >= cols) {
             throw new IndexOutOfBoundsException("[" + row + ", " + col + "] outside [" + rows + ", " + cols + "]");
         }
-        return type.toFloat(data.getShort(2 * (row * cols + col)));
+        return type.toFloat(data.getShort(panels ? panelByte(row, col) : 2 * (row * cols + col)));
     }
 
-    /** The backing bytes: [rows, cols] x 2, little-endian, read-only, position 0. */
+    /** Whether the bytes are in panels ({@link #packed}) rather than row-major. */
+    boolean panels() {
+        return panels;
+    }
+
+    /** Bytes of one panel ({@link PanelRows#ROWS} rows) of a matrix in panels. */
+    int panelBytes() {
+        return cols / 2 * PanelRows.PAIR_BYTES;
+    }
+
+    /** Where element [row, col] of a matrix in panels starts. */
+    private int panelByte(int row, int col) {
+        return (row / PanelRows.ROWS * (cols / 2) + col / 2) * PanelRows.PAIR_BYTES + row % PanelRows.ROWS * 4
+                + col % 2 * 2;
+    }
+
+    /** The backing bytes: [rows, cols] x 2 or panels ({@link #panels()}), little-endian, read-only, position 0. */
     ByteBuffer data() {
         return data;
     }

@@ -1,5 +1,6 @@
 package io.convllava.llm.kernel;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
@@ -16,6 +17,10 @@ public final class HalfToFloat {
      * advances.
      */
     public static void rows(HalfMatrix w, int first, int count, FloatBuffer dst) {
+        if (w.panels()) {
+            panelRows(w, first, count, dst);
+            return;
+        }
         ShortBuffer src = w.data().duplicate().order(ByteOrder.LITTLE_ENDIAN)
                 .position(Math.multiplyExact(2 * first, w.cols())).slice().order(ByteOrder.LITTLE_ENDIAN)
                 .asShortBuffer().limit(Math.multiplyExact(count, w.cols()));
@@ -35,6 +40,28 @@ public final class HalfToFloat {
                 }
             }
             dst.put(full, 0, n);
+        }
+    }
+
+    /** {@link #rows} of a bf16 matrix in panels: each panel widened into a row-major scratch, its rows copied out. */
+    private static void panelRows(HalfMatrix w, int first, int count, FloatBuffer dst) {
+        int cols = w.cols();
+        int pairs = cols / 2;
+        int height = PanelRows.ROWS;
+        ByteBuffer bytes = w.data();
+        float[] panel = new float[height * cols];
+        for (int p = first / height; p * height < first + count; p++) {
+            int base = p * w.panelBytes();
+            for (int j = 0; j < pairs; j++) {
+                for (int r = 0; r < height; r++) {
+                    int pair = bytes.getInt(base + j * PanelRows.PAIR_BYTES + 4 * r);
+                    panel[r * cols + 2 * j] = Float.intBitsToFloat(pair << 16);
+                    panel[r * cols + 2 * j + 1] = Float.intBitsToFloat(pair & 0xFFFF0000);
+                }
+            }
+            int from = Math.max(first, p * height);
+            int to = Math.min(first + count, (p + 1) * height);
+            dst.put(panel, (from - p * height) * cols, (to - from) * cols);
         }
     }
 }

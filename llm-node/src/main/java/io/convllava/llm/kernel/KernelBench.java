@@ -26,14 +26,16 @@ import jdk.incubator.vector.VectorOperators;
  * vocab 32000), bf16-resident on {@link HalfMatMul} next to today's libtorch float32 path, against the machine's read
  * bandwidth measured in the same run: the fastest rate at which anything here reads memory (a Java vector sum over the
  * bf16 weights, a libtorch sum over its float32 copies, libtorch's batch-1 product). Every round measures everything
- * once, in turn, so a busy neighbour slows all of them alike; the summary gives the best and the median round.
+ * once, in turn, so a busy neighbour slows all of them alike; the summary gives the best and the median round. The
+ * kernel runs on the weights packed as the decoder keeps them ({@link HalfMatrix#packed}), and on the stored row-major
+ * bytes at batch 1 and 16 (the kernel before the packed layout).
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -Xmx3g -XX:MaxDirectMemorySize=8g -cp CLASSPATH \
+ * java --add-modules jdk.incubator.vector -Xmx5g -XX:MaxDirectMemorySize=8g -cp CLASSPATH \
  *     io.convllava.llm.kernel.KernelBench [--threads N] [--rounds R]
  * </pre>
  *
- * Memory: 2.1 GB of heap (the bf16 weights), 4.1 GB of direct buffers (libtorch's float32 copies) and a 2.1 GB
+ * Memory: 4.2 GB of heap (the bf16 weights, row-major and packed), 4.1 GB of direct buffers (libtorch's float32 copies) and a 2.1 GB
  * temporary file mapped back (the same bf16 weights off-heap, in the page cache).
  */
 public final class KernelBench {
@@ -87,20 +89,22 @@ public final class KernelBench {
         System.out.printf("KernelBench: %s, %d threads, %s (%d float lanes), %d rounds%n",
                 System.getProperty("os.arch"), threads, FLOATS, FLOATS.length(), rounds);
         SplittableRandom random = new SplittableRandom(42);
-        List<HalfMatrix> weights = new ArrayList<>();     // on the heap: the kernel's fast path
+        List<HalfMatrix> rowMajor = new ArrayList<>();    // on the heap, as stored
         List<HalfMatrix> fp16Weights = new ArrayList<>(); // the same heap bytes read as fp16 (values near +-1)
         long tokenBytes = 0;
         for (int[] s : shapes) {
             ByteBuffer heap = randomBf16(s[0], s[1], random);
-            weights.add(HalfMatrix.wrap(heap, HalfType.BF16, s[0], s[1]));
+            rowMajor.add(HalfMatrix.wrap(heap, HalfType.BF16, s[0], s[1]));
             fp16Weights.add(HalfMatrix.wrap(heap, HalfType.FP16, s[0], s[1]));
             tokenBytes += 2L * s[0] * s[1];
         }
-        List<MappedByteBuffer> mapped = mappedCopy(weights); // off-heap: a checkpoint mapped in place
+        List<MappedByteBuffer> mapped = mappedCopy(rowMajor); // off-heap: a checkpoint mapped in place
         List<HalfMatrix> mappedWeights = new ArrayList<>();
+        List<HalfMatrix> weights = new ArrayList<>(); // packed, as the decoder keeps them: the kernel's fast path
         for (int i = 0; i < mapped.size(); i++) {
-            HalfMatrix w = weights.get(i);
+            HalfMatrix w = rowMajor.get(i);
             mappedWeights.add(HalfMatrix.wrap(mapped.get(i), w.type(), w.rows(), w.cols()));
+            weights.add(HalfMatrix.packed(w));
         }
         System.out.printf("weights: %d bf16 matrices, %.3f GB per token%n", weights.size(), tokenBytes / 1e9);
 
@@ -119,13 +123,17 @@ public final class KernelBench {
                 measurements.add(new Measurement("bf16 kernel, batch " + batch, tokenBytes, batch, batch == 1 ? 3 : 1,
                         false, NOTHING, () -> kernelStep(kernel, weights, inputs, batch)));
             }
+            for (int batch : new int[] {1, 16}) {
+                measurements.add(new Measurement("bf16 kernel, row-major, batch " + batch, tokenBytes, batch,
+                        batch == 1 ? 3 : 1, false, NOTHING, () -> kernelStep(kernel, rowMajor, inputs, batch)));
+            }
             // the mapped pages are read in first, untimed: idle file pages are reclaimed (see docs/benchmarks.md)
             measurements.add(new Measurement("bf16 kernel, mapped file, batch 1", tokenBytes, 1, 3, false,
                     () -> mapped.forEach(MappedByteBuffer::load), () -> kernelStep(kernel, mappedWeights, inputs, 1)));
             measurements.add(new Measurement("fp16 kernel, batch 1", tokenBytes, 1, 3, false, NOTHING,
                     () -> kernelStep(kernel, fp16Weights, inputs, 1)));
             measurements.add(new Measurement("read: Java vector sum of the bf16 weights", tokenBytes, 0, 3, true,
-                    NOTHING, () -> vectorSum(kernel, weights)));
+                    NOTHING, () -> vectorSum(kernel, rowMajor)));
             measurements.add(new Measurement("read: libtorch sum of its float32 weights", 2 * tokenBytes, 0, 3, true,
                     NOTHING, () -> libtorchSum(transposed)));
             for (int batch : LIBTORCH_BATCHES) {

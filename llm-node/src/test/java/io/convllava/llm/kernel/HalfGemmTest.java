@@ -1,7 +1,7 @@
 package io.convllava.llm.kernel;
 
 import static io.convllava.llm.kernel.KernelTestData.assertCloseToReference;
-import static io.convllava.llm.kernel.KernelTestData.fill;
+import static io.convllava.llm.kernel.KernelTestData.randomMatrix;
 import static io.convllava.llm.kernel.KernelTestData.randomInputs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -68,11 +68,5 @@ class HalfGemmTest {
         assertArrayEquals(y, again, "the same sums in the same order whatever ran before");
     }
 
-    private static HalfMatrix randomMatrix(HalfType type, int rows, int cols, String memory, SplittableRandom random) {
-        ByteBuffer bytes = (memory.equals("heap") ? ByteBuffer.allocate(2 * rows * cols)
-                : ByteBuffer.allocateDirect(2 * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
-        fill(bytes, type, random);
-        return HalfMatrix.wrap(bytes, type, rows, cols);
-    }
 
 }

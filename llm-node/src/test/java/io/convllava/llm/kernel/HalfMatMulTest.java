@@ -3,6 +3,7 @@ package io.convllava.llm.kernel;
 import static io.convllava.llm.kernel.KernelTestData.assertCloseToReference;
 import static io.convllava.llm.kernel.KernelTestData.fill;
 import static io.convllava.llm.kernel.KernelTestData.randomInputs;
+import static io.convllava.llm.kernel.KernelTestData.randomMatrix;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,10 +66,7 @@ class HalfMatMulTest {
     @MethodSource("shapes")
     void matchesTheDoubleReference(HalfType type, int rows, int cols, int batch, String memory) {
         SplittableRandom random = new SplittableRandom(31L * rows + cols + 1000L * batch);
-        ByteBuffer bytes = (memory.equals("heap") ? ByteBuffer.allocate(2 * rows * cols)
-                : ByteBuffer.allocateDirect(2 * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
-        fill(bytes, type, random);
-        HalfMatrix w = HalfMatrix.wrap(bytes, type, rows, cols);
+        HalfMatrix w = randomMatrix(type, rows, cols, memory, random);
         float[] x = randomInputs(batch * cols, random);
         float[] y = new float[batch * rows];
         twoThreads.multiply(w, x, batch, y);
@@ -111,15 +109,16 @@ class HalfMatMulTest {
     @EnumSource(HalfType.class)
     void compiledCodeGivesTheSameResults(HalfType type) {
         int rows = 41;
-        int cols = 203;
+        int cols = 203; // odd: the row-major kernel's scalar tail; the packed matrix takes 200 of them
+        int[] batches = {1, 3, 64, 6};
         SplittableRandom random = new SplittableRandom(11);
         ByteBuffer heap = ByteBuffer.allocate(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
         fill(heap, type, random);
         ByteBuffer direct = ByteBuffer.allocateDirect(heap.capacity()).put(heap.duplicate()).flip();
         for (HalfMatrix w : new HalfMatrix[] {HalfMatrix.wrap(heap, type, rows, cols),
-                HalfMatrix.wrap(direct, type, rows, cols)}) {
-            for (int batch : new int[] {1, 3, 64}) {
-                float[] x = randomInputs(batch * cols, random);
+                HalfMatrix.wrap(direct, type, rows, cols), HalfMatrix.packed(HalfMatrix.wrap(heap, type, rows, 200))}) {
+            for (int batch : batches) {
+                float[] x = randomInputs(batch * w.cols(), random);
                 float[] first = new float[batch * rows];
                 twoThreads.multiply(w, x, batch, first);
                 assertCloseToReference(w, x, batch, first);
@@ -140,15 +139,25 @@ class HalfMatMulTest {
         SplittableRandom random = new SplittableRandom(5);
         ByteBuffer heap = ByteBuffer.allocate(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
         fill(heap, type, random);
-        HalfMatrix w = HalfMatrix.wrap(heap, type, rows, cols);
         int batch = 70;
         float[] x = randomInputs(batch * cols, random);
-        float[] batched = new float[batch * rows];
-        twoThreads.multiply(w, x, batch, batched);
-        for (int b : new int[] {0, 1, 33, batch - 1}) {
-            float[] alone = new float[rows];
-            twoThreads.multiply(w, Arrays.copyOfRange(x, b * cols, (b + 1) * cols), 1, alone);
-            assertArrayEquals(alone, Arrays.copyOfRange(batched, b * rows, (b + 1) * rows), "input " + b);
+        HalfMatrix rowMajor = HalfMatrix.wrap(heap, type, rows, cols);
+        for (HalfMatrix w : new HalfMatrix[] {rowMajor, HalfMatrix.packed(rowMajor)}) {
+            float[] batched = new float[batch * rows];
+            twoThreads.multiply(w, x, batch, batched);
+            for (int b : new int[] {0, 1, 33, 65, batch - 1}) { // in groups of four and left over
+                float[] alone = new float[rows];
+                twoThreads.multiply(w, Arrays.copyOfRange(x, b * cols, (b + 1) * cols), 1, alone);
+                assertArrayEquals(alone, Arrays.copyOfRange(batched, b * rows, (b + 1) * rows), "input " + b);
+                for (int n : new int[] {5, 9}) { // the same input in smaller batches, at another place
+                    float[] some = new float[n * rows];
+                    float[] in = Arrays.copyOfRange(x, 0, n * cols);
+                    System.arraycopy(x, b * cols, in, (n - 2) * cols, cols);
+                    oneThread.multiply(w, in, n, some);
+                    assertArrayEquals(alone, Arrays.copyOfRange(some, (n - 2) * rows, (n - 1) * rows),
+                            "input " + b + " in a batch of " + n);
+                }
+            }
         }
     }
 

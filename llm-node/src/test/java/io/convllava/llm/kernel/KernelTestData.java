@@ -3,6 +3,7 @@ package io.convllava.llm.kernel;
 import org.junit.jupiter.params.provider.Arguments;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
@@ -11,7 +12,7 @@ final class KernelTestData {
     private KernelTestData() {
     }
 
-    /** Every 16-bit type x shape {rows, cols} x batch, with heap and direct weights. */
+    /** Every 16-bit type x shape {rows, cols} x batch, with heap, direct and packed weights ({@link #randomMatrix}). */
     static Stream<Arguments> cases(int[][] shapes, int[] batches) {
         Stream.Builder<Arguments> all = Stream.builder();
         for (HalfType type : HalfType.values()) {
@@ -19,10 +20,23 @@ final class KernelTestData {
                 for (int batch : batches) {
                     all.add(Arguments.of(type, shape[0], shape[1], batch, "heap"));
                     all.add(Arguments.of(type, shape[0], shape[1], batch, "direct"));
+                    all.add(Arguments.of(type, shape[0], shape[1], batch, "packed"));
                 }
             }
         }
         return all.build();
+    }
+
+    /**
+     * A random [rows, cols] matrix in a heap or a direct buffer, or "packed" ({@link HalfMatrix#packed}: panels for bf16
+     * with a multiple of four columns, else a row-major heap copy).
+     */
+    static HalfMatrix randomMatrix(HalfType type, int rows, int cols, String memory, SplittableRandom random) {
+        ByteBuffer bytes = (memory.equals("direct") ? ByteBuffer.allocateDirect(2 * rows * cols)
+                : ByteBuffer.allocate(2 * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
+        fill(bytes, type, random);
+        HalfMatrix w = HalfMatrix.wrap(bytes, type, rows, cols);
+        return memory.equals("packed") ? HalfMatrix.packed(w) : w;
     }
 
     /** Finite values of both signs over a few binades, subnormals included for fp16. */
