@@ -17,8 +17,8 @@ import java.util.stream.IntStream;
  * the checkpoint stores them), activations and accumulation are float32, so results equal the float32 reference up
  * to summation order. Weight products of up to {@value #TORCH_ROWS} rows (decode steps, short prompts) go through
  * {@link HalfMatMul}, which reads each weight once per call whatever the number of rows; longer chunks through
- * {@link TorchProducts} (libtorch's float32 product on weights widened per call), or with
- * {@code -Dconvllava.prefill=java} through HalfMatMul's packed product. A prompt is processed in chunks of
+ * HalfMatMul's packed product, or with {@code -Dconvllava.prefill=torch} through {@link TorchProducts} (libtorch's
+ * float32 product on weights widened per call). A prompt is processed in chunks of
  * {@value #CHUNK} positions, so activation memory does not grow with its length. Not thread-safe: the owning shard
  * serialises calls (its buffers are reused by every call).
  */
@@ -27,7 +27,7 @@ public final class CpuDecoder implements AutoCloseable {
     public static final int KV_BLOCK = KvBlocks.BLOCK;
     /** Positions per chunk of a prompt: bounds activation memory; large enough for libtorch's products to pay. */
     public static final int CHUNK = 512;
-    /** From this many rows on, weight products run on libtorch (widening the weights once per product pays). */
+    /** From this many rows on, weight products run as a packed matrix product (or on libtorch): not row by row. */
     static final int TORCH_ROWS = 128;
     /** Matrices smaller than this are multiplied on the calling thread: waking the others costs more than it saves. */
     private static final long SERIAL_BYTES = 1 << 20;

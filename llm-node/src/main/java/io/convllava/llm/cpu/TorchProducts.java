@@ -15,7 +15,7 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
- * Weight products of long prompt chunks on libtorch (unless {@code -Dconvllava.prefill=java}), whose float32 matrix
+ * Weight products of long prompt chunks on libtorch (with {@code -Dconvllava.prefill=torch}), whose float32 matrix
  * product runs near the machine's peak: the 16-bit matrix is widened into one reused float32 buffer (on every core),
  * which libtorch reads in place, and x W^T is computed as stored ([out, in]), with no transposed copy. The whole matrix
  * goes to libtorch in one product: in blocks of rows (a widened block still in cache, a small buffer), MKL re-packs the
@@ -25,13 +25,14 @@ import java.util.stream.IntStream;
  */
 public final class TorchProducts implements AutoCloseable {
     /**
-     * System property choosing what multiplies long prompt chunks: {@code torch} (default: this class, the faster on a
-     * quiet machine) or {@code java} (the packed product of {@link io.convllava.llm.kernel.HalfMatMul}: libtorch is
-     * never loaded, which keeps an llm node ~130 MB plus the widened matrix smaller; docs/benchmarks.md).
+     * System property choosing what multiplies long prompt chunks: {@code java} (default: the packed product of
+     * {@link io.convllava.llm.kernel.HalfMatMul}, 0.95x libtorch's float32 engine on 512 positions, and libtorch is
+     * never loaded, which keeps an llm node ~130 MB plus the widened matrix smaller) or {@code torch} (this class:
+     * 0.80x since the weights are packed in panels, which it widens panel by panel; docs/benchmarks.md).
      */
     public static final String PROPERTY = "convllava.prefill";
     /** The property's default. */
-    public static final String DEFAULT = "torch";
+    public static final String DEFAULT = "java";
 
     private static final int WIDEN_TASKS = Math.max(1, Runtime.getRuntime().availableProcessors());
 

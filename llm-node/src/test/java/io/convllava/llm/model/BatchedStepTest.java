@@ -38,7 +38,7 @@ class BatchedStepTest {
             }
             List<LlamaShard.StepPart> step = List.of(
                     new LlamaShard.StepPart("a", tokens(random, 1)),        // decode
-                    new LlamaShard.StepPart("c", tokens(random, 200)),      // a long prompt chunk: libtorch products
+                    new LlamaShard.StepPart("c", tokens(random, 200)),      // a long prompt chunk: the packed product
                     new LlamaShard.StepPart("b", tokens(random, 1)),        // decode
                     new LlamaShard.StepPart("d", tokens(random, 17)));      // a short prompt
             List<ShardOutput> together = batched.forwardBatch(step);
