@@ -7,8 +7,6 @@ import io.convllava.common.checkpoint.TensorSource;
 import io.convllava.llm.kernel.HalfMatrix;
 import io.convllava.llm.kernel.HalfType;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
@@ -42,10 +40,7 @@ final class HalfWeights {
 
     /** A stored [rows, cols] table read by rows (the token embedding), left in its 16-bit type, row-major. */
     HalfMatrix table(String name, int rows, int cols) {
-        HalfMatrix stored = stored(name, rows, cols);
-        ByteBuffer resident = ByteBuffer.allocate(Math.toIntExact(stored.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
-        resident.put(source.readRaw(name));
-        return HalfMatrix.wrap(resident.flip(), stored.type(), rows, cols);
+        return HalfMatrix.onHeap(stored(name, rows, cols));
     }
 
     /**
@@ -57,10 +52,10 @@ final class HalfWeights {
         HalfMatrix[] parts = new HalfMatrix[names.length];
         for (int i = 0; i < names.length; i++) {
             parts[i] = stored(names[i], rows[i], cols);
-            if (i > 0 && parts[i].type() != parts[0].type()) {
-                throw new CheckpointException("tensor '" + names[i] + "' in " + source.info(names[i]).file() + " is "
-                        + source.info(names[i]).dtype() + " but '" + names[0] + "' is " + parts[0].type()
-                        + "; they are multiplied together");
+            if (parts[i].type() != parts[0].type()) {
+                TensorInfo info = source.info(names[i]);
+                throw new CheckpointException("tensor '" + names[i] + "' in " + info.file() + " is " + info.dtype()
+                        + " but '" + names[0] + "' is " + parts[0].type() + "; they are multiplied together");
             }
         }
         return HalfMatrix.packed(parts);

@@ -200,10 +200,9 @@ final class HalfGemm {
         byte[] heap = w.heapArray();
         int panels = (n1 - n0 + NR - 1) / NR;
         for (int panel = 0; panel < panels; panel++) {
-            int from = (n0 / NR + panel) * w.panelBytes() + kb / 2 * PanelRows.PAIR_BYTES;
             int base = panel * kc * NR;
             for (int j = 0; j < kc / 2; j++) {
-                int at = from + j * PanelRows.PAIR_BYTES;
+                int at = w.pairByte(n0 / NR + panel, kb / 2 + j);
                 IntVector p0 = IntVector.fromByteArray(PAIRS, heap, at, ByteOrder.LITTLE_ENDIAN);
                 IntVector p1 = IntVector.fromByteArray(PAIRS, heap, at + 4 * LANES, ByteOrder.LITTLE_ENDIAN);
                 int to = base + 2 * j * NR;

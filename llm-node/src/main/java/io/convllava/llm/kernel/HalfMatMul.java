@@ -106,7 +106,7 @@ public final class HalfMatMul implements AutoCloseable {
             float[] out = edge ? new float[batch * chunkRows] : y;
             int ldy = edge ? chunkRows : rows;
             int column = edge ? 0 : first;
-            int wo = 2 * chunk * panelBytes;
+            int wo = w.pairByte(2 * chunk, 0);
             for (int g = 0; g < groups; g++) {
                 int yo = g * PanelRows.INPUTS * ldy + column;
                 PanelRows.fourInputs(weights, wo, pairs, grouped, g * PanelRows.INPUTS * cols, out, yo, ldy);

@@ -81,28 +81,39 @@ public final class HalfMatrix {
         }
         int rows = Math.toIntExact(total);
         if (type != HalfType.BF16 || cols % 4 != 0) {
-            ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(2L * rows * cols)).order(ByteOrder.LITTLE_ENDIAN);
-            for (HalfMatrix part : parts) {
-                copy.put(part.data.duplicate());
-            }
-            return wrap(copy.flip(), type, rows, cols);
+            return onHeap(parts);
         }
         int block = 2 * PanelRows.ROWS;
-        int pairs = cols / 2;
         byte[] out = new byte[Math.toIntExact((rows + block - 1L) / block * block * cols * 2)];
+        ByteBuffer view = ByteBuffer.wrap(out).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        HalfMatrix packed = new HalfMatrix(view, out, 0, type, rows, cols, true);
         int row = 0;
         for (HalfMatrix part : parts) {
-            ByteBuffer src = part.data;
             for (int r = 0; r < part.rows; r++, row++) {
-                int to = (row / PanelRows.ROWS * pairs * PanelRows.ROWS + row % PanelRows.ROWS) * 4;
+                int to = packed.pairByte(row / PanelRows.ROWS, 0) + row % PanelRows.ROWS * 4;
                 int from = 2 * r * cols;
-                for (int j = 0; j < pairs; j++) {
-                    INTS.set(out, to + j * PanelRows.PAIR_BYTES, src.getInt(from + 4 * j));
+                for (int j = 0; j < cols / 2; j++) {
+                    INTS.set(out, to + j * PanelRows.PAIR_BYTES, part.data.getInt(from + 4 * j));
                 }
             }
         }
-        ByteBuffer view = ByteBuffer.wrap(out).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        return new HalfMatrix(view, out, 0, type, rows, cols, true);
+        return packed;
+    }
+
+    /**
+     * The row-major matrices {@code parts} ([rows_i, cols] each, one type), stacked into one row-major
+     * [sum(rows_i), cols] matrix in a heap buffer: the kernels' fast path for a matrix that stays row-major.
+     */
+    public static HalfMatrix onHeap(HalfMatrix... parts) {
+        long bytes = 0;
+        for (HalfMatrix part : parts) {
+            bytes += part.byteSize();
+        }
+        ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+        for (HalfMatrix part : parts) {
+            copy.put(part.data.duplicate());
+        }
+        return wrap(copy.flip(), parts[0].type, Math.toIntExact(bytes / 2 / parts[0].cols), parts[0].cols);
     }
 
     public int rows() {
@@ -140,10 +151,14 @@ public final class HalfMatrix {
         return cols / 2 * PanelRows.PAIR_BYTES;
     }
 
+    /** Where column pair {@code pair} (columns 2 pair and 2 pair + 1) of panel {@code panel} starts, in panels. */
+    int pairByte(int panel, int pair) {
+        return panel * panelBytes() + pair * PanelRows.PAIR_BYTES;
+    }
+
     /** Where element [row, col] of a matrix in panels starts. */
     private int panelByte(int row, int col) {
-        return (row / PanelRows.ROWS * (cols / 2) + col / 2) * PanelRows.PAIR_BYTES + row % PanelRows.ROWS * 4
-                + col % 2 * 2;
+        return pairByte(row / PanelRows.ROWS, col / 2) + row % PanelRows.ROWS * 4 + col % 2 * 2;
     }
 
     /** The backing bytes: [rows, cols] x 2 or panels ({@link #panels()}), little-endian, read-only, position 0. */

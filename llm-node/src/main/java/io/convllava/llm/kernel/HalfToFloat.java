@@ -51,10 +51,10 @@ public final class HalfToFloat {
         ByteBuffer bytes = w.data();
         float[] panel = new float[height * cols];
         for (int p = first / height; p * height < first + count; p++) {
-            int base = p * w.panelBytes();
             for (int j = 0; j < pairs; j++) {
+                int at = w.pairByte(p, j);
                 for (int r = 0; r < height; r++) {
-                    int pair = bytes.getInt(base + j * PanelRows.PAIR_BYTES + 4 * r);
+                    int pair = bytes.getInt(at + 4 * r);
                     panel[r * cols + 2 * j] = Float.intBitsToFloat(pair << 16);
                     panel[r * cols + 2 * j + 1] = Float.intBitsToFloat(pair & 0xFFFF0000);
                 }

@@ -35,8 +35,8 @@ import jdk.incubator.vector.VectorOperators;
  *     io.convllava.llm.kernel.KernelBench [--threads N] [--rounds R]
  * </pre>
  *
- * Memory: 4.2 GB of heap (the bf16 weights, row-major and packed), 4.1 GB of direct buffers (libtorch's float32 copies) and a 2.1 GB
- * temporary file mapped back (the same bf16 weights off-heap, in the page cache).
+ * Memory: 4.2 GB of heap (the bf16 weights, row-major and packed), 4.1 GB of direct buffers (libtorch's float32
+ * copies) and a 2.1 GB temporary file mapped back (the same bf16 weights off-heap, in the page cache).
  */
 public final class KernelBench {
     private static final int HIDDEN = 2048;

@@ -12,7 +12,7 @@ import jdk.incubator.vector.IntVector;
 /**
  * The inner loops of {@link HalfMatMul} over bf16 weights packed in panels ({@link HalfMatrix#packed}): a panel is
  * {@link #ROWS} weight rows, stored column pair by column pair, so one int vector load gives two neighbouring columns
- * of {@link #LANES} rows and widening it gives those rows' weights for column 2j (one shift) and 2j+1 (one mask). Each
+ * of {@link Widening#LANES} rows and widening it gives those rows' weights for column 2j (one shift) and 2j+1 (one mask). Each
  * output is a single chain of FMAs over the columns in order, in one vector lane, whatever the tile: an input gets the
  * same bits alone or in a batch of any size, with no horizontal sums.
  *
@@ -20,11 +20,10 @@ import jdk.incubator.vector.IntVector;
  *   <li>{@link #fourInputs}: one panel x four inputs (8 accumulators; per column pair two weight loads, four widenings,
  *       eight broadcasts, sixteen FMAs): batches, the panel staying in L2 while every group of four passes.</li>
  *   <li>{@link #oneInput}: two panels x one input (4 accumulators): batch 1 and the inputs past the last group of four;
- *       bound by the weights' bytes. Unrolled by two column pairs, with no loop for a leftover pair (packed matrices have a
- *       multiple of four columns): at 315 bytecodes C2 (JDK 17) inlined the plain loop into its caller now and then,
- *       and that larger method boxed the vectors (5x slower, a young collection every few calls); above FreqInlineSize
- *       (325) it is compiled on its own. A leftover-pair branch after the loop made C2 lose the accumulators' exact
- *       vector class and box them too, and so did four panels (8 accumulators).</li>
+ *       bound by the weights' bytes. C2 (JDK 17) boxed the vectors of every larger or unrolled variant (four panels;
+ *       two column pairs per pass) and of this loop too once it inlined it into its caller (at 315 bytecodes, under
+ *       FreqInlineSize): 4-9 GFLOP/s, a young collection every few calls. Its bounds checks at entry keep it above that
+ *       size, so it is compiled on its own.</li>
  * </ul>
  */
 final class PanelRows {

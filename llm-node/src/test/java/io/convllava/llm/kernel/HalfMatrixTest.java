@@ -60,7 +60,7 @@ class HalfMatrixTest {
         HalfMatrix even = HalfMatrix.packed(random(HalfType.BF16, 9, 10, 5));
         assertFalse(fp16.panels());
         assertFalse(odd.panels());
-        assertFalse(even.panels(), "10 columns: 5 pairs, and the batch-1 loop takes two at a time");
+        assertFalse(even.panels(), "10 columns: not a multiple of four");
         assertEquals(random(HalfType.BF16, 9, 7, 5).get(8, 6), odd.get(8, 6));
         assertThrows(IllegalArgumentException.class,
                 () -> HalfMatrix.packed(random(HalfType.BF16, 2, 8, 6), random(HalfType.FP16, 2, 8, 7)));
