@@ -48,6 +48,7 @@ public final class CpuDecoder implements AutoCloseable {
     private final boolean torchPrefill = TorchProducts.enabled(); // read once per decoder
     private final CausalAttention blockAttention;
     private final Workspace ws;
+    private final KvBlockPool kvPool;
 
     private CpuDecoder(LlmConfig config, HalfMatrix embedding, List<CpuLayer> layers, float[] finalNorm,
                        HalfMatrix lmHead, HalfMatMul products) {
@@ -59,6 +60,7 @@ public final class CpuDecoder implements AutoCloseable {
         this.rope = new RopeTable(config.headDim(), config.maxPositionEmbeddings(), config.ropeTheta());
         this.kernel = products;
         this.ws = new Workspace(config);
+        this.kvPool = new KvBlockPool(KV_BLOCK * config.numKeyValueHeads() * config.headDim());
         this.blockAttention = CausalAttention.supports(KV_BLOCK) ? new CausalAttention(config.numAttentionHeads(),
                 config.numKeyValueHeads(), config.headDim(), KV_BLOCK) : null;
     }
@@ -123,10 +125,15 @@ public final class CpuDecoder implements AutoCloseable {
         }
     }
 
+    /** Bytes of KV blocks that ended sessions gave back, free for the next ones. */
+    public long freeKvBytes() {
+        return kvPool.bytes();
+    }
+
     /** An empty cache for one session. */
     public Session newSession() {
         return new Session(new KvBlocks(layers.size(), config.numKeyValueHeads() * config.headDim(),
-                config.maxPositionEmbeddings()));
+                config.maxPositionEmbeddings(), kvPool));
     }
 
     /** Row {@code id} of the embedding table, widened into {@code dst} at {@code offset}. */
@@ -284,10 +291,11 @@ public final class CpuDecoder implements AutoCloseable {
 
         rmsNorm(ws.h, l.postNorm(), ws.normed, 0, n);
         multiply(l.gateUp(), ws.normed, groups, ws.gateUp);     // [n, 2F]: gate then up
+        // in place, row by row: row r's [F] activations land at r F, where rows before it were (and row 0's gate)
         for (int r = 0; r < n; r++) {
-            VectorMath.swiGlu(ws.gateUp, r * 2 * ffn, r * 2 * ffn + ffn, ws.activated, r * ffn, ffn);
+            VectorMath.swiGlu(ws.gateUp, r * 2 * ffn, r * 2 * ffn + ffn, ws.gateUp, r * ffn, ffn);
         }
-        multiply(l.down(), ws.activated, groups, ws.out);
+        multiply(l.down(), ws.gateUp, groups, ws.out);          // [n, F] -> [n, H]
         VectorMath.add(ws.out, ws.h, n * hidden);
     }
 
@@ -429,6 +437,11 @@ public final class CpuDecoder implements AutoCloseable {
         public void truncate(int length) {
             cache.truncate(length);
         }
+
+        /** Gives every block back for later sessions; the session is not used after this. */
+        public void close() {
+            cache.truncate(0);
+        }
     }
 
     /** One session's rows in a {@link #step}: rows [offset, offset + rows) of the step's input. */
@@ -448,10 +461,9 @@ public final class CpuDecoder implements AutoCloseable {
         float[] q;          // [rows, heads * d]
         float[] k;          // [rows, kvHeads * d]
         float[] v;          // [rows, kvHeads * d]
-        float[] attended;   // [rows, heads * d]
+        float[] attended;   // [rows, heads * d]: the memory of qkv, which is spent once split into q, k and v
         float[] out;        // [rows, H]
-        float[] gateUp;     // [rows, 2F]
-        float[] activated;  // [rows, F]
+        float[] gateUp;     // [rows, 2F], then the activations [rows, F] written over it
         int[] row;          // [rows] the rows attended one by one
         KvBlocks[] rowCache; // [rows] the cache each of them attends to
         int[] rowPosition;  // [rows] its position
@@ -476,10 +488,9 @@ public final class CpuDecoder implements AutoCloseable {
             q = new float[rows * qSize];
             k = new float[rows * kvSize];
             v = new float[rows * kvSize];
-            attended = new float[rows * qSize];
+            attended = qkv;
             out = new float[rows * c.hiddenSize()];
             gateUp = new float[rows * 2 * c.intermediateSize()];
-            activated = new float[rows * c.intermediateSize()];
             row = new int[rows];
             rowCache = new KvBlocks[rows];
             rowPosition = new int[rows];

@@ -2,8 +2,10 @@ package io.convllava.llm.cpu;
 
 /**
  * One session's keys and values for the layers of one shard, float32, in blocks of {@value #BLOCK} positions that
- * are allocated as the context grows (never copied), so memory follows the context and is counted in bytes. A row is
- * one position's [kvHeads * headDim] values. Not thread-safe: the shard serialises access.
+ * are taken from the shard's {@link KvBlockPool} as the context grows (never copied) and given back when it shrinks
+ * or the session ends, so memory follows the context and is counted in bytes. A row is one position's
+ * [kvHeads * headDim] values; a block's rows past {@link #length()} hold whatever an earlier session left there. Not
+ * thread-safe: the shard serialises access.
  */
 final class KvBlocks {
     static final int BLOCK = 64;
@@ -11,14 +13,17 @@ final class KvBlocks {
     private final float[][][] keys;   // [layer][block] -> [BLOCK, kvHeads * headDim]
     private final float[][][] values; // [layer][block] -> [BLOCK, kvHeads * headDim]
     private final int rowWidth;
+    private final KvBlockPool pool;
     private int blocks;
     private volatile int length; // read without the shard lock by sessionLength
 
-    KvBlocks(int layers, int rowWidth, int maxPositions) {
+    /** @param pool where blocks come from and go back to; its blocks are {@value #BLOCK} x rowWidth floats */
+    KvBlocks(int layers, int rowWidth, int maxPositions, KvBlockPool pool) {
         int maxBlocks = (maxPositions + BLOCK - 1) / BLOCK;
         this.keys = new float[layers][maxBlocks][];
         this.values = new float[layers][maxBlocks][];
         this.rowWidth = rowWidth;
+        this.pool = pool;
     }
 
     /** Positions already cached: the position of the next new token. */
@@ -31,8 +36,8 @@ final class KvBlocks {
         int needed = (upTo + BLOCK - 1) / BLOCK;
         for (; blocks < needed; blocks++) {
             for (int layer = 0; layer < keys.length; layer++) {
-                keys[layer][blocks] = new float[BLOCK * rowWidth];
-                values[layer][blocks] = new float[BLOCK * rowWidth];
+                keys[layer][blocks] = pool.take();
+                values[layer][blocks] = pool.take();
             }
         }
     }
@@ -61,11 +66,13 @@ final class KvBlocks {
         length += count;
     }
 
-    /** Forgets positions from {@code keep} on, freeing the blocks past it. */
+    /** Forgets positions from {@code keep} on, giving the blocks past it back to the pool. */
     void truncate(int keep) {
         int needed = (keep + BLOCK - 1) / BLOCK;
         for (; blocks > needed; blocks--) {
             for (int layer = 0; layer < keys.length; layer++) {
+                pool.give(keys[layer][blocks - 1]);
+                pool.give(values[layer][blocks - 1]);
                 keys[layer][blocks - 1] = null;
                 values[layer][blocks - 1] = null;
             }

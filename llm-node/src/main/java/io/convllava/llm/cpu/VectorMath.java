@@ -42,7 +42,9 @@ final class VectorMath {
     /**
      * out[outOff + i] = silu(gate) * up = gate / (1 + exp(-gate)) * up, for gate = x[gateOff + i], up = x[upOff + i].
      * exp by {@link FastExp}, which gives the same bits in every compilation tier: the Vector API's lane-wise EXP gives
-     * other roundings once C2 compiles it than before, so results would depend on how warm the JVM is.
+     * other roundings once C2 compiles it than before, so results would depend on how warm the JVM is. {@code out} may
+     * be {@code x} with outOff <= gateOff and [outOff, outOff + n) clear of the up values: each element is read before
+     * it is written.
      */
     static void swiGlu(float[] x, int gateOff, int upOff, float[] out, int outOff, int n) {
         int i = 0;

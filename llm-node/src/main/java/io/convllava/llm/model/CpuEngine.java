@@ -95,11 +95,16 @@ final class CpuEngine implements ShardEngine {
     }
 
     @Override
+    public long freeKvBytes() {
+        return decoder.freeKvBytes();
+    }
+
+    @Override
     public void close() {
         decoder.close();
     }
 
-    /** A session's cache: plain Java memory, released with the object. */
+    /** A session's cache: blocks of Java memory, given back to the decoder's pool when it closes. */
     private record CpuSession(CpuDecoder.Session state) implements Session {
         @Override
         public int length() {
@@ -118,6 +123,7 @@ final class CpuEngine implements ShardEngine {
 
         @Override
         public void close() {
+            state.close();
         }
     }
 }

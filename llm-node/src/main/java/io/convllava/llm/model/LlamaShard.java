@@ -343,6 +343,11 @@ public final class LlamaShard implements AutoCloseable {
         return sessions.values().stream().mapToLong(ShardEngine.Session::bytes).sum();
     }
 
+    /** Bytes of KV memory kept allocated for new sessions, beyond what sessions hold ({@link #cacheBytes()}). */
+    public long freeKvBytes() {
+        return engine.freeKvBytes();
+    }
+
     /** Which engine computes this shard, e.g. for benchmarks: "cpu" or "djl". */
     public String engineName() {
         return engine instanceof CpuEngine ? "cpu" : "djl";

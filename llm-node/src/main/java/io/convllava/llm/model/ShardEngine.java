@@ -13,6 +13,11 @@ interface ShardEngine extends AutoCloseable {
     /** An empty cache for a new session. */
     Session newSession();
 
+    /** Bytes of KV memory that ended sessions left allocated for the next ones (0: freed when they end). */
+    default long freeKvBytes() {
+        return 0;
+    }
+
     /**
      * Runs the new positions of {@code input} (checked by the shard) through the layers, appending their keys and
      * values to the session's cache; the last shard returns the logits of the last new position, others the hidden

@@ -24,7 +24,8 @@ public final class StepMetrics {
     static final Gauge WAITING = Gauge.builder().name("convllava_llm_waiting_steps")
             .help("Steps queued for admission (waiting for KV memory or a batch slot)").register();
     static final Gauge KV_BYTES = Gauge.builder().name("convllava_llm_kv_bytes")
-            .help("KV cache memory, by kind: held by sessions, or kept for prefix reuse").labelNames("kind")
+            .help("KV cache memory, by kind: held by sessions, kept for prefix reuse, or free (allocated, for the"
+                    + " next sessions)").labelNames("kind")
             .register();
     private static final Counter PREFIX_REUSE = Counter.builder().name("convllava_llm_prefix_reuse_total")
             .withoutExemplars()

@@ -254,6 +254,9 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
             waiting.addAll(arrived);
             try {
                 actions.forEach(Runnable::run);
+                if (!actions.isEmpty()) {
+                    observeMemory();
+                }
                 dropCancelled();
                 admit();
                 runStep();
@@ -444,10 +447,16 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
             int n = part.input().length();
             StepMetrics.POSITIONS.labelValues(n == 1 ? "decode" : "prompt").inc(n);
         }
-        StepMetrics.SESSIONS.set(shard.activeSessions());
         StepMetrics.WAITING.set(waiting.size());
+        observeMemory();
+    }
+
+    /** The sessions and KV memory gauges, after a step or a release. */
+    private void observeMemory() {
+        StepMetrics.SESSIONS.set(shard.activeSessions());
         StepMetrics.KV_BYTES.labelValues("sessions").set(shard.cacheBytes());
         StepMetrics.KV_BYTES.labelValues("kept").set(keptBytes);
+        StepMetrics.KV_BYTES.labelValues("free").set(shard.freeKvBytes());
     }
 
     private void fail(J job, Status status) {

@@ -83,6 +83,34 @@ class BatchedStepTest {
     }
 
     @Test
+    void aSessionOnBlocksThatEndedSessionsGaveBackComputesAsOnNewOnes() {
+        DecoderFixture fixture = DecoderFixture.tiny();
+        try (TensorSource weights = fixture.files().openLlmWeights();
+             LlamaShard fresh = LlamaShard.load(fixture.files().llmConfig(), weights, 0, 2, "cpu");
+             LlamaShard reused = LlamaShard.load(fixture.files().llmConfig(), weights, 0, 2, "cpu")) {
+            SplittableRandom random = new SplittableRandom(5);
+            ShardInput prompt = tokens(random, 70);
+            ShardInput next = tokens(random, 1);
+            float[] expected = fresh.forward("s", prompt).hidden().data();
+            float[] expectedNext = fresh.forward("s", next).hidden().data();
+
+            // an ended session leaves its blocks, filled with its own keys and values, for the next one
+            reused.forward("earlier", tokens(random, 150));
+            long held = reused.cacheBytes();
+            assertEquals(0, reused.freeKvBytes());
+            reused.release("earlier");
+            assertEquals(held, reused.freeKvBytes(), "its blocks are kept for the next sessions");
+            assertArrayEquals(expected, reused.forward("s", prompt).hidden().data());
+            assertArrayEquals(expectedNext, reused.forward("s", next).hidden().data());
+            assertEquals(held, reused.cacheBytes() + reused.freeKvBytes(), "taken from the ended one's, none new");
+
+            reused.release("s");
+            assertEquals(held, reused.freeKvBytes());
+            assertEquals(0, reused.cacheBytes());
+        }
+    }
+
+    @Test
     void aSessionTwiceInOneStepOrAPartTooLongIsRefusedBeforeAnythingRuns() {
         DecoderFixture fixture = DecoderFixture.tiny();
         try (TensorSource weights = fixture.files().openLlmWeights();
