@@ -40,12 +40,13 @@ import java.util.concurrent.Callable;
                 "  in_process, cluster.batch1: ttft_ms, decode_tok_s (medians of runs), encode_ms, prefill_ms (the"
                         + " server's, medians), prompt_tokens (image included), completion_tokens, finish_reason"
                         + " (stop, length); in_process.decoder_engine; cluster.batch1.decode_vs_in_process",
-                "  cluster: vision_nodes, llm_nodes, max_concurrent (the coordinator's --max-concurrent)",
-                "  cluster.streams[]: streams, images (same, distinct, none), completed, failed, errors (failed"
-                        + " streams by status code), completion_tokens, wall_s, throughput_tok_s (all tokens over the"
-                        + " wall time), aggregate_decode_tok_s (the tokens after each stream's first over the time"
-                        + " from the earliest first token to the latest last one), aggregate_vs_batch1,"
-                        + " stream_decode_tok_s_median, ttft_ms_median, ttft_ms_p90; over the completed streams,"
+                "  cluster: vision_nodes, llm_nodes, max_concurrent (the coordinator's --max-concurrent),"
+                        + " rounds_per_stream",
+                "  cluster.streams[]: streams, images (same, distinct, none), completed (requests), failed, errors"
+                        + " (failed requests by status code), completion_tokens, wall_s, throughput_tok_s (all tokens"
+                        + " over the wall time), aggregate_decode_tok_s (the tokens after each request's first over"
+                        + " the time from the earliest first token to the latest last one), aggregate_vs_batch1,"
+                        + " stream_decode_tok_s_median, ttft_ms_median, ttft_ms_p90; over the completed requests,"
                         + " null when none completed",
                 "  cluster.second_turn: first_ttft_ms, second_ttft_ms, ratio (second / first), first_prompt_tokens,"
                         + " second_prompt_tokens, first_encode_ms, second_encode_ms, first_prefill_ms,"
@@ -104,6 +105,11 @@ final class BenchServingCommand implements Callable<Integer> {
             description = "Concurrent stream counts, comma-separated, one phase each (default: ${DEFAULT-VALUE}).")
     int[] streams;
 
+    @Option(names = "--rounds-per-stream", defaultValue = "4", paramLabel = "N", description = "Requests each"
+            + " stream of a phase sends, one after the other (default: ${DEFAULT-VALUE}): with short answers one"
+            + " round is mostly the streams' prompts starting together, several measure steady serving.")
+    int roundsPerStream;
+
     @Option(names = "--stream-images", defaultValue = "same", paramLabel = "same|distinct|none",
             description = "What the streams of a phase ask about: one new image for all of them, a new image each,"
                     + " or no image (the vision node idles; the decoder alone) (default: ${DEFAULT-VALUE}).")
@@ -156,7 +162,7 @@ final class BenchServingCommand implements Callable<Integer> {
         ServingBench.Settings settings = new ServingBench.Settings(dir, hubCache.dir, device.device,
                 new BenchRequests(question, bytes, followUp, tokens),
                 hasSample ? sample.toString() : "a synthetic 1024x768 picture", runs, warmups,
-                Duration.ofSeconds(warmupSeconds), streams, images,
+                Duration.ofSeconds(warmupSeconds), streams, roundsPerStream, images,
                 nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
         ServingReport report;
         try {

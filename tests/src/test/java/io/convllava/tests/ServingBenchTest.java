@@ -26,7 +26,7 @@ class ServingBenchTest {
     @Test
     void theJsonHasEveryFieldWithSaneValues(@TempDir Path logs) {
         CliRun run = CliRun.of("bench", "serving", "--model", Fixtures.shapesModel().toString(), "--streams", "1,2",
-                "--tokens", String.valueOf(TOKENS), "--runs", "2", "--warmups", "1", "--warmup-seconds", "0", "--log-dir", logs.toString(),
+                "--rounds-per-stream", "2", "--tokens", String.valueOf(TOKENS), "--runs", "2", "--warmups", "1", "--warmup-seconds", "0", "--log-dir", logs.toString(),
                 "--node-java-opts", "-Xmx512m", "--json");
         JsonObject json = run.json();
         for (String phase : List.of("in process: batch 1, run 2/2", "cluster: starting", "local: llm-1 ready",
@@ -43,8 +43,9 @@ class ServingBenchTest {
         JsonObject local = json.getAsJsonObject("in_process");
         assertBatchOne(local, "decoder_engine");
         JsonObject cluster = json.getAsJsonObject("cluster");
-        assertKeys(cluster, "vision_nodes", "llm_nodes", "max_concurrent", "batch1", "streams", "second_turn",
-                "encode", "memory");
+        assertKeys(cluster, "vision_nodes", "llm_nodes", "max_concurrent", "rounds_per_stream", "batch1", "streams",
+                "second_turn", "encode", "memory");
+        assertEquals(2, cluster.get("rounds_per_stream").getAsInt());
         assertEquals(1, cluster.get("vision_nodes").getAsInt());
         assertEquals(2, cluster.get("llm_nodes").getAsInt());
         assertTrue(cluster.get("max_concurrent").getAsInt() >= 2);
@@ -62,12 +63,12 @@ class ServingBenchTest {
                     "ttft_ms_median", "ttft_ms_p90");
             int n = i + 1;
             assertEquals(n, phase.get("streams").getAsInt());
-            assertEquals(n, phase.get("completed").getAsInt(), phase.toString());
+            assertEquals(2 * n, phase.get("completed").getAsInt(), "two requests per stream: " + phase);
             assertEquals(0, phase.get("failed").getAsInt());
             assertEquals(0, phase.getAsJsonObject("errors").size());
             assertEquals("same", phase.get("images").getAsString());
             int tokens = phase.get("completion_tokens").getAsInt();
-            assertTrue(tokens >= 2 * n && tokens <= TOKENS * n, "completion_tokens " + tokens);
+            assertTrue(tokens >= 2 * 2 * n && tokens <= TOKENS * 2 * n, "completion_tokens " + tokens);
             positive(phase, "wall_s", "throughput_tok_s", "aggregate_decode_tok_s", "aggregate_vs_batch1",
                     "stream_decode_tok_s_median", "ttft_ms_median", "ttft_ms_p90");
             assertTrue(phase.get("ttft_ms_p90").getAsDouble() >= phase.get("ttft_ms_median").getAsDouble(),

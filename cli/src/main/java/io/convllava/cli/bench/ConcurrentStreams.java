@@ -7,6 +7,7 @@ import io.grpc.StatusRuntimeException;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.OptionalDouble;
 import java.util.concurrent.CountDownLatch;
@@ -25,13 +26,13 @@ public final class ConcurrentStreams {
     }
 
     /**
-     * What {@code streams} calls made at once gave: the timings of those that completed, a line per failed one
-     * ("CODE: description"). The statistics cover the completed streams; empty when none completed.
+     * What {@code streams} streams gave: the timings of the requests that completed, a line per failed one
+     * ("CODE: description"). The statistics cover the completed requests; empty when none completed.
      */
     public record Result(int streams, List<StreamTiming> timings, List<String> failures, long startNanos,
                          long endNanos) {
 
-        /** All tokens after each stream's first, over the time from the earliest first token to the latest last one. */
+        /** All tokens after each request's first, over the time from the earliest first token to the latest last one. */
         public OptionalDouble aggregateDecodeTokensPerSecond() {
             if (timings.isEmpty()) {
                 return OptionalDouble.empty();
@@ -72,6 +73,20 @@ public final class ConcurrentStreams {
      */
     public static Result run(Channel channel, int streams, IntFunction<GenerateRequest> request, Duration timeout)
             throws InterruptedException {
+        return run(channel, streams, 1, request, timeout);
+    }
+
+    /**
+     * As {@link #run(Channel, int, IntFunction, Duration)}, but each stream sends {@code rounds} requests one after
+     * the other (round r of stream i: {@code request.apply(i)} with "-r" and r appended to its request id), so that
+     * the phase measures the cluster serving that many users steadily rather than their prompts' ramp alone. A
+     * stream whose call fails stops there.
+     */
+    public static Result run(Channel channel, int streams, int rounds, IntFunction<GenerateRequest> request,
+                             Duration timeout) throws InterruptedException {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be at least 1, got " + rounds);
+        }
         ExecutorService threads = Executors.newFixedThreadPool(streams, r -> {
             Thread t = new Thread(r, "bench-stream");
             t.setDaemon(true);
@@ -80,23 +95,34 @@ public final class ConcurrentStreams {
         try {
             CountDownLatch ready = new CountDownLatch(streams);
             CountDownLatch go = new CountDownLatch(1);
-            List<Future<StreamTiming>> calls = new ArrayList<>();
+            List<Future<List<StreamTiming>>> calls = new ArrayList<>();
+            List<String> failures = Collections.synchronizedList(new ArrayList<>());
             for (int i = 0; i < streams; i++) {
                 GenerateRequest r = request.apply(i);
                 calls.add(threads.submit(() -> {
                     ready.countDown();
                     go.await();
-                    return TimedCall.generate(channel, r, timeout);
+                    List<StreamTiming> done = new ArrayList<>(rounds);
+                    for (int round = 0; round < rounds; round++) {
+                        GenerateRequest call = rounds == 1 ? r
+                                : r.toBuilder().setRequestId(r.getRequestId() + "-r" + round).build();
+                        try {
+                            done.add(TimedCall.generate(channel, call, timeout));
+                        } catch (RuntimeException e) {
+                            failures.add(describe(e));
+                            break;
+                        }
+                    }
+                    return done;
                 }));
             }
             ready.await();
             long start = System.nanoTime();
             go.countDown();
             List<StreamTiming> timings = new ArrayList<>();
-            List<String> failures = new ArrayList<>();
-            for (Future<StreamTiming> call : calls) {
+            for (Future<List<StreamTiming>> call : calls) {
                 try {
-                    timings.add(call.get());
+                    timings.addAll(call.get());
                 } catch (ExecutionException e) {
                     failures.add(describe(e.getCause()));
                 }

@@ -40,7 +40,8 @@ public final class ServingBench {
      * scheduler) runs in five JVMs, each reaching compiled code only after thousands of calls.
      */
     public record Settings(Path model, Path hfCache, String device, BenchRequests requests, String imageLabel,
-                           int runs, int warmups, Duration warmup, int[] streams, StreamImages streamImages,
+                           int runs, int warmups, Duration warmup, int[] streams, int roundsPerStream,
+                           StreamImages streamImages,
                            String nodeJavaOptions, Path logDir, Duration readyTimeout, Duration requestTimeout) {
 
         /** The coordinator admits every stream at once (never fewer than its default 8). */
@@ -122,13 +123,20 @@ public final class ServingBench {
                                   Map<String, ResidentMemory> ready) throws IOException, InterruptedException {
         BenchRequests requests = settings.requests();
         // every other warm-up is a burst of the most concurrent streams: steps of many sessions run other code
-        // (grouped products, ForwardBatch) that must be compiled too
+        // (grouped products, ForwardBatch) that must be compiled too; every fourth a follow-up question, which
+        // continues from a kept prefix
         int burst = Arrays.stream(settings.streams()).max().orElse(1);
         warmUp("cluster", settings.warmup(), i -> {
             if (i % 2 == 1 && burst > 1) {
                 ConcurrentStreams.run(channel, burst, streamRequests(burst), settings.requestTimeout());
-            } else {
-                call(channel, requests.withImage("bench-warmup-" + i, freshImage(), requests.maxTokens()));
+                return;
+            }
+            byte[] image = freshImage();
+            StreamTiming first = call(channel, requests.withImage("bench-warmup-" + i, image, requests.maxTokens()));
+            if (i % 4 == 2) {
+                BenchRequests sameImage = new BenchRequests(requests.question(), image, requests.followUp(),
+                        requests.maxTokens());
+                call(channel, sameImage.secondTurn("bench-warmup-" + i + "-turn-2", first.text()));
             }
         });
         // each a single pair of requests, so as many pairs as batch-1 runs: the pair with the median ratio is reported
@@ -164,7 +172,8 @@ public final class ServingBench {
         for (int n : settings.streams()) {
             say("cluster: " + n + " concurrent stream(s)");
             IntFunction<GenerateRequest> request = streamRequests(n);
-            ConcurrentStreams.Result r = ConcurrentStreams.run(channel, n, request, settings.requestTimeout());
+            ConcurrentStreams.Result r = ConcurrentStreams.run(channel, n, settings.roundsPerStream(), request,
+                    settings.requestTimeout());
             say(String.format(Locale.ROOT, "cluster: %d stream(s): %d completed, %.1f tokens/s aggregate decode,"
                     + " TTFT median %.0f ms", n, r.timings().size(), r.aggregateDecodeTokensPerSecond().orElse(0),
                     r.ttftMs(50).orElse(0)));
@@ -179,7 +188,8 @@ public final class ServingBench {
         cluster.pids().forEach((node, pid) -> memory.add(new NodeMemory(node, pid, ready.get(node), end.get(node))));
         ServingReport.Setup setup = new ServingReport.Setup(settings.model().toString(), settings.device(),
                 requests.question(), requests.followUp(), settings.imageLabel(), requests.maxTokens(),
-                settings.runs(), settings.streamImages().name().toLowerCase(Locale.ROOT), VISION_NODES, LLM_NODES,
+                settings.runs(), settings.roundsPerStream(), settings.streamImages().name().toLowerCase(Locale.ROOT),
+                VISION_NODES, LLM_NODES,
                 settings.maxConcurrent());
         return new ServingReport(setup, local.batchOne(), local.decoderEngine(), batchOne, phases, turn[0], turn[1],
                 encode[0], encode[1], memory);

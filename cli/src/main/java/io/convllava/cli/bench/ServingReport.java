@@ -21,7 +21,7 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
 
     /** What was benched and how. */
     public record Setup(String model, String device, String question, String followUp, String image,
-                        int maxNewTokens, int runs, String streamImages, int visionNodes, int llmNodes,
+                        int maxNewTokens, int runs, int roundsPerStream, String streamImages, int visionNodes, int llmNodes,
                         int maxConcurrent) {
     }
 
@@ -55,6 +55,7 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
         c.put("vision_nodes", setup.visionNodes());
         c.put("llm_nodes", setup.llmNodes());
         c.put("max_concurrent", setup.maxConcurrent());
+        c.put("rounds_per_stream", setup.roundsPerStream());
         Map<String, Object> b1 = batchOne(cluster);
         b1.put("decode_vs_in_process", round(clusterVsInProcess()));
         c.put("batch1", b1);
@@ -149,8 +150,8 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
                 cluster);
         out.printf("cluster decode / in process: %.2fx%n", clusterVsInProcess());
         out.println();
-        out.printf("concurrent streams through the cluster (images: %s; coordinator --max-concurrent %d)%n",
-                setup.streamImages(), setup.maxConcurrent());
+        out.printf("concurrent streams through the cluster (images: %s; %d requests in a row per stream; coordinator"
+                + " --max-concurrent %d)%n", setup.streamImages(), setup.roundsPerStream(), setup.maxConcurrent());
         out.printf("%7s %16s %10s %17s %12s %12s %8s %8s %7s%n", "streams", "aggregate decode", "x batch 1",
                 "median per stream", "TTFT median", "TTFT p90", "tokens", "wall s", "failed");
         for (ConcurrentStreams.Result r : streams) {
