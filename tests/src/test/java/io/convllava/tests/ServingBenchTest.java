@@ -26,8 +26,8 @@ class ServingBenchTest {
     @Test
     void theJsonHasEveryFieldWithSaneValues(@TempDir Path logs) {
         CliRun run = CliRun.of("bench", "serving", "--model", Fixtures.shapesModel().toString(), "--streams", "1,2",
-                "--rounds-per-stream", "2", "--tokens", String.valueOf(TOKENS), "--runs", "2", "--warmups", "1", "--warmup-seconds", "0", "--log-dir", logs.toString(),
-                "--node-java-opts", "-Xmx512m", "--json");
+                "--rounds-per-stream", "2", "--tokens", String.valueOf(TOKENS), "--runs", "2", "--warmups", "1",
+                "--warmup-seconds", "0", "--log-dir", logs.toString(), "--node-java-opts", "-Xmx512m", "--json");
         JsonObject json = run.json();
         for (String phase : List.of("in process: batch 1, run 2/2", "cluster: starting", "local: llm-1 ready",
                 "cluster: second turn", "cluster: encode", "cluster: batch 1, run 2/2", "cluster: 2 concurrent",

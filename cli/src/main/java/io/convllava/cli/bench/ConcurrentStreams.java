@@ -32,7 +32,7 @@ public final class ConcurrentStreams {
     public record Result(int streams, List<StreamTiming> timings, List<String> failures, long startNanos,
                          long endNanos) {
 
-        /** All tokens after each request's first, over the time from the earliest first token to the latest last one. */
+        /** All tokens after each request's first, over the time from the earliest first token to the latest last. */
         public OptionalDouble aggregateDecodeTokensPerSecond() {
             if (timings.isEmpty()) {
                 return OptionalDouble.empty();

@@ -21,8 +21,8 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
 
     /** What was benched and how. */
     public record Setup(String model, String device, String question, String followUp, String image,
-                        int maxNewTokens, int runs, int roundsPerStream, String streamImages, int visionNodes, int llmNodes,
-                        int maxConcurrent) {
+                        int maxNewTokens, int runs, int roundsPerStream, String streamImages, int visionNodes,
+                        int llmNodes, int maxConcurrent) {
     }
 
     public double clusterVsInProcess() {
