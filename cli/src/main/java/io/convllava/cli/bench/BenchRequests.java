@@ -18,6 +18,11 @@ import java.util.List;
  */
 public record BenchRequests(String question, byte[] image, String followUp, int maxTokens) {
 
+    /** The same requests about another image. */
+    public BenchRequests about(byte[] other) {
+        return new BenchRequests(question, other, followUp, maxTokens);
+    }
+
     /** The question about the image, for the in-process engine. */
     public GenerationRequest inProcess() {
         return new GenerationRequest(List.of(ChatMessage.user(question, 1)), List.of(ImageInput.ofBytes(image)),

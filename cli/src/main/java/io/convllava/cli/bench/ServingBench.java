@@ -87,8 +87,7 @@ public final class ServingBench {
     }
 
     private StreamTiming generateInProcess(LocalEngine engine) {
-        BenchRequests r = settings.requests();
-        BenchRequests fresh = new BenchRequests(r.question(), freshImage(), r.followUp(), r.maxTokens());
+        BenchRequests fresh = settings.requests().about(freshImage());
         TokenClock clock = new TokenClock();
         GenerationResult result = engine.generator().generate(fresh.inProcess(), (id, delta) -> clock.onTokens(1));
         return clock.finish(result.promptTokens() + result.imageTokens(), result.timings().encodeMs(),
@@ -129,14 +128,10 @@ public final class ServingBench {
         warmUp("cluster", settings.warmup(), i -> {
             if (i % 2 == 1 && burst > 1) {
                 ConcurrentStreams.run(channel, burst, streamRequests(burst), settings.requestTimeout());
-                return;
-            }
-            byte[] image = freshImage();
-            StreamTiming first = call(channel, requests.withImage("bench-warmup-" + i, image, requests.maxTokens()));
-            if (i % 4 == 2) {
-                BenchRequests sameImage = new BenchRequests(requests.question(), image, requests.followUp(),
-                        requests.maxTokens());
-                call(channel, sameImage.secondTurn("bench-warmup-" + i + "-turn-2", first.text()));
+            } else if (i % 4 == 2) {
+                twoTurns(channel, "bench-warmup-" + i, "bench-warmup-" + i + "-turn-2");
+            } else {
+                call(channel, requests.withImage("bench-warmup-" + i, freshImage(), requests.maxTokens()));
             }
         });
         // each a single pair of requests, so as many pairs as batch-1 runs: the pair with the median ratio is reported
@@ -145,13 +140,7 @@ public final class ServingBench {
         for (int i = 0; i < settings.runs(); i++) {
             say("cluster: second turn (a new image, then a follow-up in the same conversation), run " + (i + 1) + "/"
                     + settings.runs());
-            byte[] turnImage = freshImage();
-            StreamTiming first = call(channel, requests.withImage("bench-turn-1-" + i, turnImage,
-                    requests.maxTokens()));
-            BenchRequests sameImage = new BenchRequests(requests.question(), turnImage, requests.followUp(),
-                    requests.maxTokens());
-            turns.add(new StreamTiming[]{first, call(channel, sameImage.secondTurn("bench-turn-2-" + i,
-                    first.text()))});
+            turns.add(twoTurns(channel, "bench-turn-1-" + i, "bench-turn-2-" + i));
 
             say("cluster: encode, one new image twice, run " + (i + 1) + "/" + settings.runs());
             byte[] encodeImage = freshImage();
@@ -193,6 +182,13 @@ public final class ServingBench {
                 settings.maxConcurrent());
         return new ServingReport(setup, local.batchOne(), local.decoderEngine(), batchOne, phases, turn[0], turn[1],
                 encode[0], encode[1], memory);
+    }
+
+    /** The question about a new image, then the follow-up in the same conversation: both turns' timings. */
+    private StreamTiming[] twoTurns(ManagedChannel channel, String firstId, String secondId) {
+        BenchRequests sameImage = settings.requests().about(freshImage());
+        StreamTiming first = call(channel, sameImage.withImage(firstId));
+        return new StreamTiming[]{first, call(channel, sameImage.secondTurn(secondId, first.text()))};
     }
 
     /** The pair whose ratio is the median of the pairs' (the lower middle one of an even count). */

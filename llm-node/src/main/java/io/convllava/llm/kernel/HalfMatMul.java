@@ -38,6 +38,8 @@ public final class HalfMatMul implements AutoCloseable {
 
     private final ChunkPool pool;
     private final HalfGemm gemm = new HalfGemm();
+    /** The inputs regrouped for {@link PanelRows#fourInputs}; grows to the largest batch. Guarded by this. */
+    private float[] grouped = new float[0];
 
     /** A kernel on as many threads as the JVM sees processors. */
     public HalfMatMul() {
@@ -88,14 +90,15 @@ public final class HalfMatMul implements AutoCloseable {
     /**
      * {@link #multiply} for a matrix in panels: chunks of two panels, each applied to every group of four inputs (the
      * chunk staying in L2 meanwhile), then to each input left over, two panels at a time. A last chunk that reaches
-     * past the matrix's rows is computed into a scratch array and its rows copied out.
+     * past the matrix's rows is computed into a scratch array and its rows copied out. Calls take turns, as they do
+     * on the pool anyway: the regrouped inputs are one buffer.
      */
-    private void multiplyPanels(HalfMatrix w, float[] x, int batch, float[] y) {
+    private synchronized void multiplyPanels(HalfMatrix w, float[] x, int batch, float[] y) {
         int rows = w.rows();
         int cols = w.cols();
         int pairs = cols / 2;
         int groups = batch / PanelRows.INPUTS;
-        float[] grouped = groupInputs(x, groups, cols);
+        float[] inputs = groupInputs(x, groups, cols);
         byte[] weights = w.heapArray();
         int panelBytes = w.panelBytes();
         int chunkRows = 2 * PanelRows.ROWS;
@@ -109,8 +112,8 @@ public final class HalfMatMul implements AutoCloseable {
             int wo = w.pairByte(2 * chunk, 0);
             for (int g = 0; g < groups; g++) {
                 int yo = g * PanelRows.INPUTS * ldy + column;
-                PanelRows.fourInputs(weights, wo, pairs, grouped, g * PanelRows.INPUTS * cols, out, yo, ldy);
-                PanelRows.fourInputs(weights, wo + panelBytes, pairs, grouped, g * PanelRows.INPUTS * cols, out,
+                PanelRows.fourInputs(weights, wo, pairs, inputs, g * PanelRows.INPUTS * cols, out, yo, ldy);
+                PanelRows.fourInputs(weights, wo + panelBytes, pairs, inputs, g * PanelRows.INPUTS * cols, out,
                         yo + PanelRows.ROWS, ldy);
             }
             for (int b = groups * PanelRows.INPUTS; b < batch; b++) {
@@ -126,11 +129,13 @@ public final class HalfMatMul implements AutoCloseable {
 
     /**
      * The first {@code groups} groups of four inputs of x [.., cols], each as [cols / 2][2][4]: column 2j of input i at
-     * 8j + i, column 2j+1 at 8j + 4 + i ({@link PanelRows#fourInputs}).
+     * 8j + i, column 2j+1 at 8j + 4 + i ({@link PanelRows#fourInputs}), in {@link #grouped}.
      */
-    private static float[] groupInputs(float[] x, int groups, int cols) {
+    private float[] groupInputs(float[] x, int groups, int cols) {
         int n = PanelRows.INPUTS;
-        float[] grouped = new float[groups * n * cols];
+        if (grouped.length < groups * n * cols) {
+            grouped = new float[groups * n * cols];
+        }
         for (int g = 0; g < groups; g++) {
             for (int i = 0; i < n; i++) {
                 int from = (g * n + i) * cols;
