@@ -37,7 +37,7 @@ class HalfGemmTest {
 
     static Stream<Arguments> shapes() {
         int[][] shapes = {{1, 1}, {17, 33}, {37, 600}, {300, 257}, {2 * HalfGemm.NR * HalfGemm.PANELS_PER_TASK + 3, 64}};
-        int[] batches = {1, 3, 4, 5, HalfGemm.MC + 2};
+        int[] batches = {1, 3, 5, HalfGemm.MR, 2 * HalfGemm.MR + 1, HalfGemm.MC + 2};
         return KernelTestData.cases(shapes, batches);
     }
 
