@@ -1,5 +1,6 @@
 package io.convllava.cli;
 
+import io.convllava.llm.model.LlamaShard;
 import io.convllava.llm.schedule.BatchLimits;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -11,7 +12,8 @@ final class BatchOptions {
     int maxBatch;
 
     @Option(names = "--max-batch-tokens", defaultValue = "" + BatchLimits.DEFAULT_MAX_BATCH_TOKENS, paramLabel = "N",
-            description = "Positions in one step; prompts run in chunks of at most this (and 512) positions"
+            description = "Positions in one step; prompts run in chunks of at most this (and "
+                    + LlamaShard.CHUNK + ") positions"
                     + " (default: ${DEFAULT-VALUE}).")
     int maxBatchTokens;
 

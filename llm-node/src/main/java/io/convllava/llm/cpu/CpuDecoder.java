@@ -25,8 +25,11 @@ import java.util.stream.IntStream;
 public final class CpuDecoder implements AutoCloseable {
     /** Positions per block of KV memory: a session's cache grows by whole blocks. */
     public static final int KV_BLOCK = KvBlocks.BLOCK;
-    /** Positions per chunk of a prompt: bounds activation memory; large enough for libtorch's products to pay. */
-    public static final int CHUNK = 512;
+    /**
+     * Positions per chunk of a prompt: bounds activation memory (the workspace, 19 MB at the TinyLlama shape); 512
+     * doubled that for prompts no faster (alternated runs within the machine's noise).
+     */
+    public static final int CHUNK = 256;
     /** From this many rows on, weight products run as a packed matrix product (or on libtorch): not row by row. */
     static final int TORCH_ROWS = 128;
     /** Matrices smaller than this are multiplied on the calling thread: waking the others costs more than it saves. */
@@ -456,6 +459,8 @@ public final class CpuDecoder implements AutoCloseable {
         private final LlmConfig c;
         private int capacity;
         float[] h;          // [rows, H] the residual stream
+        // normed, q and out share memory: each is spent before the next is written (normed feeds the q/k/v
+        // product, q the attention, out the residual add before the next norm)
         float[] normed;     // [rows, H]
         float[] qkv;        // [rows, (heads + 2 kvHeads) * d]
         float[] q;          // [rows, heads * d]
@@ -483,13 +488,13 @@ public final class CpuDecoder implements AutoCloseable {
             int qSize = c.numAttentionHeads() * c.headDim();
             int kvSize = c.numKeyValueHeads() * c.headDim();
             h = new float[rows * c.hiddenSize()];
-            normed = new float[rows * c.hiddenSize()];
+            normed = new float[rows * Math.max(c.hiddenSize(), qSize)];
             qkv = new float[rows * (qSize + 2 * kvSize)];
-            q = new float[rows * qSize];
+            q = normed;
             k = new float[rows * kvSize];
             v = new float[rows * kvSize];
             attended = qkv;
-            out = new float[rows * c.hiddenSize()];
+            out = normed;
             gateUp = new float[rows * 2 * c.intermediateSize()];
             row = new int[rows];
             rowCache = new KvBlocks[rows];

@@ -1,11 +1,13 @@
 package io.convllava.llm.schedule;
 
+import io.convllava.llm.model.LlamaShard;
+
 /**
  * How much work an llm node puts into one step, and how much KV memory it lends out.
  *
  * @param maxBatch       sessions in one step (decodes and prompt chunks together)
  * @param maxBatchTokens positions in one step; a prompt runs in chunks of at most this many (and at most
- *                       {@link io.convllava.llm.model.LlamaShard#CHUNK})
+ *                       {@link LlamaShard#CHUNK})
  * @param kvCacheBytes   KV memory that sessions may reserve on this node, in bytes; a new session waits until its
  *                       reservation fits. 0 = unlimited; {@link #AUTO_KV} = decided by the node once its layers are
  *                       loaded (see {@link #resolveKv})
@@ -13,7 +15,8 @@ package io.convllava.llm.schedule;
  */
 public record BatchLimits(int maxBatch, int maxBatchTokens, long kvCacheBytes, int maxSessions) {
     public static final int DEFAULT_MAX_BATCH = 32;
-    public static final int DEFAULT_MAX_BATCH_TOKENS = 576;
+    /** A prompt chunk and 64 single-position steps: the workspace is sized for the largest step. */
+    public static final int DEFAULT_MAX_BATCH_TOKENS = LlamaShard.CHUNK + 64;
     public static final int DEFAULT_MAX_SESSIONS = 64;
     /** kvCacheBytes: let the node decide from the memory left after loading. */
     public static final long AUTO_KV = -1;
