@@ -43,7 +43,7 @@ final class HalfGemm {
     static final int MR = LANES >= 16 ? 8 : 4;
     /** Output features per panel: two float vectors. */
     static final int NR = 2 * LANES;
-    /** Columns per packed block: a panel is KC x NR floats (16 KiB with AVX2), in L1. */
+    /** Columns per packed block: a panel is KC x NR floats (16 KiB with AVX2, 32 KiB with AVX-512), in L1. */
     static final int KC = 256;
     /** Rows of x per pass over the panels: MC x KC floats (128 KiB) stay in L2. */
     static final int MC = 128;
