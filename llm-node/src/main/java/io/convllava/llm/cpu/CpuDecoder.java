@@ -26,8 +26,8 @@ public final class CpuDecoder implements AutoCloseable {
     /** Positions per block of KV memory: a session's cache grows by whole blocks. */
     public static final int KV_BLOCK = KvBlocks.BLOCK;
     /**
-     * Positions per chunk of a prompt: bounds activation memory (the workspace, 19 MB at the TinyLlama shape); 512
-     * doubled that for prompts no faster (alternated runs within the machine's noise).
+     * Positions per chunk of a prompt: bounds activation memory (a chunk's workspace is 19 MB at the TinyLlama
+     * shape); 512 doubled that for prompts no faster (alternated runs within the machine's noise).
      */
     public static final int CHUNK = 256;
     /** From this many rows on, weight products run as a packed matrix product (or on libtorch): not row by row. */
