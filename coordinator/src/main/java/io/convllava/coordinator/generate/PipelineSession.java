@@ -21,9 +21,9 @@ import java.util.List;
  * since. When a call fails and the {@link Failover} finds another pipeline, the session moves there and computes its
  * cache again the way it was computed ({@link PrefillChunks}): each prompt chunk as one chunk, the fed tokens (and
  * positions a kept cache had from decode steps) in chunks of at most {@value #REPLAY_CHUNK} positions (few enough
- * that each position runs exactly as its decode step did: attention row by row, the batch-invariant weight
- * products), and the failed step is repeated with the same sampling parameters and step number. Sampling depends
- * only on (seed, step), so the stream goes on with the tokens an uninterrupted run gives.
+ * that each position runs exactly as its decode step did), and the failed step is repeated with the same sampling
+ * parameters and step number. Sampling depends only on (seed, step), so the stream goes on with the tokens an
+ * uninterrupted run gives.
  */
 final class PipelineSession {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineSession.class);

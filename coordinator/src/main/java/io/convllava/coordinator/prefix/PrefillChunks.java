@@ -6,15 +6,16 @@ import java.util.List;
 /**
  * The ranges of a KV cache's positions that were computed as one prompt chunk of more than {@link #ROW_WISE} positions:
  * how the cache was made, so that a failover can make it again bit for bit. Positions outside these ranges were
- * computed in chunks of at most {@value #ROW_WISE} (decode steps, short prompt rests), where the nodes compute row by
- * row: any split of them into such chunks gives the same bits; a longer chunk does not, nor does another split of
- * one (attention over a block and, from 128 rows, libtorch's products).
+ * computed in chunks of at most {@value #ROW_WISE} (decode steps, short prompts and prompt rests), which the CPU
+ * nodes compute exactly as row by row (attention gives a row the same bits in any chunk; the weight products are
+ * row-invariant below 128 rows): any split of them into such chunks gives the same bits; a longer chunk does not,
+ * nor does another split of one (from 128 rows the weight products run as a packed matrix product).
  *
  * @param ranges sorted, disjoint {@code [start, end)} pairs
  */
 public record PrefillChunks(List<Range> ranges) {
     /** The longest chunk the nodes compute exactly as row by row. */
-    public static final int ROW_WISE = 15;
+    public static final int ROW_WISE = 127;
     public static final PrefillChunks NONE = new PrefillChunks(List.of());
 
     public PrefillChunks {

@@ -27,44 +27,45 @@ class PipelineSessionTest {
 
     @Test
     void aFollowUpIsReplayedInTheShapeItsKeptCacheAndItsOwnStepsHad() {
-        // the kept cache: a 40-position prompt computed as one chunk, then 20 decoded positions; 56 are shared
-        PrefixIndex.Match match = new PrefixIndex.Match("k", 56, PrefillChunks.NONE.with(0, 40));
+        // the kept cache: a 200-position prompt computed as one chunk, then 140 decoded positions; 336 are shared
+        PrefixIndex.Match match = new PrefixIndex.Match("k", 336, PrefillChunks.NONE.with(0, 200));
         Recording first = new Recording();
         Recording second = new Recording();
-        PipelineSession session = new PipelineSession(first, (failed, failure) -> second, tokens(0, 90),
-                SAMPLING, PrefillOptions.reserve(200), 50);
+        PipelineSession session = new PipelineSession(first, (failed, failure) -> second, tokens(0, 500),
+                SAMPLING, PrefillOptions.reserve(1000), 200);
         session.prefill(match, false);
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 130; i++) {
             session.decode(1000 + i);
         }
         first.failNext = true;
-        session.decode(1020);
+        session.decode(1130);
 
-        assertEquals(List.of("prefill 56-90 step 0", "decode 90 step 1", "decode 91 step 2"),
-                first.calls.subList(0, 3), "continued from the kept 56 positions");
+        assertEquals(List.of("prefill 336-500 step 0", "decode 500 step 1", "decode 501 step 2"),
+                first.calls.subList(0, 3), "continued from the kept 336 positions");
         assertEquals(List.of(
-                "prefill 0-40 step 0",   // the kept prompt chunk, as one chunk
-                "prefill 40-55 step 0",  // the kept cache's decoded positions, at most 15 at a time
-                "prefill 55-56 step 0",
-                "prefill 56-90 step 0",  // the follow-up's own prompt chunk
-                "prefill 90-105 step 15", // its 21 fed tokens, at most 15 at a time; the last call is the failed step
-                "prefill 105-111 step 21"), second.calls);
+                "prefill 0-200 step 0",    // the kept prompt chunk, as one chunk
+                "prefill 200-327 step 0",  // the kept cache's decoded positions, at most 127 at a time
+                "prefill 327-336 step 0",
+                "prefill 336-500 step 0",  // the follow-up's own prompt chunk
+                "prefill 500-627 step 127", // its 131 fed tokens, at most 127 at a time; the last call is the failed step
+                "prefill 627-631 step 131"), second.calls);
     }
 
     @Test
-    void aShortPromptAndTheTokensFedBackAreReplayedInChunksOfAtMostFifteen() {
-        // a 10-position prompt ran row by row like the decode steps after it: any split under 16 gives the same bits
+    void aShortPromptAndTheTokensFedBackAreReplayedInChunksOfAtMost127() {
+        // a 100-position prompt ran row by row like the decode steps after it: any split under 128 gives the same bits
         Recording first = new Recording();
         Recording second = new Recording();
-        PipelineSession session = new PipelineSession(first, (failed, failure) -> second, tokens(0, 10), SAMPLING,
-                PrefillOptions.reserve(100), 40);
+        PipelineSession session = new PipelineSession(first, (failed, failure) -> second, tokens(0, 100), SAMPLING,
+                PrefillOptions.reserve(1000), 300);
         session.prefill(null, false);
-        for (int i = 0; i < 30; i++) {
+        for (int i = 0; i < 200; i++) {
             session.decode(2000 + i);
         }
         first.failNext = true;
-        session.decode(2030);
-        assertEquals(List.of("prefill 0-15 step 5", "prefill 15-30 step 20", "prefill 30-41 step 31"), second.calls);
+        session.decode(2200);
+        assertEquals(List.of("prefill 0-127 step 27", "prefill 127-254 step 154", "prefill 254-301 step 201"),
+                second.calls);
     }
 
     private static List<PromptSegment> tokens(int from, int to) {

@@ -10,7 +10,6 @@ import io.convllava.llm.kernel.HalfMatrix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * The decoder layers [start, end) of a LLaMA model computed in Java on the CPU: weights stay 16-bit (bf16/fp16, as
@@ -34,10 +33,6 @@ public final class CpuDecoder implements AutoCloseable {
     static final int TORCH_ROWS = 128;
     /** Matrices smaller than this are multiplied on the calling thread: waking the others costs more than it saves. */
     private static final long SERIAL_BYTES = 1 << 20;
-    /** From this many rows on, attention runs on {@link CausalAttention} (query heads sharing each key block). */
-    static final int BLOCK_ATTENTION_ROWS = 16;
-    /** Below this much attention work per layer (rows x context x heads), threads cost more than they save. */
-    private static final long PARALLEL_ATTENTION_WORK = 1 << 16;
 
     private final LlmConfig config;
     private final HalfMatrix embedding; // [vocab, H], first shard only
@@ -49,7 +44,7 @@ public final class CpuDecoder implements AutoCloseable {
     private final HalfMatMul serialKernel = new HalfMatMul(1);
     private final TorchProducts torch = new TorchProducts();
     private final boolean torchPrefill = TorchProducts.enabled(); // read once per decoder
-    private final CausalAttention blockAttention;
+    private final CausalAttention attention;
     private final Workspace ws;
     private final KvBlockPool kvPool;
 
@@ -64,8 +59,8 @@ public final class CpuDecoder implements AutoCloseable {
         this.kernel = products;
         this.ws = new Workspace(config);
         this.kvPool = new KvBlockPool(KV_BLOCK * config.numKeyValueHeads() * config.headDim());
-        this.blockAttention = CausalAttention.supports(KV_BLOCK) ? new CausalAttention(config.numAttentionHeads(),
-                config.numKeyValueHeads(), config.headDim(), KV_BLOCK) : null;
+        this.attention = new CausalAttention(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
+                KV_BLOCK);
     }
 
     /** Whether every weight matrix of layers [start, end) is stored 16-bit, so this decoder can keep them as they are. */
@@ -303,68 +298,25 @@ public final class CpuDecoder implements AutoCloseable {
     }
 
     /**
-     * Causal softmax(q k^T / sqrt(d)) v for each row of each slice, against that slice's session cache, and each
-     * query head; query head h reads KV head h / (heads / kvHeads) (grouped-query attention, HF {@code repeat_kv}).
+     * Causal softmax(q k^T / sqrt(d)) v for each row of each slice, against that slice's session cache: chunks of a
+     * prompt as they are, the single rows of decode steps all together. A row gets the same bits either way.
      */
     private void attention(int layer, List<Slice> slices) {
-        int heads = config.numAttentionHeads();
-        long work = 0;
-        int n = 0; // rows attended one by one, listed in ws.row
+        int n = 0; // single rows, listed in ws.row
         for (Slice s : slices) {
             KvBlocks cache = s.session.cache;
-            if (s.rows >= BLOCK_ATTENTION_ROWS && blockAttention != null) {
-                // a row's result does not depend on the other rows of its chunk, so this is batch-invariant too
-                blockAttention.run(ws.q, ws.attended, s.offset, s.session.length(), s.rows,
-                        b -> cache.keys(layer, b * KV_BLOCK), b -> cache.values(layer, b * KV_BLOCK));
+            if (s.rows > 1) {
+                attention.run(ws.q, ws.attended, s.offset, s.session.length(), s.rows, cache.keys(layer),
+                        cache.values(layer));
                 continue;
             }
-            for (int r = 0; r < s.rows; r++) {
-                ws.row[n] = s.offset + r;
-                ws.rowCache[n] = cache;
-                ws.rowPosition[n] = s.session.length() + r;
-                n++;
-            }
-            work += (long) s.rows * (s.session.length() + s.rows) * heads;
+            ws.row[n] = s.offset;
+            ws.rowPosition[n] = s.session.length();
+            ws.rowKeys[n] = cache.keys(layer);
+            ws.rowValues[n] = cache.values(layer);
+            n++;
         }
-        if (work >= PARALLEL_ATTENTION_WORK) {
-            IntStream.range(0, n * heads).parallel().forEach(task -> attendOne(layer, task, null));
-        } else {
-            for (int task = 0; task < n * heads; task++) {
-                attendOne(layer, task, ws.scores);
-            }
-        }
-    }
-
-    private void attendOne(int layer, int task, float[] scratch) {
-        int heads = config.numAttentionHeads();
-        int d = config.headDim();
-        int group = heads / config.numKeyValueHeads();
-        int i = task / heads;
-        int r = ws.row[i];
-        int h = task % heads;
-        KvBlocks cache = ws.rowCache[i];
-        int context = ws.rowPosition[i] + 1;
-        float[] scores = scratch != null ? scratch : new float[context];
-        int qOffset = (r * heads + h) * d;
-        int kvOffset = (h / group) * d;
-        float scale = (float) (1.0 / Math.sqrt(d));
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < context; j++) {
-            float s = VectorMath.dot(ws.q, qOffset, cache.keys(layer, j), cache.offset(j) + kvOffset, d) * scale;
-            scores[j] = s;
-            max = Math.max(max, s);
-        }
-        float sum = 0;
-        for (int j = 0; j < context; j++) {
-            float e = (float) Math.exp(scores[j] - max);
-            scores[j] = e;
-            sum += e;
-        }
-        java.util.Arrays.fill(ws.attended, qOffset, qOffset + d, 0f);
-        for (int j = 0; j < context; j++) {
-            VectorMath.axpy(scores[j] / sum, cache.values(layer, j), cache.offset(j) + kvOffset, ws.attended,
-                    qOffset, d);
-        }
+        attention.runRows(ws.q, ws.attended, n, ws.row, ws.rowPosition, ws.rowKeys, ws.rowValues);
     }
 
     /** y = x W^T for the rows of each product group: one product per group. */
@@ -469,15 +421,14 @@ public final class CpuDecoder implements AutoCloseable {
         float[] attended;   // [rows, heads * d]: the memory of qkv, which is spent once split into q, k and v
         float[] out;        // [rows, H]
         float[] gateUp;     // [rows, 2F], then the activations [rows, F] written over it
-        int[] row;          // [rows] the rows attended one by one
-        KvBlocks[] rowCache; // [rows] the cache each of them attends to
-        int[] rowPosition;  // [rows] its position
-        final float[] scores; // [maxPositions] for single-threaded attention
+        int[] row;          // [rows] the single rows of decode steps
+        int[] rowPosition;  // [rows] the position of each
+        float[][][] rowKeys;   // [rows] the key blocks of the layer at hand of each one's cache
+        float[][][] rowValues; // [rows] and its value blocks
         private final float[][] staging = new float[2][];
 
         Workspace(LlmConfig c) {
             this.c = c;
-            this.scores = new float[c.maxPositionEmbeddings()];
             ensure(1);
         }
 
@@ -497,8 +448,9 @@ public final class CpuDecoder implements AutoCloseable {
             out = normed;
             gateUp = new float[rows * 2 * c.intermediateSize()];
             row = new int[rows];
-            rowCache = new KvBlocks[rows];
             rowPosition = new int[rows];
+            rowKeys = new float[rows][][];
+            rowValues = new float[rows][][];
             capacity = rows;
         }
 

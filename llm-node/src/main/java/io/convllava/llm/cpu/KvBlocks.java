@@ -3,14 +3,15 @@ package io.convllava.llm.cpu;
 /**
  * One session's keys and values for the layers of one shard, float32, in blocks of {@value #BLOCK} positions that
  * are taken from the shard's {@link KvBlockPool} as the context grows (never copied) and given back when it shrinks
- * or the session ends, so memory follows the context and is counted in bytes. A row is one position's
- * [kvHeads * headDim] values; a block's rows past {@link #length()} hold whatever an earlier session left there. Not
- * thread-safe: the shard serialises access.
+ * or the session ends, so memory follows the context and is counted in bytes. A value block is position-major
+ * [BLOCK, kvHeads * headDim]; a key block is column-major [kvHeads * headDim, BLOCK], the layout
+ * {@link io.convllava.llm.kernel.CausalAttention} scores consecutive keys in. A block's positions past
+ * {@link #length()} hold whatever an earlier session left there. Not thread-safe: the shard serialises access.
  */
 final class KvBlocks {
     static final int BLOCK = 64;
 
-    private final float[][][] keys;   // [layer][block] -> [BLOCK, kvHeads * headDim]
+    private final float[][][] keys;   // [layer][block] -> [kvHeads * headDim, BLOCK]
     private final float[][][] values; // [layer][block] -> [BLOCK, kvHeads * headDim]
     private final int rowWidth;
     private final KvBlockPool pool;
@@ -42,23 +43,25 @@ final class KvBlocks {
         }
     }
 
-    /** The block holding {@code position}'s keys of {@code layer}; the row starts at {@link #offset}. */
-    float[] keys(int layer, int position) {
-        return keys[layer][position / BLOCK];
+    /** The key blocks of {@code layer}, each [rowWidth, BLOCK]: entries past the reserved blocks are null. */
+    float[][] keys(int layer) {
+        return keys[layer];
     }
 
-    float[] values(int layer, int position) {
-        return values[layer][position / BLOCK];
-    }
-
-    int offset(int position) {
-        return (position % BLOCK) * rowWidth;
+    /** The value blocks of {@code layer}, each [BLOCK, rowWidth]: entries past the reserved blocks are null. */
+    float[][] values(int layer) {
+        return values[layer];
     }
 
     /** Stores row {@code row} of k and v ([rows, rowWidth]) as {@code position} of {@code layer}. */
     void write(int layer, int position, float[] k, float[] v, int row) {
-        System.arraycopy(k, row * rowWidth, keys(layer, position), offset(position), rowWidth);
-        System.arraycopy(v, row * rowWidth, values(layer, position), offset(position), rowWidth);
+        float[] keyBlock = keys[layer][position / BLOCK];
+        int j = position % BLOCK;
+        int from = row * rowWidth;
+        for (int c = 0; c < rowWidth; c++) {
+            keyBlock[c * BLOCK + j] = k[from + c];
+        }
+        System.arraycopy(v, from, values[layer][position / BLOCK], j * rowWidth, rowWidth);
     }
 
     /** Marks {@code count} more positions as filled, after every layer has written them. */

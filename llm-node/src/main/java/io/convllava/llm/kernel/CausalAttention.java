@@ -1,6 +1,5 @@
 package io.convllava.llm.kernel;
 
-import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
 import jdk.incubator.vector.FloatVector;
@@ -8,18 +7,22 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal grouped-query attention of a chunk of new rows over a KV cache kept in blocks of positions, on vector lanes:
- * out[r, h] = softmax_j(q[r, h] . k[j, h / group] / sqrt(d), j <= first + r) v[j, h / group] for rows r in [0, n) at
- * positions first + r (HF {@code repeat_kv}: query head h reads KV head h / (heads / kvHeads)). For prompt chunks: the
- * per-(row, head) loop with a dot product per key does a horizontal sum per key and a scalar exp per score, which made
- * attention a fifth of a 512-row chunk.
+ * Causal grouped-query attention of new rows over a KV cache kept in blocks of positions, on vector lanes:
+ * out[r, h] = softmax_j(q[r, h] . k[j, h / group] / sqrt(d), j <= position of r) v[j, h / group] (HF
+ * {@code repeat_kv}: query head h reads KV head h / (heads / kvHeads)), for a prompt chunk ({@link #run}) and for the
+ * single rows of many sessions' decode steps ({@link #runRows}).
  *
- * <p>The work is split into tasks of one KV head and {@value #ROW_TILE} rows, i.e. the {@code group *} {@value
- * #ROW_TILE} queries that read the same keys. A task walks the cache block by block: it transposes the block's keys of
- * its head once ([d, block]: scores of consecutive keys then fill vector lanes), and every query of the task takes the
- * block while it is in L1: its scores, the running maximum and sum of an online softmax, and the weighted values. Two
- * queries are computed together, sharing each key and value load. The result equals the two-pass softmax up to
- * rounding (float32 throughout; exp by {@link FastExp}, the same bits at every JIT tier).
+ * <p>The cache's key blocks are column-major, [kvHeads * d, block]: the scores of consecutive keys fill vector lanes,
+ * d FMAs per vector of keys, with no horizontal sum per key. The work is split into tasks of one KV head and up to
+ * {@value #ROW_TILE} rows, i.e. the queries that read the same keys. A task walks the cache block by block, and every
+ * query of the task takes the block while it is in L1: its scores, the running maximum and sum of an online softmax,
+ * and the weighted values, two queries at a time sharing each key and value load (a lone query alone).
+ *
+ * <p>Every query's numbers come from the same steps in the same order wherever it runs: alone or paired, in a chunk
+ * of any size or as a decode row, on a thread of its own or not. A row's result depends only on its query, its
+ * position and the cache, so a prompt split into other chunks, or replayed as single rows, gets the same bits. The
+ * result equals the two-pass softmax up to rounding (float32 throughout; exp by {@link FastExp}, the same bits at
+ * every JIT tier; every product-sum is fused).
  */
 public final class CausalAttention {
     /** Rows of the chunk per task. */
@@ -62,20 +65,13 @@ public final class CausalAttention {
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(queries, headDim, block));
     }
 
-    /** Whether the kernel can take a cache of {@code block} positions per block on this machine's vectors. */
-    public static boolean supports(int block) {
-        return block % KEYS_PER_PASS == 0;
-    }
-
     /**
      * Rows [offset, offset + n) of out [*, heads * d] for the same rows of q [*, heads * d] (RoPE applied), queries
-     * at positions [first, first + n) whose keys and values are already in the cache: {@code keys.apply(b)} and
-     * {@code values.apply(b)} are the cache's blocks b ([block, kvHeads * d] each, position-major), for every block up
-     * to position first + n - 1. A row's result depends only on its query, its position and the cache, not on the
-     * other rows.
+     * at positions [first, first + n) whose keys and values are already in the cache: {@code keys[b]}
+     * ([kvHeads * d, block]) and {@code values[b]} ([block, kvHeads * d]) are its blocks, present for every block up
+     * to position first + n - 1.
      */
-    public void run(float[] q, float[] out, int offset, int first, int n, IntFunction<float[]> keys,
-                    IntFunction<float[]> values) {
+    public void run(float[] q, float[] out, int offset, int first, int n, float[][] keys, float[][] values) {
         int tiles = (n + ROW_TILE - 1) / ROW_TILE;
         IntStream tasks = IntStream.range(0, tiles * kvHeads);
         if ((long) n * (first + n) * heads >= PARALLEL_WORK) {
@@ -89,9 +85,29 @@ public final class CausalAttention {
         });
     }
 
+    /**
+     * One row each of {@code count} sessions (decode steps): row {@code rows[i]} of q and out, at position
+     * {@code positions[i]} of the cache whose blocks are {@code keys[i]} and {@code values[i]} (as in {@link #run}).
+     */
+    public void runRows(float[] q, float[] out, int count, int[] rows, int[] positions, float[][][] keys,
+                        float[][][] values) {
+        long work = 0;
+        for (int i = 0; i < count; i++) {
+            work += (positions[i] + 1L) * heads;
+        }
+        IntStream tasks = IntStream.range(0, count * kvHeads);
+        if (work >= PARALLEL_WORK) {
+            tasks = tasks.parallel();
+        }
+        tasks.forEach(task -> {
+            int i = task / kvHeads;
+            tile(q, out, rows[i], positions[i], 0, 1, task % kvHeads, keys[i], values[i]);
+        });
+    }
+
     /** Rows [r0, r1) of KV head g's query heads. */
-    private void tile(float[] q, float[] out, int offset, int first, int r0, int r1, int g,
-                      IntFunction<float[]> keys, IntFunction<float[]> values) {
+    private void tile(float[] q, float[] out, int offset, int first, int r0, int r1, int g, float[][] keys,
+                      float[][] values) {
         Scratch s = scratch.get();
         int count = (r1 - r0) * group;
         // query i of the task: row r0 + i / group, head g * group + i % group; qOffset = its [d] in q and out
@@ -107,14 +123,20 @@ public final class CausalAttention {
         for (int b = 0; b * block <= lastPosition; b++) {
             int start = b * block;
             int filled = Math.min(block, lastPosition + 1 - start); // keys of this block any query may see
-            transpose(keys.apply(b), kvOffset, filled, s.keysT);
-            float[] v = values.apply(b);
+            float[] k = keys[b];
+            float[] v = values[b];
+            if (count == 1) {
+                scores(q, s.qOffset[0], k, kvOffset, s.scores0);
+                int seen = softmaxStep(s, 0, s.scores0, s.position[0] - start, filled);
+                accumulate(s, 0, seen, v, kvOffset);
+                continue;
+            }
             for (int i = 0; i < count; i += 2) {
                 int i1 = i + 1 < count ? i + 1 : i; // an odd last query is computed twice, stored once
                 if (s.position[i] < start && s.position[i1] < start) {
                     continue; // the block is past both queries
                 }
-                scores(q, s.qOffset[i], s.qOffset[i1], s.keysT, s.scores0, s.scores1);
+                scores(q, s.qOffset[i], s.qOffset[i1], k, kvOffset, s.scores0, s.scores1);
                 int seen0 = softmaxStep(s, i, s.scores0, s.position[i] - start, filled);
                 int seen1 = softmaxStep(s, i1 == i ? count : i1, s.scores1, s.position[i1] - start, filled);
                 accumulate(s, i, i1 == i ? count : i1, Math.max(seen0, seen1), v, kvOffset);
@@ -130,23 +152,11 @@ public final class CausalAttention {
         }
     }
 
-    /** keysT[c, j] = key j's column c of the head at kvOffset, for j < filled; zero for j in [filled, block). */
-    private void transpose(float[] keys, int kvOffset, int filled, float[] keysT) {
-        for (int j = 0; j < filled; j++) {
-            int from = j * rowWidth + kvOffset;
-            for (int c = 0; c < d; c++) {
-                keysT[c * block + j] = keys[from + c];
-            }
-        }
-        if (filled < block) {
-            for (int c = 0; c < d; c++) {
-                java.util.Arrays.fill(keysT, c * block + filled, (c + 1) * block, 0f);
-            }
-        }
-    }
-
-    /** scores{0,1}[j] = q{0,1} . key j for every j of the block (two queries sharing each key load). */
-    private void scores(float[] q, int q0, int q1, float[] keysT, float[] scores0, float[] scores1) {
+    /**
+     * scores{0,1}[j] = q{0,1} . key j for every j of the block (two queries sharing each key load), from the block's
+     * columns [kvOffset, kvOffset + d): for each key a chain of FMAs over the columns in order.
+     */
+    private void scores(float[] q, int q0, int q1, float[] keysT, int kvOffset, float[] scores0, float[] scores1) {
         for (int j = 0; j < block; j += KEYS_PER_PASS) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -157,7 +167,7 @@ public final class CausalAttention {
             FloatVector b2 = FloatVector.zero(F);
             FloatVector b3 = FloatVector.zero(F);
             for (int c = 0; c < d; c++) {
-                int k = c * block + j;
+                int k = (kvOffset + c) * block + j;
                 FloatVector k0 = FloatVector.fromArray(F, keysT, k);
                 FloatVector k1 = FloatVector.fromArray(F, keysT, k + LANES);
                 FloatVector k2 = FloatVector.fromArray(F, keysT, k + 2 * LANES);
@@ -184,6 +194,29 @@ public final class CausalAttention {
         }
     }
 
+    /** scores[j] = q . key j for one query: the same chains as {@link #scores(float[], int, int, float[], int,
+     * float[], float[])}. */
+    private void scores(float[] q, int q0, float[] keysT, int kvOffset, float[] scores) {
+        for (int j = 0; j < block; j += KEYS_PER_PASS) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            for (int c = 0; c < d; c++) {
+                int k = (kvOffset + c) * block + j;
+                FloatVector x = FloatVector.broadcast(F, q[q0 + c]);
+                a0 = FloatVector.fromArray(F, keysT, k).fma(x, a0);
+                a1 = FloatVector.fromArray(F, keysT, k + LANES).fma(x, a1);
+                a2 = FloatVector.fromArray(F, keysT, k + 2 * LANES).fma(x, a2);
+                a3 = FloatVector.fromArray(F, keysT, k + 3 * LANES).fma(x, a3);
+            }
+            a0.intoArray(scores, j);
+            a1.intoArray(scores, j + LANES);
+            a2.intoArray(scores, j + 2 * LANES);
+            a3.intoArray(scores, j + 3 * LANES);
+        }
+    }
+
     /**
      * Query i's online-softmax step over one block: scales its scores, masks keys past {@code last} (its position in
      * the block) or past {@code filled}, and turns the visible ones into exp(score - new maximum) in place; rescales
@@ -196,8 +229,16 @@ public final class CausalAttention {
             java.util.Arrays.fill(scores, 0, block, 0f);
             return 0;
         }
-        float blockMax = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < visible; j++) {
+        int whole = F.loopBound(visible);
+        FloatVector scaleV = FloatVector.broadcast(F, scale);
+        FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < whole; j += LANES) {
+            FloatVector x = FloatVector.fromArray(F, scores, j).mul(scaleV);
+            x.intoArray(scores, j);
+            maxV = maxV.max(x);
+        }
+        float blockMax = maxV.reduceLanes(VectorOperators.MAX); // a maximum is exact in any order
+        for (int j = whole; j < visible; j++) {
             scores[j] *= scale;
             blockMax = Math.max(blockMax, scores[j]);
         }
@@ -219,14 +260,13 @@ public final class CausalAttention {
         s.max[i] = newMax;
         FloatVector m = FloatVector.broadcast(F, newMax);
         FloatVector total = FloatVector.zero(F);
-        int j = 0;
-        for (int bound = F.loopBound(visible); j < bound; j += LANES) {
+        for (int j = 0; j < whole; j += LANES) {
             FloatVector e = FastExp.exp(FloatVector.fromArray(F, scores, j).sub(m));
             e.intoArray(scores, j);
             total = total.add(e);
         }
         float sum = total.reduceLanes(VectorOperators.ADD);
-        for (; j < visible; j++) {
+        for (int j = whole; j < visible; j++) {
             float e = FastExp.exp(scores[j] - newMax);
             scores[j] = e;
             sum += e;
@@ -238,7 +278,8 @@ public final class CausalAttention {
 
     /**
      * acc[i] += sum_j scores0[j] v[j] and acc[i1] += sum_j scores1[j] v[j] over the block's first {@code keysUsed}
-     * keys (masked ones have weight 0); {@code i1 == count} is the dummy partner of a lone query.
+     * keys (masked ones have weight 0); {@code i1 == count} is the dummy partner of a lone query. Each accumulator
+     * element is one FMA chain over the keys in order, whichever of the passes (4, 2 or 1 vectors, or scalar) has it.
      */
     private void accumulate(Scratch s, int i, int i1, int keysUsed, float[] v, int kvOffset) {
         float[] acc = s.acc;
@@ -282,27 +323,71 @@ public final class CausalAttention {
             y2.intoArray(acc, a1 + c + 2 * LANES);
             y3.intoArray(acc, a1 + c + 3 * LANES);
         }
+        for (int bound = d - d % LANES; c < bound; c += LANES) {
+            FloatVector x0 = FloatVector.fromArray(F, acc, a0 + c);
+            FloatVector y0 = FloatVector.fromArray(F, acc, a1 + c);
+            for (int j = 0; j < keysUsed; j++) {
+                FloatVector v0 = FloatVector.fromArray(F, v, j * rowWidth + kvOffset + c);
+                x0 = v0.fma(FloatVector.broadcast(F, w0[j]), x0);
+                y0 = v0.fma(FloatVector.broadcast(F, w1[j]), y0);
+            }
+            x0.intoArray(acc, a0 + c);
+            y0.intoArray(acc, a1 + c);
+        }
         for (; c < d; c++) {
             float x = acc[a0 + c];
             float y = acc[a1 + c];
             for (int j = 0; j < keysUsed; j++) {
                 float value = v[j * rowWidth + kvOffset + c];
-                x += w0[j] * value;
-                y += w1[j] * value;
+                x = Math.fma(w0[j], value, x);
+                y = Math.fma(w1[j], value, y);
             }
             acc[a0 + c] = x;
             acc[a1 + c] = y;
         }
     }
 
-    /** One thread's buffers: a task's accumulators and softmax state, one transposed key block, two score rows. */
+    /** acc[i] += sum_j scores0[j] v[j] for one query: the same chains as the pair's. */
+    private void accumulate(Scratch s, int i, int keysUsed, float[] v, int kvOffset) {
+        float[] acc = s.acc;
+        float[] w = s.scores0;
+        int a = i * d;
+        int c = 0;
+        for (int bound = d - d % (2 * LANES); c < bound; c += 2 * LANES) {
+            FloatVector x0 = FloatVector.fromArray(F, acc, a + c);
+            FloatVector x1 = FloatVector.fromArray(F, acc, a + c + LANES);
+            for (int j = 0; j < keysUsed; j++) {
+                int row = j * rowWidth + kvOffset + c;
+                FloatVector e = FloatVector.broadcast(F, w[j]);
+                x0 = FloatVector.fromArray(F, v, row).fma(e, x0);
+                x1 = FloatVector.fromArray(F, v, row + LANES).fma(e, x1);
+            }
+            x0.intoArray(acc, a + c);
+            x1.intoArray(acc, a + c + LANES);
+        }
+        for (int bound = d - d % LANES; c < bound; c += LANES) {
+            FloatVector x0 = FloatVector.fromArray(F, acc, a + c);
+            for (int j = 0; j < keysUsed; j++) {
+                x0 = FloatVector.fromArray(F, v, j * rowWidth + kvOffset + c).fma(FloatVector.broadcast(F, w[j]), x0);
+            }
+            x0.intoArray(acc, a + c);
+        }
+        for (; c < d; c++) {
+            float x = acc[a + c];
+            for (int j = 0; j < keysUsed; j++) {
+                x = Math.fma(w[j], v[j * rowWidth + kvOffset + c], x);
+            }
+            acc[a + c] = x;
+        }
+    }
+
+    /** One thread's buffers: a task's accumulators and softmax state, two score rows. */
     private static final class Scratch {
         final int[] qOffset;
         final int[] position;
         final float[] max;
         final float[] sum;
         final float[] acc;     // [queries, d]
-        final float[] keysT;   // [d, block]
         final float[] scores0; // [block]
         final float[] scores1; // [block]
 
@@ -312,7 +397,6 @@ public final class CausalAttention {
             max = new float[queries];
             sum = new float[queries];
             acc = new float[queries * d];
-            keysT = new float[d * block];
             scores0 = new float[block];
             scores1 = new float[block];
         }

@@ -9,7 +9,10 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@link CausalAttention} against softmax attention computed in double precision, key by key. */
+/**
+ * {@link CausalAttention} against softmax attention computed in double precision, key by key, and a row's bits
+ * whichever way it runs. Key blocks are column-major [kvHeads * d, BLOCK], value blocks position-major.
+ */
 class CausalAttentionTest {
     private static final int BLOCK = 64;
 
@@ -39,7 +42,7 @@ class CausalAttentionTest {
             q[i] = (float) (random.nextDouble() * 4 - 2);
         }
         float[] out = new float[q.length];
-        new CausalAttention(heads, kvHeads, d, BLOCK).run(q, out, 0, first, n, b -> keys[b], b -> values[b]);
+        new CausalAttention(heads, kvHeads, d, BLOCK).run(q, out, 0, first, n, keys, values);
 
         int group = heads / kvHeads;
         double worst = 0;
@@ -53,7 +56,7 @@ class CausalAttentionTest {
                 for (int j = 0; j < context; j++) {
                     double dot = 0;
                     for (int c = 0; c < d; c++) {
-                        dot += (double) q[qo + c] * keys[j / BLOCK][(j % BLOCK) * rowWidth + kv + c];
+                        dot += (double) q[qo + c] * keys[j / BLOCK][(kv + c) * BLOCK + j % BLOCK];
                     }
                     scores[j] = dot / Math.sqrt(d);
                     max = Math.max(max, scores[j]);
@@ -99,13 +102,56 @@ class CausalAttentionTest {
         }
         CausalAttention attention = new CausalAttention(heads, kvHeads, d, BLOCK);
         float[] whole = new float[q.length];
-        attention.run(q, whole, 5, first, n, b -> keys[b], b -> values[b]);
+        attention.run(q, whole, 5, first, n, keys, values);
         float[] split = new float[q.length];
-        attention.run(q, split, 5, first, 23, b -> keys[b], b -> values[b]);
-        attention.run(q, split, 5 + 23, first + 23, n - 23, b -> keys[b], b -> values[b]);
+        attention.run(q, split, 5, first, 23, keys, values);
+        attention.run(q, split, 5 + 23, first + 23, n - 23, keys, values);
         assertArrayEquals(whole, split);
         for (int i = 0; i < 5 * width; i++) {
             assertTrue(whole[i] == 0f, "rows before the offset are left alone");
         }
+    }
+
+    @ParameterizedTest(name = "heads {0}/{1}, d {2}")
+    @CsvSource({
+            "4, 4, 32",  // the demo model: one query per KV head (a decode row's query alone, a chunk's paired)
+            "32, 4, 64", // TinyLlama's grouping
+            "6, 2, 20",  // an odd group, d not a whole number of vectors
+            "2, 1, 8"})
+    void aDecodeRowGetsTheBitsOfTheSameRowInAChunk(int heads, int kvHeads, int d) {
+        int first = 50;
+        int n = 37; // rows at positions 50..86: across a block boundary
+        SplittableRandom random = new SplittableRandom(heads + d);
+        int rowWidth = kvHeads * d;
+        float[][] keys = new float[2][BLOCK * rowWidth];
+        float[][] values = new float[2][BLOCK * rowWidth];
+        for (int b = 0; b < 2; b++) {
+            for (int i = 0; i < BLOCK * rowWidth; i++) {
+                keys[b][i] = (float) (random.nextDouble() * 4 - 2);
+                values[b][i] = (float) (random.nextDouble() * 2 - 1);
+            }
+        }
+        int width = heads * d;
+        float[] q = new float[n * width];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) (random.nextDouble() * 4 - 2);
+        }
+        CausalAttention attention = new CausalAttention(heads, kvHeads, d, BLOCK);
+        float[] chunk = new float[q.length];
+        attention.run(q, chunk, 0, first, n, keys, values);
+        // every row as a decode row of its own session, all in one call, in reverse order
+        int[] rows = new int[n];
+        int[] positions = new int[n];
+        float[][][] rowKeys = new float[n][][];
+        float[][][] rowValues = new float[n][][];
+        for (int i = 0; i < n; i++) {
+            rows[i] = n - 1 - i;
+            positions[i] = first + n - 1 - i;
+            rowKeys[i] = keys;
+            rowValues[i] = values;
+        }
+        float[] single = new float[q.length];
+        attention.runRows(q, single, n, rows, positions, rowKeys, rowValues);
+        assertArrayEquals(chunk, single);
     }
 }
