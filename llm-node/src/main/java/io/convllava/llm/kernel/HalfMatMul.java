@@ -89,16 +89,19 @@ public final class HalfMatMul implements AutoCloseable {
 
     /**
      * {@link #multiply} for a matrix in panels: chunks of two panels, each applied to every group of four inputs (the
-     * chunk staying in L2 meanwhile), then to each input left over, two panels at a time. A last chunk that reaches
-     * past the matrix's rows is computed into a scratch array and its rows copied out. Calls take turns, as they do
-     * on the pool anyway: the regrouped inputs are one buffer.
+     * chunk staying in L2 meanwhile). Two or three inputs left over make a last group padded with zeros (whose
+     * outputs are dropped): a pass of four costs less than two or three single passes, which need two weight loads and
+     * widenings per FMA where a group of four needs half of one. A single one left over takes its own pass, two panels
+     * at a time. A last chunk that reaches past the matrix's rows is computed into a scratch array and its rows copied
+     * out. Calls take turns, as they do on the pool anyway: the regrouped inputs are one buffer.
      */
     private synchronized void multiplyPanels(HalfMatrix w, float[] x, int batch, float[] y) {
         int rows = w.rows();
         int cols = w.cols();
         int pairs = cols / 2;
-        int groups = batch / PanelRows.INPUTS;
-        float[] inputs = groupInputs(x, groups, cols);
+        int n = PanelRows.INPUTS;
+        int groups = batch % n >= 2 ? batch / n + 1 : batch / n;
+        float[] inputs = groupInputs(x, batch, groups, cols);
         byte[] weights = w.heapArray();
         int panelBytes = w.panelBytes();
         int chunkRows = 2 * PanelRows.ROWS;
@@ -111,12 +114,13 @@ public final class HalfMatMul implements AutoCloseable {
             int column = edge ? 0 : first;
             int wo = w.pairByte(2 * chunk, 0);
             for (int g = 0; g < groups; g++) {
-                int yo = g * PanelRows.INPUTS * ldy + column;
-                PanelRows.fourInputs(weights, wo, pairs, inputs, g * PanelRows.INPUTS * cols, out, yo, ldy);
-                PanelRows.fourInputs(weights, wo + panelBytes, pairs, inputs, g * PanelRows.INPUTS * cols, out,
-                        yo + PanelRows.ROWS, ldy);
+                int yo = g * n * ldy + column;
+                int count = Math.min(n, batch - g * n);
+                PanelRows.fourInputs(weights, wo, pairs, inputs, g * n * cols, out, yo, ldy, count);
+                PanelRows.fourInputs(weights, wo + panelBytes, pairs, inputs, g * n * cols, out,
+                        yo + PanelRows.ROWS, ldy, count);
             }
-            for (int b = groups * PanelRows.INPUTS; b < batch; b++) {
+            for (int b = groups * n; b < batch; b++) {
                 PanelRows.oneInput(weights, wo, panelBytes, pairs, x, b * cols, out, b * ldy + column);
             }
             if (edge) {
@@ -128,10 +132,11 @@ public final class HalfMatMul implements AutoCloseable {
     }
 
     /**
-     * The first {@code groups} groups of four inputs of x [.., cols], each as [cols / 2][2][4]: column 2j of input i at
-     * 8j + i, column 2j+1 at 8j + 4 + i ({@link PanelRows#fourInputs}), in {@link #grouped}.
+     * The first {@code groups} groups of four of the {@code batch} inputs of x [batch, cols], each as
+     * [cols / 2][2][4]: column 2j of input i at 8j + i, column 2j+1 at 8j + 4 + i ({@link PanelRows#fourInputs}), in
+     * {@link #grouped}; a last group's places past the batch are zeros.
      */
-    private float[] groupInputs(float[] x, int groups, int cols) {
+    private float[] groupInputs(float[] x, int batch, int groups, int cols) {
         int n = PanelRows.INPUTS;
         if (grouped.length < groups * n * cols) {
             grouped = new float[groups * n * cols];
@@ -140,9 +145,10 @@ public final class HalfMatMul implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 int from = (g * n + i) * cols;
                 int to = g * n * cols + i;
+                boolean real = g * n + i < batch;
                 for (int j = 0; j < cols / 2; j++) {
-                    grouped[to + 2 * n * j] = x[from + 2 * j];
-                    grouped[to + 2 * n * j + n] = x[from + 2 * j + 1];
+                    grouped[to + 2 * n * j] = real ? x[from + 2 * j] : 0f;
+                    grouped[to + 2 * n * j + n] = real ? x[from + 2 * j + 1] : 0f;
                 }
             }
         }

@@ -18,9 +18,10 @@ import jdk.incubator.vector.IntVector;
  *
  * <ul>
  *   <li>{@link #fourInputs}: one panel x four inputs (8 accumulators; per column pair two weight loads, four widenings,
- *       eight broadcasts, sixteen FMAs): batches, the panel staying in L2 while every group of four passes.</li>
- *   <li>{@link #oneInput}: two panels x one input (4 accumulators): batch 1 and the inputs past the last group of four;
- *       bound by the weights' bytes. C2 (JDK 17) boxed the vectors of every larger or unrolled variant (four panels;
+ *       eight broadcasts, sixteen FMAs): batches, the panel staying in L2 while every group of four passes; a last
+ *       group of two or three is padded.</li>
+ *   <li>{@link #oneInput}: two panels x one input (4 accumulators): batch 1 and a single input past the last group
+ *       of four; bound by the weights' bytes. C2 (JDK 17) boxed the vectors of every larger or unrolled variant (four panels;
  *       two column pairs per pass) and of this loop too once it inlined it into its caller (at 315 bytecodes, under
  *       FreqInlineSize): 4-9 GFLOP/s, a young collection every few calls. Its bounds checks at entry keep it above that
  *       size, so it is compiled on its own.</li>
@@ -41,9 +42,9 @@ final class PanelRows {
     /**
      * y[i, 0..ROWS) = panel . x_i for inputs i = 0..3: the panel's bytes from {@code wo}, {@code pairs} column pairs;
      * the inputs packed [pairs][2][4] from {@code xo} (column 2j of input i at 8j + i, column 2j+1 at 8j + 4 + i);
-     * y_i at yo + i * ldy.
+     * y_i at yo + i * ldy, for the first {@code count} inputs (the others are padding).
      */
-    static void fourInputs(byte[] w, int wo, int pairs, float[] xp, int xo, float[] y, int yo, int ldy) {
+    static void fourInputs(byte[] w, int wo, int pairs, float[] xp, int xo, float[] y, int yo, int ldy, int count) {
         FloatVector c00 = FloatVector.zero(FLOATS);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -88,12 +89,18 @@ final class PanelRows {
         }
         c00.intoArray(y, yo);
         c01.intoArray(y, yo + LANES);
-        c10.intoArray(y, yo + ldy);
-        c11.intoArray(y, yo + ldy + LANES);
-        c20.intoArray(y, yo + 2 * ldy);
-        c21.intoArray(y, yo + 2 * ldy + LANES);
-        c30.intoArray(y, yo + 3 * ldy);
-        c31.intoArray(y, yo + 3 * ldy + LANES);
+        if (count > 1) {
+            c10.intoArray(y, yo + ldy);
+            c11.intoArray(y, yo + ldy + LANES);
+        }
+        if (count > 2) {
+            c20.intoArray(y, yo + 2 * ldy);
+            c21.intoArray(y, yo + 2 * ldy + LANES);
+        }
+        if (count > 3) {
+            c30.intoArray(y, yo + 3 * ldy);
+            c31.intoArray(y, yo + 3 * ldy + LANES);
+        }
     }
 
     /**

@@ -67,6 +67,4 @@ class HalfGemmTest {
         new HalfGemm().multiply(pool, small, x, 6, again);
         assertArrayEquals(y, again, "the same sums in the same order whatever ran before");
     }
-
-
 }
