@@ -21,10 +21,10 @@ import jdk.incubator.vector.IntVector;
  *       eight broadcasts, sixteen FMAs): batches, the panel staying in L2 while every group of four passes; a last
  *       group of two or three is padded.</li>
  *   <li>{@link #oneInput}: two panels x one input (4 accumulators): batch 1 and a single input past the last group
- *       of four; bound by the weights' bytes. C2 (JDK 17) boxed the vectors of every larger or unrolled variant (four panels;
- *       two column pairs per pass) and of this loop too once it inlined it into its caller (at 315 bytecodes, under
- *       FreqInlineSize): 4-9 GFLOP/s, a young collection every few calls. Its bounds checks at entry keep it above that
- *       size, so it is compiled on its own.</li>
+ *       of four; bound by the weights' bytes. C2 (JDK 17) boxed the vectors of every larger or unrolled variant
+ *       (four panels; two column pairs per pass) and of this loop too once it inlined it into its caller (at 315
+ *       bytecodes, under FreqInlineSize): 4-9 GFLOP/s, a young collection every few calls. Its bounds checks at
+ *       entry keep it above that size, so it is compiled on its own.</li>
  * </ul>
  */
 final class PanelRows {
