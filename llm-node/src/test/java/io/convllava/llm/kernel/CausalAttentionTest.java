@@ -29,18 +29,9 @@ class CausalAttentionTest {
         int rowWidth = kvHeads * d;
         int positions = first + n;
         int blocks = (positions + BLOCK - 1) / BLOCK;
-        float[][] keys = new float[blocks][BLOCK * rowWidth];
-        float[][] values = new float[blocks][BLOCK * rowWidth];
-        for (int b = 0; b < blocks; b++) {
-            for (int i = 0; i < BLOCK * rowWidth; i++) {
-                keys[b][i] = (float) (random.nextDouble() * 4 - 2);
-                values[b][i] = (float) (random.nextDouble() * 2 - 1);
-            }
-        }
-        float[] q = new float[n * heads * d];
-        for (int i = 0; i < q.length; i++) {
-            q[i] = (float) (random.nextDouble() * 4 - 2);
-        }
+        float[][] keys = randomBlocks(random, blocks, rowWidth, 2);
+        float[][] values = randomBlocks(random, blocks, rowWidth, 1);
+        float[] q = random(random, n * heads * d, 2);
         float[] out = new float[q.length];
         new CausalAttention(heads, kvHeads, d, BLOCK).run(q, out, 0, first, n, keys, values);
 
@@ -87,19 +78,10 @@ class CausalAttentionTest {
         int n = 70;
         SplittableRandom random = new SplittableRandom(3);
         int rowWidth = kvHeads * d;
-        float[][] keys = new float[2][BLOCK * rowWidth];
-        float[][] values = new float[2][BLOCK * rowWidth];
-        for (int b = 0; b < 2; b++) {
-            for (int i = 0; i < BLOCK * rowWidth; i++) {
-                keys[b][i] = (float) (random.nextDouble() * 4 - 2);
-                values[b][i] = (float) (random.nextDouble() * 2 - 1);
-            }
-        }
+        float[][] keys = randomBlocks(random, 2, rowWidth, 2);
+        float[][] values = randomBlocks(random, 2, rowWidth, 1);
         int width = heads * d;
-        float[] q = new float[(n + 5) * width]; // 5 rows of another session before this one's
-        for (int i = 0; i < q.length; i++) {
-            q[i] = (float) (random.nextDouble() * 4 - 2);
-        }
+        float[] q = random(random, (n + 5) * width, 2); // 5 rows of another session before this one's
         CausalAttention attention = new CausalAttention(heads, kvHeads, d, BLOCK);
         float[] whole = new float[q.length];
         attention.run(q, whole, 5, first, n, keys, values);
@@ -123,19 +105,10 @@ class CausalAttentionTest {
         int n = 37; // rows at positions 50..86: across a block boundary
         SplittableRandom random = new SplittableRandom(heads + d);
         int rowWidth = kvHeads * d;
-        float[][] keys = new float[2][BLOCK * rowWidth];
-        float[][] values = new float[2][BLOCK * rowWidth];
-        for (int b = 0; b < 2; b++) {
-            for (int i = 0; i < BLOCK * rowWidth; i++) {
-                keys[b][i] = (float) (random.nextDouble() * 4 - 2);
-                values[b][i] = (float) (random.nextDouble() * 2 - 1);
-            }
-        }
+        float[][] keys = randomBlocks(random, 2, rowWidth, 2);
+        float[][] values = randomBlocks(random, 2, rowWidth, 1);
         int width = heads * d;
-        float[] q = new float[n * width];
-        for (int i = 0; i < q.length; i++) {
-            q[i] = (float) (random.nextDouble() * 4 - 2);
-        }
+        float[] q = random(random, n * width, 2);
         CausalAttention attention = new CausalAttention(heads, kvHeads, d, BLOCK);
         float[] chunk = new float[q.length];
         attention.run(q, chunk, 0, first, n, keys, values);
@@ -153,5 +126,22 @@ class CausalAttentionTest {
         float[] single = new float[q.length];
         attention.runRows(q, single, n, rows, positions, rowKeys, rowValues);
         assertArrayEquals(chunk, single);
+    }
+
+    /** {@code blocks} cache blocks of BLOCK x rowWidth floats, uniform in [-scale, scale]. */
+    private static float[][] randomBlocks(SplittableRandom random, int blocks, int rowWidth, double scale) {
+        float[][] all = new float[blocks][];
+        for (int b = 0; b < blocks; b++) {
+            all[b] = random(random, BLOCK * rowWidth, scale);
+        }
+        return all;
+    }
+
+    private static float[] random(SplittableRandom random, int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
+        }
+        return x;
     }
 }
