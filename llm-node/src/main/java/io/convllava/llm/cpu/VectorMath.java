@@ -26,19 +26,6 @@ final class VectorMath {
         return sum;
     }
 
-    /** y[yOff + i] += alpha * x[xOff + i] for i in [0, n). */
-    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        FloatVector a = FloatVector.broadcast(F, alpha);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector.fromArray(F, x, xOff + i).fma(a, FloatVector.fromArray(F, y, yOff + i))
-                    .intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) {
-            y[yOff + i] += alpha * x[xOff + i];
-        }
-    }
-
     /**
      * out[outOff + i] = silu(gate) * up = gate / (1 + exp(-gate)) * up, for gate = x[gateOff + i], up = x[upOff + i].
      * exp by {@link FastExp}, which gives the same bits in every compilation tier: the Vector API's lane-wise EXP gives
