@@ -2,9 +2,9 @@ package io.convllava.llm.pipeline;
 
 import io.convllava.common.pipeline.DecoderPipeline;
 import io.convllava.common.pipeline.StepResult;
-import io.convllava.common.sampling.Sampler;
 import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
+import io.convllava.llm.kernel.TokenPicker;
 import io.convllava.llm.model.LlamaShard;
 import io.convllava.llm.model.ShardInput;
 import io.convllava.llm.model.ShardOutput;
@@ -53,7 +53,7 @@ public final class LocalPipeline implements DecoderPipeline {
             input = out.hidden() == null ? null : new ShardInput.Hidden(out.hidden());
         }
         float[] logits = out.logits().data();
-        return new StepResult(Sampler.sample(logits, params, step), returnLogits ? logits : null);
+        return new StepResult(TokenPicker.pick(logits, params, step), returnLogits ? logits : null);
     }
 
     @Override

@@ -1,0 +1,62 @@
+package io.convllava.llm.kernel;
+
+import io.convllava.common.sampling.Sampler;
+import io.convllava.common.sampling.SamplingParams;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Sampler#sample} with greedy picks on vector lanes: the argmax over a 32000-token vocabulary is a scalar
+ * compare per logit there, which the last stage of a pipeline pays for every token of every session.
+ */
+public final class TokenPicker {
+    private TokenPicker() {
+    }
+
+    /** The token {@link Sampler#sample} picks, the same one. */
+    public static int pick(float[] logits, SamplingParams p, int step) {
+        return p.greedy() ? argMax(logits) : Sampler.sample(logits, p, step);
+    }
+
+    /**
+     * {@link Sampler#argMax}: the first index of the largest logit. The maximum is found on vector lanes (exact in
+     * any order), then its first index; a NaN anywhere leaves it to {@link Sampler#argMax}, which skips NaNs.
+     */
+    public static int argMax(float[] logits) {
+        VectorSpecies<Float> f = Widening.FLOATS;
+        int lanes = Widening.LANES;
+        int n = logits.length;
+        FloatVector m0 = FloatVector.broadcast(f, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
+        FloatVector m2 = m0;
+        FloatVector m3 = m0;
+        int i = 0;
+        for (int bound = n - n % (4 * lanes); i < bound; i += 4 * lanes) { // four chains: a maximum's latency
+            m0 = m0.max(FloatVector.fromArray(f, logits, i));
+            m1 = m1.max(FloatVector.fromArray(f, logits, i + lanes));
+            m2 = m2.max(FloatVector.fromArray(f, logits, i + 2 * lanes));
+            m3 = m3.max(FloatVector.fromArray(f, logits, i + 3 * lanes));
+        }
+        float best = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            best = Math.max(best, logits[i]);
+        }
+        if (Float.isNaN(best)) {
+            return Sampler.argMax(logits);
+        }
+        int j = 0;
+        for (int bound = f.loopBound(n); j < bound; j += lanes) { // -0.0 == 0.0, as Sampler's comparison takes them
+            int lane = FloatVector.fromArray(f, logits, j).compare(VectorOperators.EQ, best).firstTrue();
+            if (lane < lanes) {
+                return j + lane;
+            }
+        }
+        for (; j < n; j++) {
+            if (logits[j] == best) {
+                return j;
+            }
+        }
+        return 0; // an empty vocabulary
+    }
+}
