@@ -15,13 +15,15 @@ import java.util.SplittableRandom;
  * decoder's kernels when the first request comes: a failover onto a pipeline that had never served waited 2-5 s
  * for them (docs/reliability.md). Two sessions: a prompt chunk each, then single-position steps together, the shapes
  * of prefill and batched decode, until {@code steps} steps or {@code budget} has passed after the first step (a 7B
- * shard's step is long).
+ * shard's step is long). The default runs enough steps for the attention kernel's loops, a few dozen iterations per
+ * call and some tens of calls per step, to reach C2: until then its vector code runs in the interpreter and C1,
+ * many times slower.
  */
 final class ShardWarmUp {
     static final int PROMPT = 16;
     /** System property: warm-up steps (default {@value #DEFAULT_STEPS}; 0 = none). */
     static final String STEPS_PROPERTY = "convllava.warmUpSteps";
-    static final int DEFAULT_STEPS = 8;
+    static final int DEFAULT_STEPS = 128;
     static final Duration BUDGET = Duration.ofSeconds(3);
 
     private ShardWarmUp() {
