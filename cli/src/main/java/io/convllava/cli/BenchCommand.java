@@ -104,7 +104,8 @@ final class BenchCommand implements Callable<Integer> {
     int tokens;
 
     @Option(names = "--runs", defaultValue = "1", paramLabel = "N", description = "Timed requests after the warm-up"
-            + " (requests for 2 s, at least one); decode speed is reported as their median and best (default: ${DEFAULT-VALUE}).")
+            + " (requests for 2 s, at least one); decode speed is reported as their median and best"
+            + " (default: ${DEFAULT-VALUE}).")
     int runs;
 
     @Option(names = "--dir", paramLabel = "DIR", description = "Where the random checkpoint is written once and"

@@ -47,7 +47,7 @@ class PipelineSessionTest {
                 "prefill 200-327 step 0",  // the kept cache's decoded positions, at most 127 at a time
                 "prefill 327-336 step 0",
                 "prefill 336-500 step 0",  // the follow-up's own prompt chunk
-                "prefill 500-627 step 127", // its 131 fed tokens, at most 127 at a time; the last call is the failed step
+                "prefill 500-627 step 127", // its 131 fed tokens, at most 127 at a time; the last: the failed step
                 "prefill 627-631 step 131"), second.calls);
     }
 
