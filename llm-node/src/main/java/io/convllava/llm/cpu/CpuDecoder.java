@@ -8,6 +8,7 @@ import io.convllava.llm.kernel.HalfMatMul;
 import io.convllava.llm.kernel.HalfMatrix;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntConsumer;
 
@@ -225,11 +226,26 @@ public final class CpuDecoder implements AutoCloseable {
 
     /** The last shard's final norm and lm_head on row {@code row} of x [rows, H]: float32 logits [vocab]. */
     public float[] logits(float[] x, int row) {
-        return logits(x, new int[] {row})[0];
+        float[] logits = new float[config.vocabSize()];
+        logits(x, new int[] {row}, logits);
+        return logits;
     }
 
-    /** As {@link #logits(float[], int)} for several rows of x in one product: [rows.length][vocab]. */
-    public float[][] logits(float[] x, int[] rows) {
+    /**
+     * As {@link #logits(float[], int)} for several rows of x in one product: [rows.length, vocab] in a buffer of this
+     * decoder that its next call overwrites (longer than that when an earlier call had more rows): a step of many
+     * sessions allocates no vocabulary-sized array per session.
+     */
+    public float[] logits(float[] x, int[] rows) {
+        int size = rows.length * config.vocabSize();
+        if (ws.logits.length < size) {
+            ws.logits = new float[size];
+        }
+        logits(x, rows, ws.logits);
+        return ws.logits;
+    }
+
+    private void logits(float[] x, int[] rows, float[] all) {
         int hidden = config.hiddenSize();
         int vocab = config.vocabSize();
         int n = rows.length;
@@ -238,24 +254,18 @@ public final class CpuDecoder implements AutoCloseable {
             System.arraycopy(x, rows[i] * hidden, ws.h, i * hidden, hidden);
         }
         rmsNorm(ws.h, finalNorm, ws.normed, 0, n);
-        float[] all = new float[n * vocab];
         // in runs under TORCH_ROWS rows: each row's logits the same whatever other sessions end in this step
         for (int first = 0; first < n; first += TORCH_ROWS - 1) {
             int rowsNow = Math.min(TORCH_ROWS - 1, n - first);
             if (first == 0 && rowsNow == n) {
                 multiply(lmHead, ws.normed, n, all);
             } else {
-                float[] in = java.util.Arrays.copyOfRange(ws.normed, first * hidden, (first + rowsNow) * hidden);
+                float[] in = Arrays.copyOfRange(ws.normed, first * hidden, (first + rowsNow) * hidden);
                 float[] out = new float[rowsNow * vocab];
                 multiply(lmHead, in, rowsNow, out);
                 System.arraycopy(out, 0, all, first * vocab, rowsNow * vocab);
             }
         }
-        float[][] logits = new float[n][];
-        for (int i = 0; i < n; i++) {
-            logits[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
-        }
-        return logits;
     }
 
     /** One block on every slice's rows: h += attn(norm1(h)); h += mlp(norm2(h)). */
@@ -425,6 +435,7 @@ public final class CpuDecoder implements AutoCloseable {
         int[] rowPosition;  // [rows] the position of each
         float[][][] rowKeys;   // [rows] the key blocks of the layer at hand of each one's cache
         float[][][] rowValues; // [rows] and its value blocks
+        float[] logits = new float[0]; // [rows, vocab] of the last shard's latest step
         private final float[][] staging = new float[2][];
 
         Workspace(LlmConfig c) {

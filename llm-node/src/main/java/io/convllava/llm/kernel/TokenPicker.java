@@ -2,6 +2,8 @@ package io.convllava.llm.kernel;
 
 import io.convllava.common.sampling.Sampler;
 import io.convllava.common.sampling.SamplingParams;
+import java.util.Arrays;
+import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,36 +26,41 @@ public final class TokenPicker {
      * any order), then its first index; a NaN anywhere leaves it to {@link Sampler#argMax}, which skips NaNs.
      */
     public static int argMax(float[] logits) {
+        return argMax(logits, 0, logits.length);
+    }
+
+    /** {@link #argMax(float[])} of logits[from, from + n), as an index from {@code from}. */
+    public static int argMax(float[] logits, int from, int n) {
+        Objects.checkFromIndexSize(from, n, logits.length);
         VectorSpecies<Float> f = Widening.FLOATS;
         int lanes = Widening.LANES;
-        int n = logits.length;
         FloatVector m0 = FloatVector.broadcast(f, Float.NEGATIVE_INFINITY);
         FloatVector m1 = m0;
         FloatVector m2 = m0;
         FloatVector m3 = m0;
         int i = 0;
         for (int bound = n - n % (4 * lanes); i < bound; i += 4 * lanes) { // four chains: a maximum's latency
-            m0 = m0.max(FloatVector.fromArray(f, logits, i));
-            m1 = m1.max(FloatVector.fromArray(f, logits, i + lanes));
-            m2 = m2.max(FloatVector.fromArray(f, logits, i + 2 * lanes));
-            m3 = m3.max(FloatVector.fromArray(f, logits, i + 3 * lanes));
+            m0 = m0.max(FloatVector.fromArray(f, logits, from + i));
+            m1 = m1.max(FloatVector.fromArray(f, logits, from + i + lanes));
+            m2 = m2.max(FloatVector.fromArray(f, logits, from + i + 2 * lanes));
+            m3 = m3.max(FloatVector.fromArray(f, logits, from + i + 3 * lanes));
         }
         float best = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
-            best = Math.max(best, logits[i]);
+            best = Math.max(best, logits[from + i]);
         }
         if (Float.isNaN(best)) {
-            return Sampler.argMax(logits);
+            return Sampler.argMax(Arrays.copyOfRange(logits, from, from + n));
         }
         int j = 0;
         for (int bound = f.loopBound(n); j < bound; j += lanes) { // -0.0 == 0.0, as Sampler's comparison takes them
-            int lane = FloatVector.fromArray(f, logits, j).compare(VectorOperators.EQ, best).firstTrue();
+            int lane = FloatVector.fromArray(f, logits, from + j).compare(VectorOperators.EQ, best).firstTrue();
             if (lane < lanes) {
                 return j + lane;
             }
         }
         for (; j < n; j++) {
-            if (logits[j] == best) {
+            if (logits[from + j] == best) {
                 return j;
             }
         }

@@ -34,7 +34,7 @@ final class CpuEngine implements ShardEngine {
         write(input, x, 0);
         decoder.forward(((CpuSession) session).state, x, rows);
         if (last) {
-            return new ShardOutput(null, HostTensor.of(decoder.logits(x, rows - 1), config.vocabSize()));
+            return new ShardOutput(null, LogitsRow.of(decoder.logits(x, rows - 1)));
         }
         return new ShardOutput(HostTensor.of(x, rows, hidden), null);
     }
@@ -62,8 +62,10 @@ final class CpuEngine implements ShardEngine {
         decoder.step(slices, x, total);
         List<ShardOutput> outputs = new ArrayList<>(parts.size());
         if (last) {
-            for (float[] logits : decoder.logits(x, lastRows)) {
-                outputs.add(new ShardOutput(null, HostTensor.of(logits, config.vocabSize())));
+            float[] logits = decoder.logits(x, lastRows); // [parts, vocab], until the next step
+            int vocab = config.vocabSize();
+            for (int i = 0; i < parts.size(); i++) {
+                outputs.add(new ShardOutput(null, new LogitsRow(logits, i * vocab, vocab)));
             }
             return outputs;
         }

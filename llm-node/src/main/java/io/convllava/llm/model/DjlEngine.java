@@ -89,7 +89,7 @@ final class DjlEngine implements ShardEngine {
             }
             cache.advance(length);
             if (head != null) {
-                return new ShardOutput(null, HostTensor.of(head.logits(x), config.vocabSize()));
+                return new ShardOutput(null, LogitsRow.of(head.logits(x)));
             }
             float[] hidden = x.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
             return new ShardOutput(HostTensor.of(hidden, length, config.hiddenSize()), null);

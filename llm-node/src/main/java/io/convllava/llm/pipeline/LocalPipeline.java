@@ -4,7 +4,6 @@ import io.convllava.common.pipeline.DecoderPipeline;
 import io.convllava.common.pipeline.StepResult;
 import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
-import io.convllava.llm.kernel.TokenPicker;
 import io.convllava.llm.model.LlamaShard;
 import io.convllava.llm.model.ShardInput;
 import io.convllava.llm.model.ShardOutput;
@@ -52,8 +51,7 @@ public final class LocalPipeline implements DecoderPipeline {
             out = shard.forward(sessionId, input);
             input = out.hidden() == null ? null : new ShardInput.Hidden(out.hidden());
         }
-        float[] logits = out.logits().data();
-        return new StepResult(TokenPicker.pick(logits, params, step), returnLogits ? logits : null);
+        return new StepResult(out.logits().pick(params, step), returnLogits ? out.logits().copy() : null);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.convllava.llm.schedule;
 
 import io.convllava.common.tensor.HostTensor;
+import io.convllava.llm.model.LogitsRow;
 import io.convllava.llm.model.ShardInput;
 import io.convllava.llm.model.ShardOutput;
 import io.grpc.Status;
@@ -22,7 +23,7 @@ public abstract class StepJob {
     private final int reuseLength;
     private int done;
     private float[] hidden; // [length, H], non-last stages
-    private HostTensor logits;
+    private LogitsRow logits;
 
     /**
      * @param reservePositions positions the session may grow to (prompt plus new tokens): a new session is admitted
@@ -110,8 +111,11 @@ public abstract class StepJob {
         return hidden == null ? null : HostTensor.of(hidden, length, hidden.length / length);
     }
 
-    /** After the last chunk, on the last stage: the logits [vocab] of the last position. */
-    public HostTensor logits() {
+    /**
+     * After the last chunk, on the last stage: the logits [vocab] of the last position, valid until the shard's next
+     * step (read them when told the job finished).
+     */
+    public LogitsRow logits() {
         return logits;
     }
 

@@ -11,8 +11,8 @@ import io.convllava.common.transport.RequestIds;
 import io.convllava.common.transport.SamplingCodec;
 import io.convllava.common.transport.SegmentCodec;
 import io.convllava.common.transport.TensorCodec;
-import io.convllava.llm.kernel.TokenPicker;
 import io.convllava.llm.model.LlamaShard;
+import io.convllava.llm.model.LogitsRow;
 import io.convllava.llm.model.ShardInput;
 import io.convllava.llm.schedule.StepMetrics;
 import io.convllava.llm.schedule.StepJob;
@@ -50,7 +50,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The LlmNode service around one {@link LlamaShard}, driven by a {@link StepScheduler} (continuous batching). A
  * Forward (or each item of a ForwardBatch) is checked and queued; no thread waits for it. When its step is done, the
- * last stage samples the token with {@link TokenPicker} and answers; other stages hand the output of everything that
+ * last stage samples the token ({@link LogitsRow#pick}) and answers; other stages hand the output of everything that
  * finished in the same step to the next stage as one ForwardBatch per next node, and answer each caller when its
  * item's result comes back. So stage k runs its next step while stage k + 1 works on the previous one. A step that
  * fails or is cancelled releases the session here and on the rest of the route, so no stage keeps the KV cache of a
@@ -268,12 +268,12 @@ public final class LlmNodeService extends LlmNodeGrpc.LlmNodeImplBase implements
 
     private void answerLast(ForwardCall call, LlamaShard shard) {
         try {
-            HostTensor logits = call.logits();
+            LogitsRow logits = call.logits();
             ForwardResponse.Builder answer = ForwardResponse.newBuilder()
-                    .setToken(TokenPicker.pick(logits.data(), call.sampling, call.request.getStep()))
+                    .setToken(logits.pick(call.sampling, call.request.getStep()))
                     .setSessionLength(shard.sessionLength(call.sessionId()));
             if (call.request.getReturnLogits()) {
-                answer.setLogits(TensorCodec.encode(logits));
+                answer.setLogits(TensorCodec.encode(logits.toTensor()));
             }
             call.reply.answer(answer.build());
         } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package io.convllava.llm.kernel;
 import io.convllava.common.sampling.Sampler;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,6 +32,13 @@ class TokenPickerTest {
                     }
                 }
                 assertEquals(Sampler.argMax(logits), TokenPicker.argMax(logits), "n " + n + ", trial " + trial);
+                // the same logits as a row of a larger buffer, as a batched step leaves them
+                int from = 1 + random.nextInt(40);
+                float[] buffer = new float[from + n + random.nextInt(40)];
+                Arrays.fill(buffer, 99f); // around the row: larger than any logit in it
+                System.arraycopy(logits, 0, buffer, from, n);
+                assertEquals(Sampler.argMax(logits), TokenPicker.argMax(buffer, from, n), "row of " + n + " at " + from
+                        + ", trial " + trial);
             }
         }
         float[] nanFirst = {Float.NaN, 1f, 2f};

@@ -47,7 +47,7 @@ final class ShardPipeline implements AutoCloseable {
                 input = new ShardInput.Hidden(out.hidden());
             }
         }
-        return out.logits().data();
+        return out.logits().copy();
     }
 
     float[] forwardToken(String session, int token) {

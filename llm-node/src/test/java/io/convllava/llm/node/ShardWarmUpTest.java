@@ -67,7 +67,7 @@ class ShardWarmUpTest {
     private static float[] probe(LlamaShard shard, ShardInput input) {
         try {
             var out = shard.forward("probe", input);
-            return shard.isLast() ? out.logits().data() : out.hidden().data();
+            return shard.isLast() ? out.logits().copy() : out.hidden().data();
         } finally {
             shard.release("probe");
         }
