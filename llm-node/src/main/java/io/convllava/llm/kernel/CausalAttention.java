@@ -73,15 +73,11 @@ public final class CausalAttention {
      */
     public void run(float[] q, float[] out, int offset, int first, int n, float[][] keys, float[][] values) {
         int tiles = (n + ROW_TILE - 1) / ROW_TILE;
-        IntStream tasks = IntStream.range(0, tiles * kvHeads);
-        if ((long) n * (first + n) * heads >= PARALLEL_WORK) {
-            tasks = tasks.parallel();
-        }
-        tasks.forEach(task -> {
+        forEachTask(tiles * kvHeads, (long) n * (first + n) * heads, (task, s) -> {
             // the largest tiles (the last rows see the most keys) first
             int tile = tiles - 1 - task / kvHeads;
             int g = task % kvHeads;
-            tile(q, out, offset, first, tile * ROW_TILE, Math.min(n, (tile + 1) * ROW_TILE), g, keys, values);
+            tile(s, q, out, offset, first, tile * ROW_TILE, Math.min(n, (tile + 1) * ROW_TILE), g, keys, values);
         });
     }
 
@@ -95,20 +91,35 @@ public final class CausalAttention {
         for (int i = 0; i < count; i++) {
             work += (positions[i] + 1L) * heads;
         }
-        IntStream tasks = IntStream.range(0, count * kvHeads);
-        if (work >= PARALLEL_WORK) {
-            tasks = tasks.parallel();
-        }
-        tasks.forEach(task -> {
+        forEachTask(count * kvHeads, work, (task, s) -> {
             int i = task / kvHeads;
-            tile(q, out, rows[i], positions[i], 0, 1, task % kvHeads, keys[i], values[i]);
+            tile(s, q, out, rows[i], positions[i], 0, 1, task % kvHeads, keys[i], values[i]);
         });
     }
 
-    /** Rows [r0, r1) of KV head g's query heads. */
-    private void tile(float[] q, float[] out, int offset, int first, int r0, int r1, int g, float[][] keys,
-                      float[][] values) {
+    /**
+     * Runs tasks [0, tasks) with each thread's scratch: in parallel from {@value #PARALLEL_WORK} of work, else on the
+     * calling thread with its scratch looked up once (a thread-local lookup per task is a hash probe that misses often
+     * on threads with many thread-locals, as gRPC's have).
+     */
+    private void forEachTask(int tasks, long work, Task task) {
+        if (work >= PARALLEL_WORK) {
+            IntStream.range(0, tasks).parallel().forEach(t -> task.run(t, scratch.get()));
+            return;
+        }
         Scratch s = scratch.get();
+        for (int t = 0; t < tasks; t++) {
+            task.run(t, s);
+        }
+    }
+
+    private interface Task {
+        void run(int task, Scratch scratch);
+    }
+
+    /** Rows [r0, r1) of KV head g's query heads. */
+    private void tile(Scratch s, float[] q, float[] out, int offset, int first, int r0, int r1, int g, float[][] keys,
+                      float[][] values) {
         int count = (r1 - r0) * group;
         // query i of the task: row r0 + i / group, head g * group + i % group; qOffset = its [d] in q and out
         for (int i = 0; i < count; i++) {
