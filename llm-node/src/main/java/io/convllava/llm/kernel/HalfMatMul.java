@@ -29,6 +29,11 @@ public final class HalfMatMul implements AutoCloseable {
     private static final int BATCH_TILE = 2;
     /** Weight bytes per chunk of rows: large enough to amortise the hand-out, small enough to stay in L2. */
     private static final int CHUNK_BYTES = 64 * 1024;
+    /**
+     * Whether groups of four inputs go through the panel kernel two at a time ({@link PanelRows#eightInputs}): where
+     * vectors are 512 bits, whose 32 registers hold its 16 accumulators (AVX2's 16 do not).
+     */
+    private static final boolean PAIRED_GROUPS = LANES >= 16;
 
     /**
      * In {@link #multiplyPacked}, products with matrices of at least this many bytes run as a packed matrix product;
@@ -113,8 +118,16 @@ public final class HalfMatMul implements AutoCloseable {
             int ldy = edge ? chunkRows : rows;
             int column = edge ? 0 : first;
             int wo = w.pairByte(2 * chunk, 0);
-            for (int g = 0; g < groups; g++) {
+            for (int g = 0; g < groups; g += PAIRED_GROUPS ? 2 : 1) {
                 int yo = g * n * ldy + column;
+                if (PAIRED_GROUPS && g + 1 < groups) { // only the last group can be short: the second one here
+                    int count = Math.min(n, batch - (g + 1) * n);
+                    int xa = g * n * cols;
+                    PanelRows.eightInputs(weights, wo, pairs, inputs, xa, xa + n * cols, out, yo, ldy, count);
+                    PanelRows.eightInputs(weights, wo + panelBytes, pairs, inputs, xa, xa + n * cols, out,
+                            yo + PanelRows.ROWS, ldy, count);
+                    continue;
+                }
                 int count = Math.min(n, batch - g * n);
                 PanelRows.fourInputs(weights, wo, pairs, inputs, g * n * cols, out, yo, ldy, count);
                 PanelRows.fourInputs(weights, wo + panelBytes, pairs, inputs, g * n * cols, out,

@@ -20,6 +20,10 @@ import jdk.incubator.vector.IntVector;
  *   <li>{@link #fourInputs}: one panel x four inputs (8 accumulators; per column pair two weight loads, four widenings,
  *       eight broadcasts, sixteen FMAs): batches, the panel staying in L2 while every group of four passes; a last
  *       group of two or three is padded.</li>
+ *   <li>{@link #eightInputs}: one panel x two groups of four inputs (16 accumulators, with 512-bit vectors where 32
+ *       registers hold them): the panel read once for eight inputs. A decode batch of a stage streams its weights from
+ *       memory, and one core reads them only so fast (4-5 GB/s in a pass over a panel for four inputs on the AVX-512
+ *       machine): a pass for eight doubles the arithmetic per byte read.</li>
  *   <li>{@link #oneInput}: two panels x one input (4 accumulators): batch 1 and a single input past the last group
  *       of four; bound by the weights' bytes. C2 (JDK 17) boxed the vectors of every larger or unrolled variant
  *       (four panels; two column pairs per pass) and of this loop too once it inlined it into its caller (at 315
@@ -100,6 +104,113 @@ final class PanelRows {
         if (count > 3) {
             c30.intoArray(y, yo + 3 * ldy);
             c31.intoArray(y, yo + 3 * ldy + LANES);
+        }
+    }
+
+    /**
+     * {@link #fourInputs} for two groups of four inputs at once: the first group's inputs packed from {@code xa}, the
+     * second's from {@code xb}, outputs y_i at yo + i * ldy for i = 0..3 and the second group's first {@code count}
+     * at yo + (4 + i) * ldy. The same FMA chain per output as {@link #fourInputs}.
+     */
+    static void eightInputs(byte[] w, int wo, int pairs, float[] xp, int xa, int xb, float[] y, int yo, int ldy,
+                            int count) {
+        FloatVector c00 = FloatVector.zero(FLOATS);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        FloatVector c60 = c00;
+        FloatVector c61 = c00;
+        FloatVector c70 = c00;
+        FloatVector c71 = c00;
+        for (int j = 0; j < pairs; j++) {
+            int at = wo + j * PAIR_BYTES;
+            IntVector p0 = IntVector.fromByteArray(PAIRS, w, at, ByteOrder.LITTLE_ENDIAN);
+            IntVector p1 = IntVector.fromByteArray(PAIRS, w, at + HALF, ByteOrder.LITTLE_ENDIAN);
+            int a = xa + j * 2 * INPUTS;
+            int b = xb + j * 2 * INPUTS;
+            FloatVector w0 = Widening.bf16Even(p0);
+            FloatVector w1 = Widening.bf16Even(p1);
+            FloatVector s = FloatVector.broadcast(FLOATS, xp[a]);
+            c00 = w0.fma(s, c00);
+            c01 = w1.fma(s, c01);
+            s = FloatVector.broadcast(FLOATS, xp[a + 1]);
+            c10 = w0.fma(s, c10);
+            c11 = w1.fma(s, c11);
+            s = FloatVector.broadcast(FLOATS, xp[a + 2]);
+            c20 = w0.fma(s, c20);
+            c21 = w1.fma(s, c21);
+            s = FloatVector.broadcast(FLOATS, xp[a + 3]);
+            c30 = w0.fma(s, c30);
+            c31 = w1.fma(s, c31);
+            s = FloatVector.broadcast(FLOATS, xp[b]);
+            c40 = w0.fma(s, c40);
+            c41 = w1.fma(s, c41);
+            s = FloatVector.broadcast(FLOATS, xp[b + 1]);
+            c50 = w0.fma(s, c50);
+            c51 = w1.fma(s, c51);
+            s = FloatVector.broadcast(FLOATS, xp[b + 2]);
+            c60 = w0.fma(s, c60);
+            c61 = w1.fma(s, c61);
+            s = FloatVector.broadcast(FLOATS, xp[b + 3]);
+            c70 = w0.fma(s, c70);
+            c71 = w1.fma(s, c71);
+            w0 = Widening.bf16Odd(p0);
+            w1 = Widening.bf16Odd(p1);
+            s = FloatVector.broadcast(FLOATS, xp[a + 4]);
+            c00 = w0.fma(s, c00);
+            c01 = w1.fma(s, c01);
+            s = FloatVector.broadcast(FLOATS, xp[a + 5]);
+            c10 = w0.fma(s, c10);
+            c11 = w1.fma(s, c11);
+            s = FloatVector.broadcast(FLOATS, xp[a + 6]);
+            c20 = w0.fma(s, c20);
+            c21 = w1.fma(s, c21);
+            s = FloatVector.broadcast(FLOATS, xp[a + 7]);
+            c30 = w0.fma(s, c30);
+            c31 = w1.fma(s, c31);
+            s = FloatVector.broadcast(FLOATS, xp[b + 4]);
+            c40 = w0.fma(s, c40);
+            c41 = w1.fma(s, c41);
+            s = FloatVector.broadcast(FLOATS, xp[b + 5]);
+            c50 = w0.fma(s, c50);
+            c51 = w1.fma(s, c51);
+            s = FloatVector.broadcast(FLOATS, xp[b + 6]);
+            c60 = w0.fma(s, c60);
+            c61 = w1.fma(s, c61);
+            s = FloatVector.broadcast(FLOATS, xp[b + 7]);
+            c70 = w0.fma(s, c70);
+            c71 = w1.fma(s, c71);
+        }
+        c00.intoArray(y, yo);
+        c01.intoArray(y, yo + LANES);
+        c10.intoArray(y, yo + ldy);
+        c11.intoArray(y, yo + ldy + LANES);
+        c20.intoArray(y, yo + 2 * ldy);
+        c21.intoArray(y, yo + 2 * ldy + LANES);
+        c30.intoArray(y, yo + 3 * ldy);
+        c31.intoArray(y, yo + 3 * ldy + LANES);
+        int second = yo + INPUTS * ldy;
+        c40.intoArray(y, second);
+        c41.intoArray(y, second + LANES);
+        if (count > 1) {
+            c50.intoArray(y, second + ldy);
+            c51.intoArray(y, second + ldy + LANES);
+        }
+        if (count > 2) {
+            c60.intoArray(y, second + 2 * ldy);
+            c61.intoArray(y, second + 2 * ldy + LANES);
+        }
+        if (count > 3) {
+            c70.intoArray(y, second + 3 * ldy);
+            c71.intoArray(y, second + 3 * ldy + LANES);
         }
     }
 

@@ -149,7 +149,7 @@ class HalfMatMulTest {
                 float[] alone = new float[rows];
                 twoThreads.multiply(w, Arrays.copyOfRange(x, b * cols, (b + 1) * cols), 1, alone);
                 assertArrayEquals(alone, Arrays.copyOfRange(batched, b * rows, (b + 1) * rows), "input " + b);
-                for (int n : new int[] {5, 9}) { // the same input in smaller batches, at another place
+                for (int n : new int[] {5, 6, 9, 12, 13}) { // the same input in smaller batches, at another place
                     float[] some = new float[n * rows];
                     float[] in = Arrays.copyOfRange(x, 0, n * cols);
                     System.arraycopy(x, b * cols, in, (n - 2) * cols, cols);
