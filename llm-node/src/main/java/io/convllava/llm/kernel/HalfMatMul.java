@@ -94,7 +94,7 @@ public final class HalfMatMul implements AutoCloseable {
 
     /**
      * {@link #multiply} for a matrix in panels: chunks of two panels, each applied to every group of four inputs (the
-     * chunk staying in L2 meanwhile). Two or three inputs left over make a last group padded with zeros (whose
+     * chunk staying in L2 meanwhile), two groups per pass where vectors are 512 bits. Two or three inputs left over make a last group padded with zeros (whose
      * outputs are dropped): a pass of four costs less than two or three single passes, which need two weight loads and
      * widenings per FMA where a group of four needs half of one. A single one left over takes its own pass, two panels
      * at a time. A last chunk that reaches past the matrix's rows is computed into a scratch array and its rows copied
