@@ -94,11 +94,12 @@ public final class HalfMatMul implements AutoCloseable {
 
     /**
      * {@link #multiply} for a matrix in panels: chunks of two panels, each applied to every group of four inputs (the
-     * chunk staying in L2 meanwhile), two groups per pass where vectors are 512 bits. Two or three inputs left over make a last group padded with zeros (whose
-     * outputs are dropped): a pass of four costs less than two or three single passes, which need two weight loads and
-     * widenings per FMA where a group of four needs half of one. A single one left over takes its own pass, two panels
-     * at a time. A last chunk that reaches past the matrix's rows is computed into a scratch array and its rows copied
-     * out. Calls take turns, as they do on the pool anyway: the regrouped inputs are one buffer.
+     * chunk staying in L2 meanwhile), two groups per pass where vectors are 512 bits. Two or three inputs left over
+     * make a last group padded with zeros (whose outputs are dropped): a pass of four costs less than two or three
+     * single passes, which need two weight loads and widenings per FMA where a group of four needs half of one. A
+     * single one left over takes its own pass, two panels at a time. A last chunk that reaches past the matrix's rows
+     * is computed into a scratch array and its rows copied out. Calls take turns, as they do on the pool anyway: the
+     * regrouped inputs are one buffer.
      */
     private synchronized void multiplyPanels(HalfMatrix w, float[] x, int batch, float[] y) {
         int rows = w.rows();
@@ -120,18 +121,17 @@ public final class HalfMatMul implements AutoCloseable {
             int wo = w.pairByte(2 * chunk, 0);
             for (int g = 0; g < groups; g += PAIRED_GROUPS ? 2 : 1) {
                 int yo = g * n * ldy + column;
+                int xo = g * n * cols;
                 if (PAIRED_GROUPS && g + 1 < groups) { // only the last group can be short: the second one here
                     int count = Math.min(n, batch - (g + 1) * n);
-                    int xa = g * n * cols;
-                    PanelRows.eightInputs(weights, wo, pairs, inputs, xa, xa + n * cols, out, yo, ldy, count);
-                    PanelRows.eightInputs(weights, wo + panelBytes, pairs, inputs, xa, xa + n * cols, out,
+                    PanelRows.eightInputs(weights, wo, pairs, inputs, xo, xo + n * cols, out, yo, ldy, count);
+                    PanelRows.eightInputs(weights, wo + panelBytes, pairs, inputs, xo, xo + n * cols, out,
                             yo + PanelRows.ROWS, ldy, count);
                     continue;
                 }
                 int count = Math.min(n, batch - g * n);
-                PanelRows.fourInputs(weights, wo, pairs, inputs, g * n * cols, out, yo, ldy, count);
-                PanelRows.fourInputs(weights, wo + panelBytes, pairs, inputs, g * n * cols, out,
-                        yo + PanelRows.ROWS, ldy, count);
+                PanelRows.fourInputs(weights, wo, pairs, inputs, xo, out, yo, ldy, count);
+                PanelRows.fourInputs(weights, wo + panelBytes, pairs, inputs, xo, out, yo + PanelRows.ROWS, ldy, count);
             }
             for (int b = groups * n; b < batch; b++) {
                 PanelRows.oneInput(weights, wo, panelBytes, pairs, x, b * cols, out, b * ldy + column);

@@ -1,7 +1,6 @@
 package io.convllava.llm.kernel;
 
 import io.convllava.common.sampling.Sampler;
-import io.convllava.common.sampling.SamplingParams;
 import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
@@ -9,16 +8,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Sampler#sample} with greedy picks on vector lanes: the argmax over a 32000-token vocabulary is a scalar
- * compare per logit there, which the last stage of a pipeline pays for every token of every session.
+ * {@link Sampler#argMax} on vector lanes, for greedy picks: the scalar argmax over a 32000-token vocabulary is a
+ * compare per logit, which the last stage of a pipeline pays for every token of every session.
  */
 public final class TokenPicker {
     private TokenPicker() {
-    }
-
-    /** The token {@link Sampler#sample} picks, the same one. */
-    public static int pick(float[] logits, SamplingParams p, int step) {
-        return p.greedy() ? argMax(logits) : Sampler.sample(logits, p, step);
     }
 
     /**
