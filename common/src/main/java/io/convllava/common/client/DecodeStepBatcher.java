@@ -17,36 +17,67 @@ import io.grpc.stub.StreamObserver;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The decode steps of every session whose pipeline starts at one llm node, sent to it as ForwardBatch calls: a step
- * goes out at once while fewer than {@value #MAX_IN_FLIGHT} calls are in flight to that node, else it waits for one to
- * return and leaves with every step that queued meanwhile. A lone session's step is never delayed; many sessions' steps
- * cost the coordinator and the first stage one call per batch instead of one per step (per-call work, not arithmetic,
- * is most of a small model's step). Each step keeps its own outcome: its answer or its status.
+ * The decode steps of every session whose pipeline starts at one llm node, sent to it as ForwardBatch calls, so that
+ * many sessions cost the coordinator and every stage one call and one step per batch instead of one per session
+ * (per-call work, not arithmetic, is most of a small model's step; a large model's step streams its weights once for the
+ * whole batch).
+ *
+ * <p>Sessions that have sent a decode step are members until they {@link #leave} (or a step of theirs fails). A batch
+ * goes out while fewer than {@code batchesInFlight} calls are in flight, once every member's step is either queued or
+ * in flight: the sessions of a batch that came back send their next steps within moments, and a batch sent before they
+ * all did would split them into smaller batches for good. A member that has not sent its step within half the last
+ * round trip (at least {@value #MIN_HOLD_MILLIS} ms, at most {@value #MAX_HOLD_MILLIS} ms) is not waited for: the batch
+ * leaves without it, and it stops being a member until its next step. A lone session's step is never delayed.
+ *
+ * <p>Each step keeps its own outcome: its answer or its status.
  */
 public final class DecodeStepBatcher {
-    /** Two: the first stage computes one batch while the next stage computes the one before. */
-    static final int MAX_IN_FLIGHT = 2;
     /** Steps per call at most, as a stage takes them in one step. */
     static final int MAX_ITEMS = 64;
+    static final long MIN_HOLD_MILLIS = 1;
+    static final long MAX_HOLD_MILLIS = 50;
+    private static final ScheduledExecutorService TIMER = holdTimer();
 
     private final LlmNodeGrpc.LlmNodeStub stub;
     private final TransportOptions options;
+    private final int batchesInFlight;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** Sessions whose next step is expected soon: every one that sent a step and has not left. */
+    private final Set<String> members = new HashSet<>();
+    /** Members whose step is neither queued nor in flight: the next batch waits for them. */
+    private final Set<String> absent = new HashSet<>();
     private int inFlight;
+    private long lastRoundTripNanos;
+    /** When the queue started waiting for members, 0 when it does not; a timer ends the wait. */
+    private long holdingSince;
     private long calls;
     private long steps;
+    private long holdsExpired;
 
-    public DecodeStepBatcher(Channel channel, TransportOptions options) {
+    /**
+     * @param batchesInFlight how many batches may be in flight at once: 1 where the pipeline's stages share one host's
+     *                        cores (a second batch would only split the first), as many as the stages where each has
+     *                        machines of its own (stage k computes one batch while stage k+1 computes the one before)
+     */
+    public DecodeStepBatcher(Channel channel, TransportOptions options, int batchesInFlight) {
+        if (batchesInFlight < 1) {
+            throw new IllegalArgumentException("batchesInFlight must be at least 1, got " + batchesInFlight);
+        }
         // answers complete futures and send the next batch: nothing that blocks, so on the transport thread
         this.stub = LlmNodeGrpc.newStub(channel).withExecutor(MoreExecutors.directExecutor());
         this.options = options;
+        this.batchesInFlight = batchesInFlight;
     }
 
     /**
@@ -64,12 +95,12 @@ public final class DecodeStepBatcher {
                 Status.CANCELLED.withDescription("the request was cancelled").withCause(cancelled.cancellationCause())
                         .asRuntimeException());
         context.addListener(onCancel, MoreExecutors.directExecutor());
-        List<Pending> batch = null;
+        List<Pending> batch;
         synchronized (this) {
+            members.add(request.getSessionId());
+            absent.remove(request.getSessionId());
             queue.add(step);
-            if (inFlight < MAX_IN_FLIGHT) {
-                batch = takeLocked();
-            }
+            batch = readyLocked();
         }
         if (batch != null) {
             send(batch);
@@ -94,6 +125,25 @@ public final class DecodeStepBatcher {
         }
     }
 
+    /** The session sends no more steps (it ended or failed): batches stop waiting for it. */
+    public void leave(String sessionId) {
+        List<Pending> batch;
+        synchronized (this) {
+            if (!members.remove(sessionId)) {
+                return;
+            }
+            absent.remove(sessionId);
+            batch = readyLocked();
+        }
+        if (batch != null) {
+            send(batch);
+        }
+    }
+
+    public int batchesInFlight() {
+        return batchesInFlight;
+    }
+
     /** ForwardBatch calls sent so far. */
     public synchronized long calls() {
         return calls;
@@ -104,8 +154,51 @@ public final class DecodeStepBatcher {
         return steps;
     }
 
+    /** Batches that left without a member that had not sent its step in time. */
+    public synchronized long holdsExpired() {
+        return holdsExpired;
+    }
+
+    /**
+     * The next batch if one may leave now: a call is free and every member's step is queued or in flight (or a full
+     * batch is queued); else null, with a timer set to send what is queued once the hold is over.
+     */
+    private List<Pending> readyLocked() {
+        if (inFlight >= batchesInFlight || queue.isEmpty()) {
+            return null;
+        }
+        if (absent.isEmpty() || queue.size() >= MAX_ITEMS) {
+            return takeLocked();
+        }
+        if (holdingSince == 0) {
+            holdingSince = System.nanoTime();
+            long hold = Math.min(TimeUnit.MILLISECONDS.toNanos(MAX_HOLD_MILLIS),
+                    Math.max(TimeUnit.MILLISECONDS.toNanos(MIN_HOLD_MILLIS), lastRoundTripNanos / 2));
+            long since = holdingSince;
+            TIMER.schedule(() -> holdOver(since), hold, TimeUnit.NANOSECONDS);
+        }
+        return null;
+    }
+
+    /** The hold that began at {@code since} is over: what is queued leaves, and the members missing stop being ones. */
+    private void holdOver(long since) {
+        List<Pending> batch = null;
+        synchronized (this) {
+            if (holdingSince == since && inFlight < batchesInFlight) {
+                holdsExpired++;
+                members.removeAll(absent);
+                absent.clear();
+                batch = takeLocked();
+            }
+        }
+        if (batch != null) {
+            send(batch);
+        }
+    }
+
     /** The next batch: up to {@value #MAX_ITEMS} queued steps still awaited, counted in flight; null when none. */
     private List<Pending> takeLocked() {
+        holdingSince = 0;
         List<Pending> batch = new ArrayList<>(Math.min(queue.size(), MAX_ITEMS));
         while (!queue.isEmpty() && batch.size() < MAX_ITEMS) {
             Pending step = queue.poll();
@@ -123,6 +216,7 @@ public final class DecodeStepBatcher {
     }
 
     private void send(List<Pending> batch) {
+        long sent = System.nanoTime();
         ForwardBatchRequest.Builder request = ForwardBatchRequest.newBuilder();
         for (Pending step : batch) {
             request.addItems(step.request);
@@ -132,6 +226,7 @@ public final class DecodeStepBatcher {
                 .forwardBatch(request.build(), new StreamObserver<>() {
                     @Override
                     public void onNext(ForwardBatchResponse response) {
+                        returned(batch, sent, response);
                         for (int i = 0; i < batch.size(); i++) {
                             complete(batch.get(i), i < response.getResultsCount() ? response.getResults(i) : null);
                         }
@@ -140,6 +235,7 @@ public final class DecodeStepBatcher {
                     @Override
                     public void onError(Throwable t) {
                         Status status = Status.fromThrowable(t);
+                        returned(batch, sent, null);
                         for (Pending step : batch) {
                             step.result.completeExceptionally(status.asRuntimeException());
                         }
@@ -151,6 +247,26 @@ public final class DecodeStepBatcher {
                         sendNext();
                     }
                 }));
+    }
+
+    /**
+     * The batch's steps are no longer in flight: the sessions of those that succeeded will send their next ones, those
+     * that failed (all of them when {@code response} is null) stop being members: they send no more steps to this
+     * node unless they start over.
+     */
+    private synchronized void returned(List<Pending> batch, long sent, ForwardBatchResponse response) {
+        for (int i = 0; i < batch.size(); i++) {
+            String session = batch.get(i).request.getSessionId();
+            boolean ok = response != null && i < response.getResultsCount()
+                    && response.getResults(i).getStatusCode() == Status.Code.OK.value();
+            if (ok && members.contains(session)) {
+                absent.add(session);
+            } else if (!ok) {
+                members.remove(session);
+                absent.remove(session);
+            }
+        }
+        lastRoundTripNanos = System.nanoTime() - sent;
     }
 
     private static void complete(Pending step, ForwardResult result) {
@@ -169,11 +285,19 @@ public final class DecodeStepBatcher {
         List<Pending> next;
         synchronized (this) {
             inFlight--;
-            next = takeLocked();
+            next = readyLocked();
         }
         if (next != null) {
             send(next);
         }
+    }
+
+    private static ScheduledExecutorService holdTimer() {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "decode-batch-hold");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private record Pending(ForwardRequest request, CompletableFuture<ForwardResponse> result) {

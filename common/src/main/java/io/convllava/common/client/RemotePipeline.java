@@ -37,6 +37,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * that can be reached. The pipeline checks that the stages' caches hold as many positions as it has sent.
  */
 public final class RemotePipeline implements DecoderPipeline {
+    /** System property: decode batches in flight to a chain, instead of one per host among its stages. */
+    public static final String BATCHES_IN_FLIGHT = "convllava.decodeBatchesInFlight";
     private final List<StageAddress> stages;
     private final ChannelPool channels;
     private final boolean ownsChannels;
@@ -172,8 +174,7 @@ public final class RemotePipeline implements DecoderPipeline {
         ForwardResponse response;
         try {
             response = batched
-                    ? channels.attached(first.getAddress(), DecodeStepBatcher.class,
-                            channel -> new DecodeStepBatcher(channel, channels.options())).forward(request.build())
+                    ? batcher().forward(request.build())
                     : Channels.withDeadline(LlmNodeGrpc.newBlockingStub(channels.get(first.getAddress())),
                             channels.options()).forward(request.build());
         } catch (StatusRuntimeException e) {
@@ -194,7 +195,38 @@ public final class RemotePipeline implements DecoderPipeline {
     @Override
     public void release(String sessionId, String keepAs) {
         sessionLengths.remove(sessionId);
+        DecodeStepBatcher batcher = channels.attachedIfMade(stages.get(0).getAddress(), DecodeStepBatcher.class);
+        if (batcher != null) {
+            batcher.leave(sessionId);
+        }
         ReleaseChain.release(channels, sessionId, stages, keepAs);
+    }
+
+    /** The decode steps to the first stage, shared with every pipeline of this channel pool that starts there. */
+    private DecodeStepBatcher batcher() {
+        return channels.attached(stages.get(0).getAddress(), DecodeStepBatcher.class,
+                channel -> new DecodeStepBatcher(channel, channels.options(), batchesInFlight(stages)));
+    }
+
+    /**
+     * Decode batches in flight to a chain: one per host among its stages (stages on one host share its cores, and a
+     * second batch there only halves the first), unless the system property {@value #BATCHES_IN_FLIGHT} sets it.
+     */
+    static int batchesInFlight(List<StageAddress> stages) {
+        Integer set = Integer.getInteger(BATCHES_IN_FLIGHT);
+        if (set != null) {
+            if (set < 1) {
+                throw new IllegalArgumentException(BATCHES_IN_FLIGHT + " must be at least 1, got " + set);
+            }
+            return set;
+        }
+        return (int) stages.stream().map(stage -> host(stage.getAddress())).distinct().count();
+    }
+
+    /** "host" of "host:port" ("[::1]" of "[::1]:port"). */
+    private static String host(String address) {
+        int colon = address.lastIndexOf(':');
+        return colon < 0 ? address : address.substring(0, colon);
     }
 
     @Override

@@ -51,6 +51,12 @@ public final class ChannelPool implements AutoCloseable {
         return type.cast(connection.helpers().computeIfAbsent(type, kind -> make.apply(connection.channel())));
     }
 
+    /** The helper of kind {@code type} bound to the channel of {@code hostPort} if one was made, else null. */
+    public <T> T attachedIfMade(String hostPort, Class<T> type) {
+        Connection connection = connections.get(hostPort);
+        return connection == null ? null : type.cast(connection.helpers().get(type));
+    }
+
     private Connection connection(String hostPort) {
         if (closed) {
             throw new IllegalStateException("channel pool is closed (asked for " + hostPort + ")");

@@ -118,7 +118,7 @@ class BatchingNodesTest {
             callers.shutdownNow();
         }
         DecodeStepBatcher batcher = channels.attached(firstNode.address(), DecodeStepBatcher.class,
-                channel -> new DecodeStepBatcher(channel, channels.options()));
+                channel -> new DecodeStepBatcher(channel, channels.options(), 1));
         assertTrue(batcher.calls() < batcher.steps(), "decode steps should share calls to the first stage: "
                 + batcher.steps() + " steps in " + batcher.calls() + " calls");
         long togetherSteps = firstNode.steps() - before;
@@ -132,7 +132,7 @@ class BatchingNodesTest {
     @Test
     void aFailedDecodeStepFailsOnlyItsOwnSessionInASharedCall() throws Exception {
         RemotePipeline pipeline = pipeline();
-        DecodeStepBatcher batcher = new DecodeStepBatcher(channels.get(firstNode.address()), channels.options());
+        DecodeStepBatcher batcher = new DecodeStepBatcher(channels.get(firstNode.address()), channels.options(), 2);
         List<PromptSegment> prompt = List.of(new PromptSegment.Tokens(new int[]{1, 306, 4966, 29871}));
         StepResult step = pipeline.prefill("kept", prompt, SamplingParams.GREEDY, 0, false, PrefillOptions.reserve(16));
         try {
