@@ -22,8 +22,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -140,10 +140,6 @@ public final class DecodeStepBatcher {
         }
     }
 
-    public int batchesInFlight() {
-        return batchesInFlight;
-    }
-
     /** ForwardBatch calls sent so far. */
     public synchronized long calls() {
         return calls;
@@ -180,7 +176,10 @@ public final class DecodeStepBatcher {
         return null;
     }
 
-    /** The hold that began at {@code since} is over: what is queued leaves, and the members missing stop being ones. */
+    /**
+     * The hold that began at {@code since} is over: what is queued leaves, and the members still missing stop being
+     * members until their next step.
+     */
     private void holdOver(long since) {
         List<Pending> batch = null;
         synchronized (this) {

@@ -213,14 +213,32 @@ public final class RemotePipeline implements DecoderPipeline {
      * second batch there only halves the first), unless the system property {@value #BATCHES_IN_FLIGHT} sets it.
      */
     static int batchesInFlight(List<StageAddress> stages) {
-        Integer set = Integer.getInteger(BATCHES_IN_FLIGHT);
-        if (set != null) {
-            if (set < 1) {
-                throw new IllegalArgumentException(BATCHES_IN_FLIGHT + " must be at least 1, got " + set);
-            }
-            return set;
+        int set = batchesInFlightSet();
+        return set > 0 ? set : (int) stages.stream().map(stage -> host(stage.getAddress())).distinct().count();
+    }
+
+    /**
+     * The decode batches in flight that {@value #BATCHES_IN_FLIGHT} sets, 0 when it is not set; a coordinator checks it
+     * as it starts.
+     *
+     * @throws IllegalArgumentException when the property is not a whole number from 1 to 64
+     */
+    public static int batchesInFlightSet() {
+        String value = System.getProperty(BATCHES_IN_FLIGHT);
+        if (value == null || value.isBlank()) {
+            return 0;
         }
-        return (int) stages.stream().map(stage -> host(stage.getAddress())).distinct().count();
+        int set;
+        try {
+            set = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            set = -1;
+        }
+        if (set < 1 || set > 64) {
+            throw new IllegalArgumentException("system property " + BATCHES_IN_FLIGHT + " must be a whole number from"
+                    + " 1 to 64, got '" + value + "' (leave it out for one per host among a pipeline's stages)");
+        }
+        return set;
     }
 
     /** "host" of "host:port" ("[::1]" of "[::1]:port"). */

@@ -11,6 +11,7 @@ import io.convllava.proto.v1.StageAddress;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -31,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -103,72 +105,28 @@ class DecodeStepBatcherTest {
     @Test
     void aSessionThatLeavesIsNotWaitedFor() throws Exception {
         DecodeStepBatcher batcher = new DecodeStepBatcher(channel, TransportOptions.DEFAULTS, 1);
-        ExecutorService threads = Executors.newFixedThreadPool(2);
-        try {
-            Future<?> brief = threads.submit(() -> {
-                step(batcher, "brief", 0);
-                step(batcher, "brief", 1);
-                batcher.leave("brief");
-            });
-            Future<?> longer = threads.submit(() -> {
-                for (int i = 0; i < 10; i++) {
-                    step(batcher, "longer", i);
-                }
-            });
-            brief.get(30, TimeUnit.SECONDS);
-            longer.get(30, TimeUnit.SECONDS);
-        } finally {
-            threads.shutdownNow();
-        }
+        together(() -> {
+            step(batcher, "brief", 0);
+            step(batcher, "brief", 1);
+            batcher.leave("brief");
+        }, () -> steps(batcher, "longer", 10));
         assertEquals(0, batcher.holdsExpired());
     }
 
     @Test
     void aSessionThatStopsWithoutLeavingDelaysOneBatchOnly() throws Exception {
         DecodeStepBatcher batcher = new DecodeStepBatcher(channel, TransportOptions.DEFAULTS, 1);
-        CountDownLatch together = new CountDownLatch(2);
-        ExecutorService threads = Executors.newFixedThreadPool(2);
-        try {
-            Future<?> silent = threads.submit(() -> {
-                together.countDown();
-                step(batcher, "silent", 0);
-            });
-            Future<?> longer = threads.submit(() -> {
-                together.countDown();
-                for (int i = 0; i < 10; i++) {
-                    step(batcher, "longer", i);
-                }
-            });
-            silent.get(30, TimeUnit.SECONDS);
-            longer.get(30, TimeUnit.SECONDS);
-        } finally {
-            threads.shutdownNow();
-        }
+        together(() -> step(batcher, "silent", 0), () -> steps(batcher, "longer", 10));
         assertEquals(1, batcher.holdsExpired(), "the batch after the silent session's step waits for it, once");
     }
 
     @Test
     void aFailedStepEndsItsSessionsMembership() throws Exception {
         DecodeStepBatcher batcher = new DecodeStepBatcher(channel, TransportOptions.DEFAULTS, 1);
-        ExecutorService threads = Executors.newFixedThreadPool(2);
-        try {
-            Future<?> bad = threads.submit(() -> {
-                try {
-                    step(batcher, "bad", 0);
-                } catch (RuntimeException expected) {
-                    assertEquals(Status.Code.FAILED_PRECONDITION, Status.fromThrowable(expected).getCode());
-                }
-            });
-            Future<?> good = threads.submit(() -> {
-                for (int i = 0; i < 5; i++) {
-                    step(batcher, "good", i);
-                }
-            });
-            bad.get(30, TimeUnit.SECONDS);
-            good.get(30, TimeUnit.SECONDS);
-        } finally {
-            threads.shutdownNow();
-        }
+        together(() -> {
+            StatusRuntimeException failed = assertThrows(StatusRuntimeException.class, () -> step(batcher, "bad", 0));
+            assertEquals(Status.Code.FAILED_PRECONDITION, failed.getStatus().getCode());
+        }, () -> steps(batcher, "good", 5));
         assertEquals(0, batcher.holdsExpired());
     }
 
@@ -188,6 +146,26 @@ class DecodeStepBatcherTest {
         assertEquals(2, RemotePipeline.batchesInFlight(List.of(stage("[::1]:5001"), stage("[::2]:5001"))));
     }
 
+    @Test
+    void thePropertySetsTheBatchesInFlightAndABadValueIsNamed() {
+        List<StageAddress> twoHosts = List.of(stage("10.0.0.1:5001"), stage("10.0.0.2:5001"));
+        try {
+            System.setProperty(RemotePipeline.BATCHES_IN_FLIGHT, "3");
+            assertEquals(3, RemotePipeline.batchesInFlight(twoHosts));
+            for (String bad : List.of("0", "65", "two")) {
+                System.setProperty(RemotePipeline.BATCHES_IN_FLIGHT, bad);
+                IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                        RemotePipeline::batchesInFlightSet);
+                assertTrue(refused.getMessage().contains(RemotePipeline.BATCHES_IN_FLIGHT + " must be a whole number"
+                        + " from 1 to 64, got '" + bad + "'"), refused.getMessage());
+            }
+        } finally {
+            System.clearProperty(RemotePipeline.BATCHES_IN_FLIGHT);
+        }
+        assertEquals(0, RemotePipeline.batchesInFlightSet());
+        assertEquals(2, RemotePipeline.batchesInFlight(twoHosts));
+    }
+
     private static StageAddress stage(String address) {
         return StageAddress.newBuilder().setNodeId(address).setAddress(address).build();
     }
@@ -203,9 +181,7 @@ class DecodeStepBatcherTest {
                 long delay = (long) s * staggerMillis;
                 runs.add(threads.submit(() -> {
                     Thread.sleep(delay);
-                    for (int i = 0; i < steps; i++) {
-                        step(batcher, id, i);
-                    }
+                    steps(batcher, id, steps);
                     batcher.leave(id);
                     return null;
                 }));
@@ -215,6 +191,26 @@ class DecodeStepBatcherTest {
             }
         } finally {
             threads.shutdownNow();
+        }
+    }
+
+    /** Runs both at once, each on a thread of its own, and waits for both (rethrowing what failed). */
+    private static void together(Runnable first, Runnable second) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> one = threads.submit(first);
+            Future<?> other = threads.submit(second);
+            one.get(30, TimeUnit.SECONDS);
+            other.get(30, TimeUnit.SECONDS);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    /** Steps 0 to count - 1 of {@code session}. */
+    private static void steps(DecodeStepBatcher batcher, String session, int count) {
+        for (int i = 0; i < count; i++) {
+            step(batcher, session, i);
         }
     }
 

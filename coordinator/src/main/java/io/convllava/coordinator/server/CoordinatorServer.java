@@ -1,5 +1,6 @@
 package io.convllava.coordinator.server;
 
+import io.convllava.common.client.RemotePipeline;
 import io.convllava.common.cluster.ClusterView;
 import io.convllava.common.cluster.NodeInfo;
 import io.convllava.common.cluster.NodeRegistration;
@@ -62,6 +63,7 @@ public final class CoordinatorServer implements AutoCloseable {
      */
     public static CoordinatorServer start(ServedModel model, CoordinatorConfig config, CuratorFramework zk,
                                           ZkLayout layout) throws Exception {
+        RemotePipeline.batchesInFlightSet(); // a bad setting stops the start, naming the property
         TransportOptions publicPort = config.transport().withServerThreads(config.maxConcurrent() + config.maxQueued()
                 + 4);
         if (publicPort.tls() != null) {
