@@ -26,9 +26,10 @@ import java.util.concurrent.Callable;
  * public API, concurrent streams, a second turn, encode cold and cached, each node's resident memory.
  */
 @Command(name = "serving", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Serving speed in one run: the model in this process, then a local cluster (embedded"
+        description = {"Serving speed in one run: the model in this process and a local cluster (embedded"
                 + " ZooKeeper, 1 vision node, 2 llm nodes splitting the layers, a coordinator, each in its own JVM)"
-                + " through the public Generate API: batch-1 time to first token (TTFT) and decode tokens/s;"
+                + " through the public Generate API: batch-1 time to first token (TTFT) and decode tokens/s, the"
+                + " in-process and cluster requests alternating (the engine stays loaded beside the cluster);"
                 + " aggregate decode tokens/s of concurrent streams; the TTFT of a second turn about the same image;"
                 + " an image's encode time cold and cached; each node's resident memory. Greedy; a request stops at"
                 + " end-of-sequence or --tokens (the counts are reported). Every request asks about a variant of the"

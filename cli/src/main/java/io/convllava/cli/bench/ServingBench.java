@@ -23,10 +23,12 @@ import java.util.function.IntFunction;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The serving bench: the model in this process, then a local cluster (1 vision node, 2 llm nodes splitting the
- * layers, a coordinator, each in its own JVM) measured through the public API with a real client. Every request is
- * greedy; unless a phase says otherwise it asks about a variant of the bench image that no cache has seen (other
- * bytes, the same picture), so that repeated runs measure the same work.
+ * The serving bench: the model in this process and a local cluster (1 vision node, 2 llm nodes splitting the
+ * layers, a coordinator, each in its own JVM) measured through the public API with a real client. The batch-1
+ * requests of the two alternate (the in-process engine stays loaded while the cluster runs), so that their ratio
+ * compares the same minutes of a noisy machine. Every request is greedy; unless a phase says otherwise it asks about
+ * a variant of the bench image that no cache has seen (other bytes, the same picture), so that repeated runs
+ * measure the same work.
  */
 public final class ServingBench {
     static final int VISION_NODES = 1;
@@ -60,29 +62,13 @@ public final class ServingBench {
     }
 
     public ServingReport run() throws IOException, InterruptedException {
-        InProcess local = inProcess();
-        return cluster(local);
-    }
-
-    /** The in-process engine's batch 1 and which decoder engine it ran. */
-    private record InProcess(BatchOne batchOne, String decoderEngine) {
-    }
-
-    private InProcess inProcess() throws InterruptedException {
         say("in process: loading " + settings.model());
         ModelFiles files = ModelFiles.resolve(settings.model().toString(), settings.hfCache(), null);
         try (LocalEngine engine = LocalEngine.load(files, settings.device(), null, line -> say("in process: " + line))) {
             Duration warmup = settings.warmup().compareTo(IN_PROCESS_WARMUP) < 0 ? settings.warmup()
                     : IN_PROCESS_WARMUP;
             warmUp("in process", warmup, i -> generateInProcess(engine));
-            List<StreamTiming> runs = new ArrayList<>();
-            for (int i = 0; i < settings.runs(); i++) {
-                say("in process: batch 1, run " + (i + 1) + "/" + settings.runs());
-                runs.add(generateInProcess(engine));
-            }
-            return new InProcess(BatchOne.of(runs), engine.decoderEngine());
-        } finally {
-            System.gc(); // the engine's heap and direct buffers, before the cluster's nodes load theirs
+            return cluster(engine);
         }
     }
 
@@ -94,7 +80,7 @@ public final class ServingBench {
                 result.timings().prefillMs(), result.text(), result.finishReason().name().toLowerCase(Locale.ROOT));
     }
 
-    private ServingReport cluster(InProcess local) throws IOException, InterruptedException {
+    private ServingReport cluster(LocalEngine local) throws IOException, InterruptedException {
         List<String> layers = new ArrayList<>();
         for (int i = 0; i < LLM_NODES; i++) {
             layers.add("auto");
@@ -118,7 +104,7 @@ public final class ServingBench {
         }
     }
 
-    private ServingReport measure(ManagedChannel channel, InProcess local, LocalCluster cluster,
+    private ServingReport measure(ManagedChannel channel, LocalEngine local, LocalCluster cluster,
                                   Map<String, ResidentMemory> ready) throws IOException, InterruptedException {
         BenchRequests requests = settings.requests();
         // every other warm-up is a burst of the most concurrent streams: steps of many sessions run other code
@@ -150,12 +136,23 @@ public final class ServingBench {
         StreamTiming[] turn = medianPair(turns, t -> t[1].ttftMs() / t[0].ttftMs());
         StreamTiming[] encode = medianPair(encodes, e -> e[1].encodeMs() / e[0].encodeMs());
 
-        List<StreamTiming> runs = new ArrayList<>();
+        // in process and through the cluster alternately, each going first in every other pair
+        List<StreamTiming> localRuns = new ArrayList<>();
+        List<StreamTiming> clusterRuns = new ArrayList<>();
         for (int i = 0; i < settings.runs(); i++) {
-            say("cluster: batch 1, run " + (i + 1) + "/" + settings.runs());
-            runs.add(call(channel, requests.withImage("bench-b1-" + i, freshImage(), requests.maxTokens())));
+            String run = ", run " + (i + 1) + "/" + settings.runs();
+            for (boolean inProcess : i % 2 == 0 ? new boolean[]{true, false} : new boolean[]{false, true}) {
+                if (inProcess) {
+                    say("in process: batch 1" + run);
+                    localRuns.add(generateInProcess(local));
+                } else {
+                    say("cluster: batch 1" + run);
+                    clusterRuns.add(call(channel, requests.withImage("bench-b1-" + i, freshImage(),
+                            requests.maxTokens())));
+                }
+            }
         }
-        BatchOne batchOne = BatchOne.of(runs);
+        BatchOne batchOne = BatchOne.of(clusterRuns);
 
         List<ConcurrentStreams.Result> phases = new ArrayList<>();
         for (int n : settings.streams()) {
@@ -180,7 +177,7 @@ public final class ServingBench {
                 settings.runs(), settings.roundsPerStream(), settings.streamImages().name().toLowerCase(Locale.ROOT),
                 VISION_NODES, LLM_NODES,
                 settings.maxConcurrent());
-        return new ServingReport(setup, local.batchOne(), local.decoderEngine(), batchOne, phases, turn[0], turn[1],
+        return new ServingReport(setup, BatchOne.of(localRuns), local.decoderEngine(), batchOne, phases, turn[0], turn[1],
                 encode[0], encode[1], memory);
     }
 
