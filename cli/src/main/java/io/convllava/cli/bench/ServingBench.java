@@ -80,7 +80,7 @@ public final class ServingBench {
                 result.timings().prefillMs(), result.text(), result.finishReason().name().toLowerCase(Locale.ROOT));
     }
 
-    private ServingReport cluster(LocalEngine local) throws IOException, InterruptedException {
+    private ServingReport cluster(LocalEngine engine) throws IOException, InterruptedException {
         List<String> layers = new ArrayList<>();
         for (int i = 0; i < LLM_NODES; i++) {
             layers.add("auto");
@@ -97,14 +97,14 @@ public final class ServingBench {
             say("cluster: ready at " + endpoint);
             ManagedChannel channel = Channels.forAddress(endpoint, TransportOptions.DEFAULTS);
             try {
-                return measure(channel, local, cluster, ready);
+                return measure(channel, engine, cluster, ready);
             } finally {
                 channel.shutdownNow();
             }
         }
     }
 
-    private ServingReport measure(ManagedChannel channel, LocalEngine local, LocalCluster cluster,
+    private ServingReport measure(ManagedChannel channel, LocalEngine engine, LocalCluster cluster,
                                   Map<String, ResidentMemory> ready) throws IOException, InterruptedException {
         BenchRequests requests = settings.requests();
         // every other warm-up is a burst of the most concurrent streams: steps of many sessions run other code
@@ -140,16 +140,12 @@ public final class ServingBench {
         List<StreamTiming> localRuns = new ArrayList<>();
         List<StreamTiming> clusterRuns = new ArrayList<>();
         for (int i = 0; i < settings.runs(); i++) {
-            String run = ", run " + (i + 1) + "/" + settings.runs();
-            for (boolean inProcess : i % 2 == 0 ? new boolean[]{true, false} : new boolean[]{false, true}) {
-                if (inProcess) {
-                    say("in process: batch 1" + run);
-                    localRuns.add(generateInProcess(local));
-                } else {
-                    say("cluster: batch 1" + run);
-                    clusterRuns.add(call(channel, requests.withImage("bench-b1-" + i, freshImage(),
-                            requests.maxTokens())));
-                }
+            if (i % 2 == 0) {
+                localRuns.add(inProcessBatchOne(engine, i));
+                clusterRuns.add(clusterBatchOne(channel, i));
+            } else {
+                clusterRuns.add(clusterBatchOne(channel, i));
+                localRuns.add(inProcessBatchOne(engine, i));
             }
         }
         BatchOne batchOne = BatchOne.of(clusterRuns);
@@ -177,8 +173,21 @@ public final class ServingBench {
                 settings.runs(), settings.roundsPerStream(), settings.streamImages().name().toLowerCase(Locale.ROOT),
                 VISION_NODES, LLM_NODES,
                 settings.maxConcurrent());
-        return new ServingReport(setup, BatchOne.of(localRuns), local.decoderEngine(), batchOne, phases, turn[0], turn[1],
-                encode[0], encode[1], memory);
+        return new ServingReport(setup, BatchOne.of(localRuns), engine.decoderEngine(), batchOne, phases, turn[0],
+                turn[1], encode[0], encode[1], memory);
+    }
+
+    /** Batch-1 run i in this process. */
+    private StreamTiming inProcessBatchOne(LocalEngine engine, int i) {
+        say("in process: batch 1, run " + (i + 1) + "/" + settings.runs());
+        return generateInProcess(engine);
+    }
+
+    /** Batch-1 run i through the cluster's public API. */
+    private StreamTiming clusterBatchOne(ManagedChannel channel, int i) {
+        say("cluster: batch 1, run " + (i + 1) + "/" + settings.runs());
+        BenchRequests requests = settings.requests();
+        return call(channel, requests.withImage("bench-b1-" + i, freshImage(), requests.maxTokens()));
     }
 
     /** The question about a new image, then the follow-up in the same conversation: both turns' timings. */

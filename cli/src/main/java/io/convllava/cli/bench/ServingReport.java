@@ -140,8 +140,8 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
     /** The table. */
     public void print(PrintStream out) {
         out.printf("serving bench: %s on %s, \"%s\" about %s, greedy, at most %d new tokens; batch 1: median of %d"
-                        + " runs each, in process and cluster alternately%n", setup.model(), setup.device(), setup.question(), setup.image(),
-                setup.maxNewTokens(), setup.runs());
+                        + " runs each, in process and cluster alternately%n", setup.model(), setup.device(),
+                setup.question(), setup.image(), setup.maxNewTokens(), setup.runs());
         out.println();
         out.printf("%-34s %10s %12s %10s %10s %8s %8s%n", "batch 1", "TTFT ms", "decode tok/s", "encode ms",
                 "prefill ms", "prompt", "tokens");
