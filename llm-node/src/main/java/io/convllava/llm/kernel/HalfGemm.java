@@ -72,7 +72,7 @@ final class HalfGemm {
         float[] xp = packInput(x, rows, w.cols(), packedInput);
         int perTask = PANELS_PER_TASK * NR;
         int tasks = (features + perTask - 1) / perTask;
-        pool.run(tasks, task -> {
+        pool.run(tasks, (long) rows * features * w.cols(), task -> {
             float[] packed = scratch.poll();
             if (packed == null) {
                 packed = new float[PANELS_PER_TASK * NR * KC];

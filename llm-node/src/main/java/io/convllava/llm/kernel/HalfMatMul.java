@@ -86,7 +86,7 @@ public final class HalfMatMul implements AutoCloseable {
         int chunkRows = Math.max(ROW_TILE, CHUNK_BYTES / (2 * cols) / ROW_TILE * ROW_TILE);
         int chunks = (rows + chunkRows - 1) / chunkRows;
         Product product = new Product(w, x, batch, y, split, pairs, paddedBatch);
-        pool.run(chunks, chunk -> {
+        pool.run(chunks, (long) rows * cols * batch, chunk -> {
             int first = chunk * chunkRows;
             product.rows(first, Math.min(rows, first + chunkRows));
         });
@@ -112,7 +112,7 @@ public final class HalfMatMul implements AutoCloseable {
         int panelBytes = w.panelBytes();
         int chunkRows = 2 * PanelRows.ROWS;
         int chunks = (rows + chunkRows - 1) / chunkRows;
-        pool.run(chunks, chunk -> {
+        pool.run(chunks, (long) rows * cols * batch, chunk -> {
             int first = chunk * chunkRows;
             boolean edge = first + chunkRows > rows;
             float[] out = edge ? new float[batch * chunkRows] : y;

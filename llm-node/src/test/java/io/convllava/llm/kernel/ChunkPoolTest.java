@@ -4,10 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
-/** Every chunk runs exactly once per job, job after job, and a failing chunk surfaces in the caller. */
+/**
+ * Every chunk runs exactly once per job, job after job; a small job stays on the caller; the caller waits for chunks
+ * still running elsewhere; a failing chunk surfaces in the caller.
+ */
 class ChunkPoolTest {
 
     @Test
@@ -20,6 +26,34 @@ class ChunkPoolTest {
                 for (int i = 0; i < chunks; i++) {
                     assertEquals(1, calls.get(i), "job " + job + " chunk " + i);
                 }
+            }
+        }
+    }
+
+    @Test
+    void aSmallJobRunsOnTheCallerAlone() {
+        try (ChunkPool pool = new ChunkPool(2)) {
+            Set<Thread> threads = ConcurrentHashMap.newKeySet();
+            for (int job = 0; job < 1_000; job++) {
+                pool.run(8, ChunkPool.PARALLEL_WORK - 1, i -> threads.add(Thread.currentThread()));
+            }
+            assertEquals(Set.of(Thread.currentThread()), threads);
+        }
+    }
+
+    @Test
+    void theCallerWaitsForAChunkThatOutlastsItsSpin() {
+        try (ChunkPool pool = new ChunkPool(2)) {
+            for (int job = 0; job < 20; job++) {
+                AtomicIntegerArray calls = new AtomicIntegerArray(2);
+                Thread caller = Thread.currentThread();
+                pool.run(2, i -> {
+                    if (Thread.currentThread() != caller) {
+                        LockSupport.parkNanos(3 * ChunkPool.SPIN_NANOS); // the caller parks meanwhile
+                    }
+                    calls.incrementAndGet(i);
+                });
+                assertEquals("[1, 1]", calls.toString(), "job " + job);
             }
         }
     }
