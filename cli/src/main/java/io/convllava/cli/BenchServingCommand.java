@@ -38,7 +38,8 @@ import java.util.concurrent.Callable;
         footer = {"", "JSON fields (times in ms, speeds in tokens/s; a decode speed is the tokens after the first over"
                 + " the time from the first to the last, as the client saw them):",
                 "  model, device, question, follow_up, image, max_new_tokens, runs",
-                "  in_process, cluster.batch1: ttft_ms, decode_tok_s (medians of runs), encode_ms, prefill_ms (the"
+                "  in_process, cluster.batch1: runs (the batch-1 pairs timed: --runs, more while"
+                        + " --batch-one-seconds lasts), ttft_ms, decode_tok_s (medians of runs), encode_ms, prefill_ms (the"
                         + " server's, medians), prompt_tokens (image included), completion_tokens, finish_reason"
                         + " (stop, length); in_process.decoder_engine; cluster.batch1.decode_vs_in_process",
                 "  cluster: vision_nodes, llm_nodes, max_concurrent (the coordinator's --max-concurrent),"
@@ -89,8 +90,16 @@ final class BenchServingCommand implements Callable<Integer> {
     int tokens;
 
     @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "Timed batch-1 requests, in process"
-            + " and through the cluster; their medians are reported (default: ${DEFAULT-VALUE}).")
+            + " and through the cluster, at least (see --batch-one-seconds); their medians are reported; also the"
+            + " second-turn and encode pairs (default: ${DEFAULT-VALUE}).")
     int runs;
+
+    @Option(names = "--batch-one-seconds", defaultValue = "20", paramLabel = "S", description = "Keep timing"
+            + " batch-1 pairs (in process, then through the cluster, or the other way round) until this long has"
+            + " passed too, at most " + ServingBench.MAX_BATCH_ONE_PAIRS + " pairs (default: ${DEFAULT-VALUE}): on a"
+            + " shared machine a short answer's decode rate varies from request to request, the median of many does"
+            + " not.")
+    int batchOneSeconds;
 
     @Option(names = "--warmups", defaultValue = "2", paramLabel = "N", description = "Untimed requests first, in"
             + " process and through the cluster (default: ${DEFAULT-VALUE}).")
@@ -137,10 +146,11 @@ final class BenchServingCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        if (tokens < 2 || runs < 1 || warmups < 0 || warmupSeconds < 0 || readyTimeout < 1 || timeout < 1) {
-            throw new UsageException("need --tokens >= 2, --runs >= 1, --warmups >= 0, --warmup-seconds >= 0 and"
-                    + " positive timeouts, got " + tokens + ", " + runs + ", " + warmups + ", " + warmupSeconds + ", "
-                    + readyTimeout + " and " + timeout);
+        if (tokens < 2 || runs < 1 || warmups < 0 || warmupSeconds < 0 || batchOneSeconds < 0 || readyTimeout < 1
+                || timeout < 1) {
+            throw new UsageException("need --tokens >= 2, --runs >= 1, --warmups >= 0, --warmup-seconds >= 0,"
+                    + " --batch-one-seconds >= 0 and positive timeouts, got " + tokens + ", " + runs + ", " + warmups
+                    + ", " + warmupSeconds + ", " + batchOneSeconds + ", " + readyTimeout + " and " + timeout);
         }
         if (streams.length == 0 || Arrays.stream(streams).anyMatch(n -> n < 1)) {
             throw new UsageException("--streams takes positive counts like 1,4,16,32, got " + Arrays.toString(streams));
@@ -163,7 +173,7 @@ final class BenchServingCommand implements Callable<Integer> {
         ServingBench.Settings settings = new ServingBench.Settings(dir, hubCache.dir, device.device,
                 new BenchRequests(question, bytes, followUp, tokens),
                 hasSample ? sample.toString() : "a synthetic 1024x768 picture", runs, warmups,
-                Duration.ofSeconds(warmupSeconds), streams, roundsPerStream, images,
+                Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(batchOneSeconds), streams, roundsPerStream, images,
                 nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
         ServingReport report;
         try {

@@ -27,10 +27,11 @@ class ServingBenchTest {
     void theJsonHasEveryFieldWithSaneValues(@TempDir Path logs) {
         CliRun run = CliRun.of("bench", "serving", "--model", Fixtures.shapesModel().toString(), "--streams", "1,2",
                 "--rounds-per-stream", "2", "--tokens", String.valueOf(TOKENS), "--runs", "2", "--warmups", "1",
-                "--warmup-seconds", "0", "--log-dir", logs.toString(), "--node-java-opts", "-Xmx512m", "--json");
+                "--warmup-seconds", "0", "--batch-one-seconds", "0", "--log-dir", logs.toString(), "--node-java-opts", "-Xmx512m", "--json");
         JsonObject json = run.json();
-        for (String phase : List.of("in process: batch 1, run 2/2", "cluster: starting", "local: llm-1 ready",
-                "cluster: second turn", "cluster: encode", "cluster: batch 1, run 2/2", "cluster: 2 concurrent",
+        for (String phase : List.of("cluster: starting", "local: llm-1 ready", "cluster: second turn",
+                "cluster: encode", "batch 1, in process and through the cluster alternately: pair 1 (at least 2, for at"
+                + " least 0 s)", "cluster: 2 concurrent",
                 "local: every node stopped")) {
             assertTrue(run.err.contains(phase), "no progress line '" + phase + "' in\n" + run.err);
         }
@@ -101,10 +102,11 @@ class ServingBenchTest {
     }
 
     private static void assertBatchOne(JsonObject b, String... extra) {
-        List<String> keys = new ArrayList<>(List.of("ttft_ms", "decode_tok_s", "encode_ms", "prefill_ms",
+        List<String> keys = new ArrayList<>(List.of("runs", "ttft_ms", "decode_tok_s", "encode_ms", "prefill_ms",
                 "prompt_tokens", "completion_tokens", "finish_reason"));
         keys.addAll(List.of(extra));
         assertKeys(b, keys.toArray(String[]::new));
+        assertEquals(2, b.get("runs").getAsInt(), "--runs 2 pairs with --batch-one-seconds 0: " + b);
         positive(b, "ttft_ms", "decode_tok_s", "encode_ms", "prefill_ms", "prompt_tokens");
         int tokens = b.get("completion_tokens").getAsInt();
         assertTrue(tokens >= 2 && tokens <= TOKENS, "completion_tokens " + tokens);

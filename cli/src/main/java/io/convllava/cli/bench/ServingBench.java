@@ -35,14 +35,18 @@ public final class ServingBench {
     static final int LLM_NODES = 2;
     /** One JVM's decode path compiles within this; the cluster's four JVMs and their calls take longer. */
     static final Duration IN_PROCESS_WARMUP = Duration.ofSeconds(30);
+    /** Batch-1 pairs at most, however short they are. */
+    public static final int MAX_BATCH_ONE_PAIRS = 200;
 
     /**
      * What to run. {@code streams}: the concurrent stream counts, in order. Warm-up requests go on until there have
      * been {@code warmups} of them and {@code warmup} has passed: the cluster's per-token path (gRPC, Netty, the
-     * scheduler) runs in five JVMs, each reaching compiled code only after thousands of calls.
+     * scheduler) runs in five JVMs, each reaching compiled code only after thousands of calls. Batch-1 pairs go on until
+     * there have been {@code runs} of them and {@code batchOne} has passed (at most {@value #MAX_BATCH_ONE_PAIRS}).
      */
     public record Settings(Path model, Path hfCache, String device, BenchRequests requests, String imageLabel,
-                           int runs, int warmups, Duration warmup, int[] streams, int roundsPerStream,
+                           int runs, int warmups, Duration warmup, Duration batchOne, int[] streams,
+                           int roundsPerStream,
                            StreamImages streamImages,
                            String nodeJavaOptions, Path logDir, Duration readyTimeout, Duration requestTimeout) {
 
@@ -136,18 +140,9 @@ public final class ServingBench {
         StreamTiming[] turn = medianPair(turns, t -> t[1].ttftMs() / t[0].ttftMs());
         StreamTiming[] encode = medianPair(encodes, e -> e[1].encodeMs() / e[0].encodeMs());
 
-        // in process and through the cluster alternately, each going first in every other pair
         List<StreamTiming> localRuns = new ArrayList<>();
         List<StreamTiming> clusterRuns = new ArrayList<>();
-        for (int i = 0; i < settings.runs(); i++) {
-            if (i % 2 == 0) {
-                localRuns.add(inProcessBatchOne(engine, i));
-                clusterRuns.add(clusterBatchOne(channel, i));
-            } else {
-                clusterRuns.add(clusterBatchOne(channel, i));
-                localRuns.add(inProcessBatchOne(engine, i));
-            }
-        }
+        batchOnePairs(engine, channel, localRuns, clusterRuns);
         BatchOne batchOne = BatchOne.of(clusterRuns);
 
         List<ConcurrentStreams.Result> phases = new ArrayList<>();
@@ -177,15 +172,33 @@ public final class ServingBench {
                 turn[1], encode[0], encode[1], memory);
     }
 
-    /** Batch-1 run i in this process. */
-    private StreamTiming inProcessBatchOne(LocalEngine engine, int i) {
-        say("in process: batch 1, run " + (i + 1) + "/" + settings.runs());
-        return generateInProcess(engine);
+    /**
+     * Batch-1 requests in process and through the cluster alternately, each going first in every other pair, until
+     * there have been {@code runs} pairs and {@code batchOne} has passed.
+     */
+    private void batchOnePairs(LocalEngine engine, ManagedChannel channel, List<StreamTiming> localRuns,
+                               List<StreamTiming> clusterRuns) {
+        long start = System.nanoTime();
+        long end = start + settings.batchOne().toNanos();
+        long nextReport = start;
+        for (int i = 0; i < MAX_BATCH_ONE_PAIRS && (i < settings.runs() || System.nanoTime() < end); i++) {
+            if (System.nanoTime() >= nextReport) {
+                say(String.format(Locale.ROOT, "batch 1, in process and through the cluster alternately: pair %d (at"
+                        + " least %d, for at least %d s)", i + 1, settings.runs(), settings.batchOne().toSeconds()));
+                nextReport = System.nanoTime() + 5_000_000_000L;
+            }
+            if (i % 2 == 0) {
+                localRuns.add(generateInProcess(engine));
+                clusterRuns.add(clusterBatchOne(channel, i));
+            } else {
+                clusterRuns.add(clusterBatchOne(channel, i));
+                localRuns.add(generateInProcess(engine));
+            }
+        }
     }
 
     /** Batch-1 run i through the cluster's public API. */
     private StreamTiming clusterBatchOne(ManagedChannel channel, int i) {
-        say("cluster: batch 1, run " + (i + 1) + "/" + settings.runs());
         BenchRequests requests = settings.requests();
         return call(channel, requests.withImage("bench-b1-" + i, freshImage(), requests.maxTokens()));
     }

@@ -105,6 +105,7 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
 
     private static Map<String, Object> batchOne(BatchOne b) {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("runs", b.runs());
         m.put("ttft_ms", round(b.ttftMs()));
         m.put("decode_tok_s", round(b.decodeTokensPerSecond()));
         m.put("encode_ms", round(b.encodeMs()));
@@ -141,7 +142,7 @@ public record ServingReport(Setup setup, BatchOne inProcess, String decoderEngin
     public void print(PrintStream out) {
         out.printf("serving bench: %s on %s, \"%s\" about %s, greedy, at most %d new tokens; batch 1: median of %d"
                         + " runs each, in process and cluster alternately%n", setup.model(), setup.device(),
-                setup.question(), setup.image(), setup.maxNewTokens(), setup.runs());
+                setup.question(), setup.image(), setup.maxNewTokens(), cluster.runs());
         out.println();
         out.printf("%-34s %10s %12s %10s %10s %8s %8s%n", "batch 1", "TTFT ms", "decode tok/s", "encode ms",
                 "prefill ms", "prompt", "tokens");
