@@ -22,16 +22,16 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The decode steps of every session whose pipeline starts at one llm node, sent to it as ForwardBatch calls, so that
  * many sessions cost the coordinator and every stage one call and one step per batch instead of one per session
- * (per-call work, not arithmetic, is most of a small model's step; a large model's step streams its weights once for the
- * whole batch).
+ * (per-call work, not arithmetic, is most of a small model's step; a large model's step streams its weights once
+ * for the whole batch).
  *
  * <p>Sessions that have sent a decode step are members until they {@link #leave} (or a step of theirs fails). A batch
  * goes out while fewer than {@code batchesInFlight} calls are in flight, once every member's step is either queued or
@@ -40,14 +40,16 @@ import java.util.concurrent.TimeoutException;
  * round trip (at least {@value #MIN_HOLD_MILLIS} ms, at most {@value #MAX_HOLD_MILLIS} ms) is not waited for: the batch
  * leaves without it, and it stops being a member until its next step. A lone session's step is never delayed.
  *
- * <p>Each step keeps its own outcome: its answer or its status.
+ * <p>Each step keeps its own outcome: its answer or its status. A caller may wait for it ({@link #forward}) or chain
+ * its next step to it ({@link #forwardAsync}): then the answers of a batch run their sessions' next steps on the
+ * transport thread, and the next batch forms without waking a thread per session.
  */
 public final class DecodeStepBatcher {
     /** Steps per call at most, as a stage takes them in one step. */
     static final int MAX_ITEMS = 64;
     static final long MIN_HOLD_MILLIS = 1;
     static final long MAX_HOLD_MILLIS = 50;
-    private static final ScheduledExecutorService TIMER = holdTimer();
+    private static final ScheduledExecutorService TIMER = timer();
 
     private final LlmNodeGrpc.LlmNodeStub stub;
     private final TransportOptions options;
@@ -87,6 +89,28 @@ public final class DecodeStepBatcher {
      * @throws StatusRuntimeException the step's status when it failed, DEADLINE_EXCEEDED or CANCELLED
      */
     public ForwardResponse forward(ForwardRequest request) {
+        CompletableFuture<ForwardResponse> answer = forwardAsync(request);
+        try {
+            return answer.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof StatusRuntimeException failed) {
+                throw failed;
+            }
+            throw Status.INTERNAL.withCause(e.getCause()).asRuntimeException();
+        } catch (InterruptedException e) {
+            answer.cancel(false);
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("interrupted while waiting for a decode step").asRuntimeException();
+        }
+    }
+
+    /**
+     * Queues one step with the others and returns its answer to come, without waiting: the future completes on the
+     * transport thread that received the batch's answer (what is chained to it must not block), or exceptionally with
+     * a StatusRuntimeException: the step's status, DEADLINE_EXCEEDED once the calling context's deadline (else the
+     * options' call deadline) passed, CANCELLED when that context is cancelled.
+     */
+    public CompletableFuture<ForwardResponse> forwardAsync(ForwardRequest request) {
         Context context = Context.current();
         Deadline deadline = context.getDeadline() != null ? context.getDeadline()
                 : Deadline.after(options.callDeadline().toMillis(), TimeUnit.MILLISECONDS);
@@ -95,6 +119,14 @@ public final class DecodeStepBatcher {
                 Status.CANCELLED.withDescription("the request was cancelled").withCause(cancelled.cancellationCause())
                         .asRuntimeException());
         context.addListener(onCancel, MoreExecutors.directExecutor());
+        ScheduledFuture<?> timeout = TIMER.schedule(() -> step.result.completeExceptionally(
+                Status.DEADLINE_EXCEEDED.withDescription("decode step of session " + request.getSessionId()
+                        + " not answered within the deadline").asRuntimeException()),
+                Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS)), TimeUnit.NANOSECONDS);
+        step.result.whenComplete((answer, failure) -> {
+            timeout.cancel(false);
+            context.removeListener(onCancel);
+        });
         List<Pending> batch;
         synchronized (this) {
             members.add(request.getSessionId());
@@ -105,24 +137,7 @@ public final class DecodeStepBatcher {
         if (batch != null) {
             send(batch);
         }
-        try {
-            return step.result.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS)), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof StatusRuntimeException failed) {
-                throw failed;
-            }
-            throw Status.INTERNAL.withCause(e.getCause()).asRuntimeException();
-        } catch (TimeoutException e) {
-            step.result.cancel(false);
-            throw Status.DEADLINE_EXCEEDED.withDescription("decode step of session " + request.getSessionId()
-                    + " not answered within the deadline").asRuntimeException();
-        } catch (InterruptedException e) {
-            step.result.cancel(false);
-            Thread.currentThread().interrupt();
-            throw Status.CANCELLED.withDescription("interrupted while waiting for a decode step").asRuntimeException();
-        } finally {
-            context.removeListener(onCancel);
-        }
+        return step.result;
     }
 
     /** The session sends no more steps (it ended or failed): batches stop waiting for it. */
@@ -291,12 +306,14 @@ public final class DecodeStepBatcher {
         }
     }
 
-    private static ScheduledExecutorService holdTimer() {
-        return Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "decode-batch-hold");
+    private static ScheduledExecutorService timer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "decode-batch-timer");
             t.setDaemon(true);
             return t;
         });
+        timer.setRemoveOnCancelPolicy(true); // every answered step cancels its deadline timer
+        return timer;
     }
 
     private record Pending(ForwardRequest request, CompletableFuture<ForwardResponse> result) {

@@ -28,6 +28,7 @@ import io.grpc.StatusRuntimeException;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -141,13 +142,48 @@ public final class RemotePipeline implements DecoderPipeline {
 
     @Override
     public StepResult decode(String sessionId, int token, SamplingParams params, int step, boolean returnLogits) {
-        return forward(sessionId, SegmentCodec.encode(List.of(new PromptSegment.Tokens(new int[]{token}))), params,
-                step, returnLogits, PrefillOptions.NONE, true);
+        return forward(sessionId, decodeInput(token), params, step, returnLogits, PrefillOptions.NONE, true);
+    }
+
+    /** The step as an item of the next ForwardBatch to the first stage; after a failure the caller releases. */
+    @Override
+    public CompletableFuture<StepResult> decodeAsync(String sessionId, int token, SamplingParams params, int step) {
+        ForwardRequest request = request(sessionId, decodeInput(token), params, step, false, PrefillOptions.NONE);
+        return batcher().forwardAsync(request).thenApply(response -> result(sessionId, response));
+    }
+
+    @Override
+    public void endDecoding(String sessionId) {
+        DecodeStepBatcher batcher = channels.attachedIfMade(stages.get(0).getAddress(), DecodeStepBatcher.class);
+        if (batcher != null) {
+            batcher.leave(sessionId);
+        }
+    }
+
+    private static Segments decodeInput(int token) {
+        return SegmentCodec.encode(List.of(new PromptSegment.Tokens(new int[]{token})));
     }
 
     /** @param batched whether the step may share a ForwardBatch call with other sessions' steps */
     private StepResult forward(String sessionId, Segments segments, SamplingParams params, int step,
                                boolean returnLogits, PrefillOptions options, boolean batched) {
+        ForwardRequest request = request(sessionId, segments, params, step, returnLogits, options);
+        ForwardResponse response;
+        try {
+            response = batched
+                    ? batcher().forward(request)
+                    : Channels.withDeadline(LlmNodeGrpc.newBlockingStub(channels.get(stages.get(0).getAddress())),
+                            channels.options()).forward(request);
+        } catch (StatusRuntimeException e) {
+            release(sessionId); // the stages released what they saw; this reaches the ones the step never did
+            throw e;
+        }
+        return result(sessionId, response);
+    }
+
+    /** The first stage's request for one step of the session; the request id comes from the calling context. */
+    private ForwardRequest request(String sessionId, Segments segments, SamplingParams params, int step,
+                                   boolean returnLogits, PrefillOptions options) {
         StageAddress first = stages.get(0);
         ForwardRequest.Builder request = ForwardRequest.newBuilder()
                 .setSessionId(sessionId)
@@ -171,16 +207,10 @@ public final class RemotePipeline implements DecoderPipeline {
         if (requestId != null) {
             request.setRequestId(requestId);
         }
-        ForwardResponse response;
-        try {
-            response = batched
-                    ? batcher().forward(request.build())
-                    : Channels.withDeadline(LlmNodeGrpc.newBlockingStub(channels.get(first.getAddress())),
-                            channels.options()).forward(request.build());
-        } catch (StatusRuntimeException e) {
-            release(sessionId); // the stages released what they saw; this reaches the ones the step never did
-            throw e;
-        }
+        return request.build();
+    }
+
+    private StepResult result(String sessionId, ForwardResponse response) {
         sessionLengths.put(sessionId, response.getSessionLength());
         float[] logits = response.hasLogits()
                 ? TensorCodec.decode(response.getLogits(), "ForwardResponse.logits").data() : null;
@@ -195,10 +225,7 @@ public final class RemotePipeline implements DecoderPipeline {
     @Override
     public void release(String sessionId, String keepAs) {
         sessionLengths.remove(sessionId);
-        DecodeStepBatcher batcher = channels.attachedIfMade(stages.get(0).getAddress(), DecodeStepBatcher.class);
-        if (batcher != null) {
-            batcher.leave(sessionId);
-        }
+        endDecoding(sessionId);
         ReleaseChain.release(channels, sessionId, stages, keepAs);
     }
 

@@ -4,6 +4,7 @@ import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A chain of decoder shards covering every layer, seen from whoever drives generation. Sampling happens at the
@@ -51,6 +52,27 @@ public interface DecoderPipeline extends AutoCloseable {
 
     /** Feeds one token at the next position and samples the following one. */
     StepResult decode(String sessionId, int token, SamplingParams params, int step, boolean returnLogits);
+
+    /**
+     * {@link #decode} without holding the calling thread (logits are not returned): the future completes with the
+     * step's result, or with the StatusRuntimeException it failed with, possibly on a transport thread, so what is
+     * chained to it must not block. A session whose step failed may still be held on some stages: {@link #release}
+     * it. The default runs {@link #decode} on the calling thread.
+     */
+    default CompletableFuture<StepResult> decodeAsync(String sessionId, int token, SamplingParams params, int step) {
+        try {
+            return CompletableFuture.completedFuture(decode(sessionId, token, params, step, false));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * The session sends no more decode steps (its release follows): the steps of other sessions stop waiting for its
+     * next one. Never blocks.
+     */
+    default void endDecoding(String sessionId) {
+    }
 
     /** Frees the session's KV cache on every stage; unknown sessions are ignored. */
     void release(String sessionId);

@@ -111,14 +111,10 @@ public final class Generator {
 
         long[] content = prefixes == null ? null : PromptContent.of(ids, digests(request.images()),
                 embeddings.stream().map(e -> (int) e.dim(0)).toList());
-        StopStringFilter output = new StopStringFilter(tokenizer, request.stopStrings());
-        int[] tokens = new int[request.maxNewTokens()];
-        int generated = 0;
-        boolean completed = false;
-        FinishReason finish = FinishReason.LENGTH;
+        Decoding decoding = new Decoding(request, listener, promptLength);
         float[] prefillLogits = null;
         long prefilled;
-        long firstToken = 0;
+        boolean completed = false;
         PipelineSession session = new PipelineSession(pipeline, failover, segments, request.sampling(),
                 PrefillOptions.reserve(Math.min(maxPositions, promptLength + request.maxNewTokens())),
                 request.maxNewTokens());
@@ -127,31 +123,11 @@ public final class Generator {
                     request.returnPrefillLogits());
             prefilled = System.nanoTime();
             prefillLogits = step.logits();
-            while (true) {
-                int token = step.token();
-                if (token == tokenizer.eosId()) {
-                    finish = FinishReason.STOP;
-                    break;
-                }
-                tokens[generated++] = token;
-                if (firstToken == 0) {
-                    firstToken = System.nanoTime();
-                }
-                String delta = output.push(token);
-                listener.onToken(token, delta);
-                if (output.stopped()) {
-                    finish = FinishReason.STOP_STRING;
-                    break;
-                }
-                if (generated >= request.maxNewTokens() || promptLength + generated >= maxPositions) {
-                    break;
-                }
-                step = session.decode(token);
-            }
+            session.decodeWhile(step.token(), decoding::accept);
             completed = true;
         } finally {
             if (completed && content != null) {
-                long[] kept = PromptContent.append(content, tokens, session.fedCount());
+                long[] kept = PromptContent.append(content, decoding.tokens, session.fedCount());
                 String key = PrefixIndex.keyOf(kept);
                 if (session.release(key)) {
                     prefixes.add(key, kept, session.chunks());
@@ -161,16 +137,60 @@ public final class Generator {
             }
         }
         long end = System.nanoTime();
-        String text = output.text().strip();
+        String text = decoding.output.text().strip();
         List<BoundingBox> boxes = new ArrayList<>();
         if (!images.isEmpty()) {
             EncodedImage first = images.get(0);
             GroundingParser.parse(text, first.width(), first.height(), 0).ifPresent(boxes::add);
         }
+        long firstToken = decoding.firstToken;
         Timings timings = new Timings(ms(encoded - start), ms(prefilled - encoded),
                 ms((firstToken == 0 ? end : firstToken) - start), ms(end - start));
-        return new GenerationResult(ids, Arrays.copyOf(tokens, generated), text, finish, ids.length - images.size(),
-                imageTokens, prefillLogits, images, boxes, timings, session.reusedPositions());
+        return new GenerationResult(ids, Arrays.copyOf(decoding.tokens, decoding.generated), text, decoding.finish,
+                ids.length - images.size(), imageTokens, prefillLogits, images, boxes, timings,
+                session.reusedPositions());
+    }
+
+    /**
+     * The sampled tokens of one generation as they come: each is streamed unless it ends the generation
+     * (end-of-sequence), and says whether generation goes on (a stop string, max_new_tokens or the context end it
+     * reached). Runs on whichever thread received the token; one token at a time.
+     */
+    private final class Decoding {
+        final GenerationRequest request;
+        final TokenListener listener;
+        final int promptLength;
+        final StopStringFilter output;
+        final int[] tokens;
+        int generated;
+        long firstToken;
+        FinishReason finish = FinishReason.LENGTH;
+
+        Decoding(GenerationRequest request, TokenListener listener, int promptLength) {
+            this.request = request;
+            this.listener = listener;
+            this.promptLength = promptLength;
+            this.output = new StopStringFilter(tokenizer, request.stopStrings());
+            this.tokens = new int[request.maxNewTokens()];
+        }
+
+        /** Takes the next sampled token; whether it is fed back to sample another. */
+        boolean accept(int token) {
+            if (token == tokenizer.eosId()) {
+                finish = FinishReason.STOP;
+                return false;
+            }
+            tokens[generated++] = token;
+            if (firstToken == 0) {
+                firstToken = System.nanoTime();
+            }
+            listener.onToken(token, output.push(token));
+            if (output.stopped()) {
+                finish = FinishReason.STOP_STRING;
+                return false;
+            }
+            return generated < request.maxNewTokens() && promptLength + generated < maxPositions;
+        }
     }
 
     /** SHA-256 of each image's file bytes (or of its pixels): what identifies it in a kept cache. */

@@ -8,6 +8,7 @@ import io.convllava.common.sampling.SamplingParams;
 import io.convllava.common.tensor.PromptSegment;
 import io.convllava.coordinator.prefix.PrefillChunks;
 import io.convllava.coordinator.prefix.PrefixIndex;
+import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +16,9 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.IntPredicate;
 
 /**
  * A generation's KV cache on a pipeline, with what rebuilds it on another one: the prompt and every token fed back
@@ -92,6 +96,95 @@ final class PipelineSession {
             return pipeline.decode(id, token, sampling, fedCount, false);
         } catch (StatusRuntimeException e) {
             return move(e, false);
+        }
+    }
+
+    /**
+     * Feeds back the tokens that {@code carryOn} accepts: it is told every sampled token in order, {@code token} (the
+     * prefill's) first, and says whether that one is fed back to sample the next; returns once it has declined one.
+     * The steps go out without holding this thread: each one's answer runs {@code carryOn} and sends the next step on
+     * the thread that received it (within this thread's gRPC context: deadline, cancellation, request id), so
+     * {@code carryOn} must not block. A failed step is recovered here, as {@link #decode} recovers it.
+     *
+     * @throws RuntimeException what {@code carryOn} threw, or the failure the session could not recover from
+     */
+    void decodeWhile(int token, IntPredicate carryOn) {
+        if (!carryOn.test(token)) {
+            return;
+        }
+        Context context = Context.current();
+        while (true) {
+            CompletableFuture<Void> declined = new CompletableFuture<>();
+            feed(token, carryOn, context, declined);
+            try {
+                declined.join();
+                return;
+            } catch (CompletionException e) {
+                if (!(e.getCause() instanceof FailedStep failed)) {
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                }
+                pipeline.release(id); // stages the failed step never reached may still hold the session
+                token = move(failed.failure, false).token();
+                if (!carryOn.test(token)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Feeds tokens from {@code token} on until {@code carryOn} declines one or a step fails: {@code declined} says. */
+    private void feed(int token, IntPredicate carryOn, Context context, CompletableFuture<Void> declined) {
+        while (true) {
+            fed[fedCount++] = token;
+            CompletableFuture<StepResult> step = pipeline.decodeAsync(id, token, sampling, fedCount);
+            if (!step.isDone()) {
+                step.whenComplete((result, failure) -> context.run(() -> {
+                    if (next(result, failure, carryOn, declined)) {
+                        feed(result.token(), carryOn, context, declined);
+                    }
+                }));
+                return;
+            }
+            StepResult result = null;
+            Throwable failure = null;
+            try {
+                result = step.join();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            if (!next(result, failure, carryOn, declined)) {
+                return;
+            }
+            token = result.token();
+        }
+    }
+
+    /** Whether the step's token is fed back; else {@code declined} is completed (normally, or with what failed). */
+    private boolean next(StepResult result, Throwable failure, IntPredicate carryOn, CompletableFuture<Void> declined) {
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+            declined.completeExceptionally(cause instanceof StatusRuntimeException s ? new FailedStep(s) : cause);
+            return false;
+        }
+        try {
+            if (carryOn.test(result.token())) {
+                return true;
+            }
+            pipeline.endDecoding(id);
+            declined.complete(null);
+        } catch (Throwable t) {
+            declined.completeExceptionally(t);
+        }
+        return false;
+    }
+
+    /** A decode step's failure, recovered by the thread in {@link #decodeWhile}. */
+    private static final class FailedStep extends RuntimeException {
+        final transient StatusRuntimeException failure;
+
+        FailedStep(StatusRuntimeException failure) {
+            super(failure.getMessage(), failure, false, false);
+            this.failure = failure;
         }
     }
 

@@ -13,13 +13,19 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What a session replays after its pipeline fails: every position again, in the shape it was first computed, and
- * the failed step with its step number. The pipelines here only record the calls they get (the numerics of each
+ * the failed step with its step number; decode steps chained on the threads that answer them, a failed one recovered
+ * by the caller. The pipelines here only record the calls they get (the numerics of each
  * shape are the nodes' business: {@code BatchedStepTest}, {@code NodeFailureTest}).
  */
 class PipelineSessionTest {
@@ -68,8 +74,88 @@ class PipelineSessionTest {
                 second.calls);
     }
 
+    @Test
+    void decodeStepsContinueWhereTheirAnswersArriveAndAFailedOneIsRecoveredByTheCaller() throws Exception {
+        ExecutorService transport = Executors.newSingleThreadExecutor(r -> new Thread(r, "transport"));
+        try {
+            Recording first = new Recording();
+            Recording second = new Recording();
+            Asynchronous firstAsync = new Asynchronous(first, transport);
+            Asynchronous secondAsync = new Asynchronous(second, transport);
+            PipelineSession session = new PipelineSession(firstAsync, (failed, failure) -> secondAsync,
+                    tokens(0, 100), SAMPLING, PrefillOptions.reserve(1000), 30);
+            List<Integer> seen = new ArrayList<>();
+            List<String> threads = new ArrayList<>();
+            int token = session.prefill(null, false).token();
+            session.decodeWhile(token, t -> {
+                seen.add(t);
+                threads.add(Thread.currentThread().getName());
+                if (t == 1009) {
+                    first.failNext = true; // the step that feeds token 1009 back fails
+                }
+                return seen.size() < 20;
+            });
+
+            assertEquals(IntStream.range(1000, 1020).boxed().toList(), seen, "every token once, in order");
+            assertTrue(threads.contains("transport"), "answers continue on the thread they arrive on: " + threads);
+            assertEquals(Thread.currentThread().getName(), threads.get(10), "the recovered step, on the caller");
+            assertEquals(List.of("prefill 0-110 step 10", "decode 110 step 11"), second.calls.subList(0, 2),
+                    "the prompt and the 10 fed tokens replayed, the failed step with its number, then on");
+            assertEquals(19, session.fedCount());
+            assertEquals(0, firstAsync.ended);
+            assertEquals(1, secondAsync.ended, "the last pipeline was told decoding ended");
+        } finally {
+            transport.shutdownNow();
+        }
+    }
+
     private static List<PromptSegment> tokens(int from, int to) {
         return List.of(new PromptSegment.Tokens(IntStream.range(from, to).toArray()));
+    }
+
+    /** A recording pipeline whose decode steps answer on another thread, as a transport's would. */
+    private static final class Asynchronous implements DecoderPipeline {
+        final Recording recording;
+        final ExecutorService transport;
+        int ended;
+
+        Asynchronous(Recording recording, ExecutorService transport) {
+            this.recording = recording;
+            this.transport = transport;
+        }
+
+        @Override
+        public StepResult prefill(String sessionId, List<PromptSegment> segments, SamplingParams params, int step,
+                                  boolean returnLogits) {
+            return recording.prefill(sessionId, segments, params, step, returnLogits);
+        }
+
+        @Override
+        public StepResult decode(String sessionId, int token, SamplingParams params, int step, boolean returnLogits) {
+            return recording.decode(sessionId, token, params, step, returnLogits);
+        }
+
+        @Override
+        public CompletableFuture<StepResult> decodeAsync(String sessionId, int token, SamplingParams params,
+                                                         int step) {
+            return CompletableFuture.supplyAsync(() -> {
+                LockSupport.parkNanos(1_000_000); // answers arrive after the caller has chained its continuation
+                return decode(sessionId, token, params, step, false);
+            }, transport);
+        }
+
+        @Override
+        public void endDecoding(String sessionId) {
+            ended++;
+        }
+
+        @Override
+        public void release(String sessionId) {
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     /** Records each call as "kind start-end step n" over the positions it covers; fails the next call on request. */
