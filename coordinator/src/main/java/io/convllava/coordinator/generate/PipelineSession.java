@@ -136,11 +136,20 @@ final class PipelineSession {
     private void feed(int token, IntPredicate carryOn, Context context, CompletableFuture<Void> declined) {
         while (true) {
             fed[fedCount++] = token;
-            CompletableFuture<StepResult> step = pipeline.decodeAsync(id, token, sampling, fedCount);
+            CompletableFuture<StepResult> step;
+            try {
+                step = pipeline.decodeAsync(id, token, sampling, fedCount);
+            } catch (RuntimeException e) {
+                step = CompletableFuture.failedFuture(e);
+            }
             if (!step.isDone()) {
                 step.whenComplete((result, failure) -> context.run(() -> {
-                    if (next(result, failure, carryOn, declined)) {
-                        feed(result.token(), carryOn, context, declined);
+                    try {
+                        if (next(result, failure, carryOn, declined)) {
+                            feed(result.token(), carryOn, context, declined);
+                        }
+                    } catch (Throwable t) { // nobody else sees what a continuation throws: the waiting thread must
+                        declined.completeExceptionally(t);
                     }
                 }));
                 return;
