@@ -89,22 +89,13 @@ final class PipelineSession {
         }
     }
 
-    /** Feeds {@code token} at the next position and samples the one after it (step: the tokens fed so far). */
-    StepResult decode(int token) {
-        fed[fedCount++] = token;
-        try {
-            return pipeline.decode(id, token, sampling, fedCount, false);
-        } catch (StatusRuntimeException e) {
-            return move(e, false);
-        }
-    }
-
     /**
      * Feeds back the tokens that {@code carryOn} accepts: it is told every sampled token in order, {@code token} (the
      * prefill's) first, and says whether that one is fed back to sample the next; returns once it has declined one.
      * The steps go out without holding this thread: each one's answer runs {@code carryOn} and sends the next step on
      * the thread that received it (within this thread's gRPC context: deadline, cancellation, request id), so
-     * {@code carryOn} must not block. A failed step is recovered here, as {@link #decode} recovers it.
+     * {@code carryOn} must not block. Each step is numbered by the tokens fed so far. A failed step is recovered on
+     * this thread: the session moves to the pipeline the failover gives, replays, and the stream goes on.
      *
      * @throws RuntimeException what {@code carryOn} threw, or the failure the session could not recover from
      */

@@ -39,12 +39,7 @@ class PipelineSessionTest {
         Recording second = new Recording();
         PipelineSession session = new PipelineSession(first, (failed, failure) -> second, tokens(0, 500),
                 SAMPLING, PrefillOptions.reserve(1000), 200);
-        session.prefill(match, false);
-        for (int i = 0; i < 130; i++) {
-            session.decode(1000 + i);
-        }
-        first.failNext = true;
-        session.decode(1130);
+        feedThenFail(session, session.prefill(match, false).token(), 130, first);
 
         assertEquals(List.of("prefill 336-500 step 0", "decode 500 step 1", "decode 501 step 2"),
                 first.calls.subList(0, 3), "continued from the kept 336 positions");
@@ -64,12 +59,7 @@ class PipelineSessionTest {
         Recording second = new Recording();
         PipelineSession session = new PipelineSession(first, (failed, failure) -> second, tokens(0, 100), SAMPLING,
                 PrefillOptions.reserve(1000), 300);
-        session.prefill(null, false);
-        for (int i = 0; i < 200; i++) {
-            session.decode(2000 + i);
-        }
-        first.failNext = true;
-        session.decode(2200);
+        feedThenFail(session, session.prefill(null, false).token(), 200, first);
         assertEquals(List.of("prefill 0-127 step 27", "prefill 127-254 step 154", "prefill 254-301 step 201"),
                 second.calls);
     }
@@ -107,6 +97,19 @@ class PipelineSessionTest {
         } finally {
             transport.shutdownNow();
         }
+    }
+
+    /** Feeds {@code fed} tokens back, then one more whose step fails on {@code pipeline}; stops after the replay. */
+    private static void feedThenFail(PipelineSession session, int first, int fed, Recording pipeline) {
+        int[] told = {0};
+        session.decodeWhile(first, token -> {
+            told[0]++;
+            if (told[0] == fed + 1) {
+                pipeline.failNext = true;
+            }
+            return told[0] <= fed + 1;
+        });
+        assertEquals(fed + 2, told[0], "the replay's token was told too");
     }
 
     private static List<PromptSegment> tokens(int from, int to) {
