@@ -13,11 +13,11 @@ import java.util.SplittableRandom;
 /**
  * Runs throwaway sessions through freshly loaded layers before the node serves, so that the JIT has compiled the
  * decoder's kernels when the first request comes: a failover onto a pipeline that had never served waited 2-5 s
- * for them (docs/reliability.md). Two sessions: a prompt chunk each, then single-position steps together, the shapes
- * of prefill and batched decode, until {@code steps} steps or {@code budget} has passed after the first step (a 7B
- * shard's step is long). The default runs enough steps for the attention kernel's loops, a few dozen iterations per
- * call and some tens of calls per step, to reach C2: until then its vector code runs in the interpreter and C1,
- * many times slower.
+ * for them (docs/reliability.md). A prompt chunk for two sessions, then single-position steps of 1 to
+ * {@value #MAX_BATCH} sessions together, the shapes of prefill and batched decode, until {@code steps} steps or
+ * {@code budget} has passed after the first step (a 7B shard's step is long). The default runs enough steps for the
+ * attention kernel's loops, a few dozen iterations per call and some tens of calls per step, to reach C2: until then
+ * its vector code runs in the interpreter and C1, many times slower.
  */
 final class ShardWarmUp {
     static final int PROMPT = 16;
@@ -25,6 +25,14 @@ final class ShardWarmUp {
     static final String STEPS_PROPERTY = "convllava.warmUpSteps";
     static final int DEFAULT_STEPS = 128;
     static final Duration BUDGET = Duration.ofSeconds(3);
+    /**
+     * Decode batches of 1 to this many sessions take turns: each size runs its own mix of the kernel's input groups
+     * (one, four, eight inputs, the last group 2 to 4 full), so every branch of them is taken before the JIT's final
+     * compile. A branch first taken under serving load made C2 throw its code away mid-stream (docs/benchmarks.md).
+     */
+    static final int MAX_BATCH = 8;
+    /** Steps after which the warm-up's sessions start over: at most this many positions each (plus the prompt). */
+    static final int RESTART_STEPS = 16;
 
     private ShardWarmUp() {
     }
@@ -47,14 +55,19 @@ final class ShardWarmUp {
     /** Returns the steps run; the shard holds no session afterwards. */
     static int run(LlamaShard shard, int hiddenSize, int vocabSize, int steps, Duration budget) {
         SplittableRandom random = new SplittableRandom(1);
-        List<String> sessions = List.of("warm-up-a", "warm-up-b");
+        List<String> sessions = new ArrayList<>();
+        for (int i = 0; i < MAX_BATCH; i++) {
+            sessions.add("warm-up-" + i);
+        }
         long deadline = Long.MAX_VALUE;
         int done = 0;
         try {
-            int rows = PROMPT;
             while (done < steps && System.nanoTime() < deadline) {
+                // step 0: two prompt chunks; then decode batches of 1, 2, ..., MAX_BATCH sessions in turn
+                int batch = done == 0 ? 2 : 1 + (done - 1) % MAX_BATCH;
+                int rows = done == 0 ? PROMPT : 1;
                 List<LlamaShard.StepPart> parts = new ArrayList<>();
-                for (String session : sessions) {
+                for (String session : sessions.subList(0, batch)) {
                     parts.add(new LlamaShard.StepPart(session, input(shard, rows, hiddenSize, vocabSize, random)));
                 }
                 shard.forwardBatch(parts);
@@ -63,7 +76,9 @@ final class ShardWarmUp {
                     deadline = System.nanoTime() + budget.toNanos();
                 }
                 done++;
-                rows = 1;
+                if (done % RESTART_STEPS == 0) {
+                    sessions.forEach(shard::release); // bounds the KV cache the warm-up holds
+                }
             }
         } finally {
             sessions.forEach(shard::release);
