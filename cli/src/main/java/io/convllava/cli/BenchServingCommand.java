@@ -39,9 +39,10 @@ import java.util.concurrent.Callable;
                 + " the time from the first to the last, as the client saw them):",
                 "  model, device, question, follow_up, image, max_new_tokens, runs",
                 "  in_process, cluster.batch1: runs (the batch-1 pairs timed: --runs, more while"
-                        + " --batch-one-seconds lasts), ttft_ms, decode_tok_s (medians of runs), encode_ms, prefill_ms (the"
-                        + " server's, medians), prompt_tokens (image included), completion_tokens, finish_reason"
-                        + " (stop, length); in_process.decoder_engine; cluster.batch1.decode_vs_in_process",
+                        + " --batch-one-seconds lasts), ttft_ms, decode_tok_s (medians of runs), encode_ms,"
+                        + " prefill_ms (the server's, medians), prompt_tokens (image included), completion_tokens,"
+                        + " finish_reason (stop, length); in_process.decoder_engine;"
+                        + " cluster.batch1.decode_vs_in_process",
                 "  cluster: vision_nodes, llm_nodes, max_concurrent (the coordinator's --max-concurrent),"
                         + " rounds_per_stream",
                 "  cluster.streams[]: streams, images (same, distinct, none), completed (requests), failed, errors"
@@ -173,8 +174,8 @@ final class BenchServingCommand implements Callable<Integer> {
         ServingBench.Settings settings = new ServingBench.Settings(dir, hubCache.dir, device.device,
                 new BenchRequests(question, bytes, followUp, tokens),
                 hasSample ? sample.toString() : "a synthetic 1024x768 picture", runs, warmups,
-                Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(batchOneSeconds), streams, roundsPerStream, images,
-                nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
+                Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(batchOneSeconds), streams, roundsPerStream,
+                images, nodeJavaOptions, logs, Duration.ofSeconds(readyTimeout), Duration.ofSeconds(timeout));
         ServingReport report;
         try {
             report = new ServingBench(settings, bench.main().err()).run();

@@ -27,7 +27,8 @@ class ServingBenchTest {
     void theJsonHasEveryFieldWithSaneValues(@TempDir Path logs) {
         CliRun run = CliRun.of("bench", "serving", "--model", Fixtures.shapesModel().toString(), "--streams", "1,2",
                 "--rounds-per-stream", "2", "--tokens", String.valueOf(TOKENS), "--runs", "2", "--warmups", "1",
-                "--warmup-seconds", "0", "--batch-one-seconds", "0", "--log-dir", logs.toString(), "--node-java-opts", "-Xmx512m", "--json");
+                "--warmup-seconds", "0", "--batch-one-seconds", "0", "--log-dir", logs.toString(), "--node-java-opts",
+                "-Xmx512m", "--json");
         JsonObject json = run.json();
         for (String phase : List.of("cluster: starting", "local: llm-1 ready", "cluster: second turn",
                 "cluster: encode", "batch 1, in process and through the cluster alternately: pair 1 (at least 2, for at"

@@ -41,14 +41,14 @@ public final class ServingBench {
     /**
      * What to run. {@code streams}: the concurrent stream counts, in order. Warm-up requests go on until there have
      * been {@code warmups} of them and {@code warmup} has passed: the cluster's per-token path (gRPC, Netty, the
-     * scheduler) runs in five JVMs, each reaching compiled code only after thousands of calls. Batch-1 pairs go on until
-     * there have been {@code runs} of them and {@code batchOne} has passed (at most {@value #MAX_BATCH_ONE_PAIRS}).
+     * scheduler) runs in five JVMs, each reaching compiled code only after thousands of calls. Batch-1 pairs go on
+     * until there have been {@code runs} of them and {@code batchOne} has passed (at most
+     * {@value #MAX_BATCH_ONE_PAIRS}).
      */
     public record Settings(Path model, Path hfCache, String device, BenchRequests requests, String imageLabel,
                            int runs, int warmups, Duration warmup, Duration batchOne, int[] streams,
-                           int roundsPerStream,
-                           StreamImages streamImages,
-                           String nodeJavaOptions, Path logDir, Duration readyTimeout, Duration requestTimeout) {
+                           int roundsPerStream, StreamImages streamImages, String nodeJavaOptions, Path logDir,
+                           Duration readyTimeout, Duration requestTimeout) {
 
         /** The coordinator admits every stream at once (never fewer than its default 8). */
         int maxConcurrent() {
@@ -68,7 +68,8 @@ public final class ServingBench {
     public ServingReport run() throws IOException, InterruptedException {
         say("in process: loading " + settings.model());
         ModelFiles files = ModelFiles.resolve(settings.model().toString(), settings.hfCache(), null);
-        try (LocalEngine engine = LocalEngine.load(files, settings.device(), null, line -> say("in process: " + line))) {
+        try (LocalEngine engine = LocalEngine.load(files, settings.device(), null,
+                line -> say("in process: " + line))) {
             Duration warmup = settings.warmup().compareTo(IN_PROCESS_WARMUP) < 0 ? settings.warmup()
                     : IN_PROCESS_WARMUP;
             warmUp("in process", warmup, i -> generateInProcess(engine));

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Runs throwaway sessions through freshly loaded layers before the node serves, so that the JIT has compiled the
@@ -55,10 +56,7 @@ final class ShardWarmUp {
     /** Returns the steps run; the shard holds no session afterwards. */
     static int run(LlamaShard shard, int hiddenSize, int vocabSize, int steps, Duration budget) {
         SplittableRandom random = new SplittableRandom(1);
-        List<String> sessions = new ArrayList<>();
-        for (int i = 0; i < MAX_BATCH; i++) {
-            sessions.add("warm-up-" + i);
-        }
+        List<String> sessions = IntStream.range(0, MAX_BATCH).mapToObj(i -> "warm-up-" + i).toList();
         long deadline = Long.MAX_VALUE;
         int done = 0;
         try {
@@ -89,7 +87,8 @@ final class ShardWarmUp {
     private static ShardInput input(LlamaShard shard, int rows, int hiddenSize, int vocabSize,
                                     SplittableRandom random) {
         if (shard.isFirst()) {
-            return new ShardInput.Segments(List.of(new PromptSegment.Tokens(random.ints(rows, 3, vocabSize).toArray())));
+            int[] tokens = random.ints(rows, 3, vocabSize).toArray();
+            return new ShardInput.Segments(List.of(new PromptSegment.Tokens(tokens)));
         }
         float[] hidden = new float[rows * hiddenSize];
         for (int i = 0; i < hidden.length; i++) {
