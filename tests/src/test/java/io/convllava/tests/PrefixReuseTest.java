@@ -22,14 +22,20 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A follow-up question about the same picture continues from the first turn's KV cache: the cluster reports the
- * reused positions (the image and the whole first exchange) and answers as a run without any reuse does.
+ * reused positions (the image and the whole first exchange) and answers as a run without any reuse does; several
+ * requests continuing the same conversation at once all reuse it.
  */
 class PrefixReuseTest {
 
@@ -58,6 +64,24 @@ class PrefixReuseTest {
                     "the first prompt and its answer should be reused, got " + cached + " of "
                             + turn2.getUsage().getPromptTokens() + " positions");
             assertTrue(cached < turn2.getUsage().getPromptTokens());
+
+            // the same follow-up from four users at once: each continues from its own copy of the kept cache
+            ExecutorService users = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Final>> again = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    again.add(users.submit(() -> Streams.collect(cluster.client().generate(followUp)).last()));
+                }
+                for (Future<Final> answer : again) {
+                    Final f = answer.get(60, TimeUnit.SECONDS);
+                    assertEquals(turn2.getText(), f.getText());
+                    assertTrue(f.getUsage().getCachedPromptTokens() >= cached,
+                            "every concurrent request reuses the kept cache, got " + f.getUsage()
+                                    .getCachedPromptTokens() + " positions");
+                }
+            } finally {
+                users.shutdownNow();
+            }
 
             GenerationResult fresh;
             try (LocalEngine engine = LocalEngine.load(files, "cpu", null)) {

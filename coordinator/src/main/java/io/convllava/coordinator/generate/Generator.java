@@ -119,8 +119,11 @@ public final class Generator {
                 PrefillOptions.reserve(Math.min(maxPositions, promptLength + request.maxNewTokens())),
                 request.maxNewTokens());
         try {
-            StepResult step = session.prefill(content == null ? null : prefixes.take(content),
-                    request.returnPrefillLogits());
+            PrefixIndex.Match match = content == null ? null : prefixes.match(content);
+            StepResult step = session.prefill(match, request.returnPrefillLogits());
+            if (match != null && session.reusedPositions() == 0) {
+                prefixes.remove(match.key()); // the stages no longer hold it
+            }
             prefilled = System.nanoTime();
             prefillLogits = step.logits();
             session.decodeWhile(step.token(), decoding::accept);

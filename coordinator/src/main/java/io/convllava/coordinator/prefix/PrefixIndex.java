@@ -47,10 +47,10 @@ public final class PrefixIndex {
     /**
      * Takes the kept cache sharing the longest prefix with {@code content} (at least {@value #MIN_REUSE} positions,
      * always leaving the last position to run, and never ending inside one of the cache's prompt chunks:
-     * {@link PrefillChunks#reusableLength}), removing it from the index: a cache serves one session. Null when none is
-     * worth it.
+     * {@link PrefillChunks#reusableLength}); it stays in the index, most recently used now: the stages start each
+     * session from a copy of it, so requests sharing a prefix continue from it together. Null when none is worth it.
      */
-    public synchronized Match take(long[] content) {
+    public synchronized Match match(long[] content) {
         String bestKey = null;
         int best = 0;
         for (Map.Entry<String, Kept> e : kept.entrySet()) {
@@ -64,8 +64,7 @@ public final class PrefixIndex {
         if (bestKey == null || best < MIN_REUSE) {
             return null;
         }
-        Kept taken = kept.remove(bestKey);
-        return new Match(bestKey, best, taken.chunks().truncatedTo(best));
+        return new Match(bestKey, best, kept.get(bestKey).chunks().truncatedTo(best));
     }
 
     /** Longest prefix of {@code content} that a kept cache shares (0 if none), without taking it: for routing. */

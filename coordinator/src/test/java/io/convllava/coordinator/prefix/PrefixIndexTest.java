@@ -21,11 +21,11 @@ class PrefixIndexTest {
         long[] turn1 = content(216, 0); // a 200-position prompt as one chunk, then 16 answer positions row by row
         index.add("turn1", turn1, PrefillChunks.NONE.with(0, 200));
         long[] turn2 = Arrays.copyOf(turn1, 236);
-        PrefixIndex.Match match = index.take(turn2);
+        PrefixIndex.Match match = index.match(turn2);
         assertEquals("turn1", match.key());
         assertEquals(216, match.length());
         assertEquals(List.of(new PrefillChunks.Range(0, 200)), match.chunks().ranges());
-        assertEquals(0, index.size(), "a kept cache serves one session");
+        assertEquals("turn1", index.match(turn2).key(), "a kept cache stays for other sessions");
     }
 
     @Test
@@ -35,8 +35,8 @@ class PrefixIndexTest {
         PrefixIndex index = new PrefixIndex(4);
         long[] prompt = content(200, 0);
         index.add("first", prompt, PrefillChunks.NONE.with(0, 200));
-        assertNull(index.take(prompt));
-        assertEquals(1, index.size(), "not taken: another prompt may still continue from it");
+        assertNull(index.match(prompt));
+        assertEquals(1, index.size(), "another prompt may still continue from it");
     }
 
     @Test
@@ -44,7 +44,7 @@ class PrefixIndexTest {
         PrefixIndex index = new PrefixIndex(4);
         long[] prompt = content(76, 0); // one chunk of 76: computed as row by row
         index.add("first", prompt, PrefillChunks.NONE.with(0, 76));
-        PrefixIndex.Match match = index.take(prompt);
+        PrefixIndex.Match match = index.match(prompt);
         assertEquals(75, match.length(), "the last position always runs: it gives the first token");
     }
 
@@ -55,7 +55,7 @@ class PrefixIndexTest {
         index.add("k", kept, PrefillChunks.NONE.with(0, 140).with(150, 400));
         long[] prompt = Arrays.copyOf(kept, 420);
         prompt[300] = -1; // diverges inside the second chunk
-        PrefixIndex.Match match = index.take(prompt);
+        PrefixIndex.Match match = index.match(prompt);
         assertEquals(150, match.length());
         assertEquals(List.of(new PrefillChunks.Range(0, 140)), match.chunks().ranges());
     }

@@ -403,6 +403,11 @@ public final class CpuDecoder implements AutoCloseable {
             cache.truncate(length);
         }
 
+        /** A new session holding a copy of this one's first {@code length} positions. */
+        public Session copy(int length) {
+            return new Session(cache.copy(length));
+        }
+
         /** Gives every block back for later sessions; the session is not used after this. */
         public void close() {
             cache.truncate(0);

@@ -2,8 +2,8 @@ package io.convllava.llm.cpu;
 
 /**
  * One session's keys and values for the layers of one shard, float32, in blocks of {@value #BLOCK} positions that
- * are taken from the shard's {@link KvBlockPool} as the context grows (never copied) and given back when it shrinks
- * or the session ends, so memory follows the context and is counted in bytes. A value block is position-major
+ * are taken from the shard's {@link KvBlockPool} as the context grows (never copied as it grows; {@link #copy} starts
+ * another session from a copy) and given back when it shrinks or the session ends, so memory follows the context and is counted in bytes. A value block is position-major
  * [BLOCK, kvHeads * headDim]; a key block is column-major [kvHeads * headDim, BLOCK], the layout
  * {@link io.convllava.llm.kernel.CausalAttention} scores consecutive keys in. A block's positions past
  * {@link #length()} hold whatever an earlier session left there. Not thread-safe: the shard serialises access.
@@ -81,6 +81,26 @@ final class KvBlocks {
             }
         }
         length = keep;
+    }
+
+    /**
+     * A new cache, in blocks of its own from the pool, holding this one's first {@code keep} positions (at most
+     * {@link #length()}): a session that continues from a kept cache while the cache stays kept for others.
+     */
+    KvBlocks copy(int keep) {
+        if (keep < 0 || keep > length) {
+            throw new IllegalArgumentException("cannot copy " + keep + " of " + length + " cached positions");
+        }
+        KvBlocks copy = new KvBlocks(keys.length, rowWidth, keys[0].length * BLOCK, pool);
+        copy.reserve(keep);
+        for (int layer = 0; layer < keys.length; layer++) {
+            for (int b = 0; b < copy.blocks; b++) {
+                System.arraycopy(keys[layer][b], 0, copy.keys[layer][b], 0, keys[layer][b].length);
+                System.arraycopy(values[layer][b], 0, copy.values[layer][b], 0, values[layer][b].length);
+            }
+        }
+        copy.length = keep;
+        return copy;
     }
 
     /** Bytes held: whole blocks of keys and values over every layer. */

@@ -124,6 +124,11 @@ final class CpuEngine implements ShardEngine {
         }
 
         @Override
+        public Session copy(int length) {
+            return new CpuSession(state.copy(length));
+        }
+
+        @Override
         public void close() {
             state.close();
         }

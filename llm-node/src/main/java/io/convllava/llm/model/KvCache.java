@@ -97,6 +97,29 @@ final class KvCache implements ShardEngine.Session {
         length = keep; // later writes overwrite the rest
     }
 
+    /** A new cache, in a sibling manager of this one's, holding a copy of the first {@code keep} positions. */
+    @Override
+    public KvCache copy(int keep) {
+        if (keep < 0 || keep > length) {
+            throw new IllegalArgumentException("cannot copy " + keep + " of " + length + " cached positions");
+        }
+        KvCache copy = new KvCache(manager.getParentManager().newSubManager(), keys.length, kvHeads, headDim,
+                maxPositions, dtype);
+        if (keep > 0) {
+            copy.reserve(keep);
+            NDIndex filled = new NDIndex(":, :{}", keep);
+            for (int layer = 0; layer < keys.length; layer++) {
+                try (NDArray k = keys[layer].get(copy.manager, filled);
+                     NDArray v = values[layer].get(copy.manager, filled)) {
+                    copy.keys[layer].set(filled, k);
+                    copy.values[layer].set(filled, v);
+                }
+            }
+            copy.length = keep;
+        }
+        return copy;
+    }
+
     /** Marks {@code count} more positions as filled, after every layer has written them. */
     void advance(int count) {
         length += count;

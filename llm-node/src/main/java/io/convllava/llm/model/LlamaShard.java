@@ -286,20 +286,18 @@ public final class LlamaShard implements AutoCloseable {
     }
 
     /**
-     * Starts session {@code sessionId} (which must be new) from the cache kept under {@code key}, cut to its first
-     * {@code length} positions; the key is no longer kept. False when no cache is kept under the key or it holds
-     * fewer positions.
+     * Starts session {@code sessionId} (which must be new) from a copy of the first {@code length} positions of the
+     * cache kept under {@code key}, which stays kept for other sessions (several requests may share a prompt's
+     * prefix at once). False when no cache is kept under the key or it holds fewer positions.
      */
-    public boolean adopt(String key, String sessionId, int length) {
+    public boolean startFrom(String key, String sessionId, int length) {
         lock.lock();
         try {
             ShardEngine.Session cache = kept.get(key);
             if (cache == null || cache.length() < length || sessions.containsKey(sessionId)) {
                 return false;
             }
-            kept.remove(key);
-            cache.truncate(length);
-            sessions.put(sessionId, cache);
+            sessions.put(sessionId, cache.copy(length));
             return true;
         } finally {
             lock.unlock();

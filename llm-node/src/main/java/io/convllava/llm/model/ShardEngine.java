@@ -56,6 +56,9 @@ interface ShardEngine extends AutoCloseable {
         /** Forgets the positions from {@code length} on (0 <= length <= length()), to continue from there. */
         void truncate(int length);
 
+        /** A new session holding a copy of the first {@code length} positions (0 <= length <= length()). */
+        Session copy(int length);
+
         @Override
         void close();
     }

@@ -308,7 +308,7 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
                 running.add(job);
                 continue;
             }
-            if (job.reuseKey() != null && !adoptKept(job)) {
+            if (job.reuseKey() != null && !startFromKept(job)) {
                 continue;
             }
             long need = shard.cacheBytesFor(Math.max(job.reservePositions(),
@@ -336,15 +336,13 @@ public final class StepScheduler<J extends StepJob> implements AutoCloseable {
         waiting.clear();
     }
 
-    /** Starts a new session from the kept cache it names; fails the job (and returns false) when it cannot. */
-    private boolean adoptKept(J job) {
+    /**
+     * Starts a new session from a copy of the kept cache it names (which stays kept, most recently used now); fails
+     * the job (and returns false) when it cannot.
+     */
+    private boolean startFromKept(J job) {
         String key = job.reuseKey();
-        Long bytes = kept.remove(key);
-        if (bytes != null) {
-            keptBytes -= bytes;
-        }
-        if (bytes == null || !shard.adopt(key, job.sessionId(), job.reuseLength())) {
-            shard.dropKept(key);
+        if (kept.get(key) == null || !shard.startFrom(key, job.sessionId(), job.reuseLength())) {
             failRemoved(job, Status.FAILED_PRECONDITION.withDescription(name + ": no cache is kept under prefix key "
                     + key + " (evicted, or never kept here): run the whole prompt"));
             return false;

@@ -273,17 +273,20 @@ class BatchingNodesTest {
                             .continuing("conversation", kept - 10)); // may stop short of the kept length
             StepResult fresh = pipeline.prefill("fresh", whole, SamplingParams.GREEDY, 0, true, PrefillOptions.NONE);
             assertEquals(all.length, last.sessionLength("turn-2"));
-            float worst = 0;
-            for (int i = 0; i < fresh.logits().length; i++) {
-                worst = Math.max(worst, Math.abs(fresh.logits()[i] - reused.logits()[i]));
-            }
-            assertTrue(worst < 1e-4f, "max |logit difference| " + worst);
-            assertEquals(-1, last.keptLength("conversation"), "a kept cache serves one session");
-            assertThrows(PrefixUnavailableException.class, () -> pipeline.prefill("turn-2b",
+            assertClose(fresh.logits(), reused.logits());
+            assertEquals(kept, last.keptLength("conversation"), "the kept cache stays for other sessions");
+            // another session continues from it while the first still runs: each from its own copy
+            StepResult again = pipeline.prefill("turn-2b", PromptSegment.slice(whole, kept, all.length),
+                    SamplingParams.GREEDY, 0, true, PrefillOptions.NONE.continuing("conversation", kept));
+            assertClose(fresh.logits(), again.logits());
+            assertEquals(all.length, last.sessionLength("turn-2b"));
+            assertEquals(all.length, last.sessionLength("turn-2"));
+            assertThrows(PrefixUnavailableException.class, () -> pipeline.prefill("turn-2c",
                     PromptSegment.slice(whole, kept, all.length), SamplingParams.GREEDY, 0, false,
-                    PrefillOptions.NONE.continuing("conversation", kept)));
+                    PrefillOptions.NONE.continuing("never-kept", kept)));
         } finally {
             pipeline.release("turn-2");
+            pipeline.release("turn-2b");
             pipeline.release("fresh");
         }
     }
@@ -310,5 +313,13 @@ class BatchingNodesTest {
             pipeline.release("drop");
             assertEquals(-1, last.keptLength("kept-2"));
         }
+    }
+
+    private static void assertClose(float[] expected, float[] actual) {
+        float worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(worst < 1e-4f, "max |logit difference| " + worst);
     }
 }
