@@ -1,6 +1,9 @@
 package io.convllava.cli.bench;
 
-/** Notes when a generation's tokens arrive; one per generation, used by the thread that receives its tokens. */
+/**
+ * Notes when a generation's tokens arrive; one per generation, used by one thread at a time: the one that receives
+ * its tokens, then the one that reads the timing once the call ended.
+ */
 final class TokenClock {
     private final long startNanos = System.nanoTime();
     private long firstNanos;
