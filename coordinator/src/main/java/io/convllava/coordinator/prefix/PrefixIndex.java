@@ -45,7 +45,7 @@ public final class PrefixIndex {
     }
 
     /**
-     * Takes the kept cache sharing the longest prefix with {@code content} (at least {@value #MIN_REUSE} positions,
+     * The kept cache sharing the longest prefix with {@code content} (at least {@value #MIN_REUSE} positions,
      * always leaving the last position to run, and never ending inside one of the cache's prompt chunks:
      * {@link PrefillChunks#reusableLength}); it stays in the index, most recently used now: the stages start each
      * session from a copy of it, so requests sharing a prefix continue from it together. Null when none is worth it.
@@ -67,7 +67,7 @@ public final class PrefixIndex {
         return new Match(bestKey, best, kept.get(bestKey).chunks().truncatedTo(best));
     }
 
-    /** Longest prefix of {@code content} that a kept cache shares (0 if none), without taking it: for routing. */
+    /** Longest prefix of {@code content} that a kept cache shares (0 if none), by content alone: for routing. */
     public synchronized int longestMatch(long[] content) {
         int best = 0;
         for (Kept k : kept.values()) {

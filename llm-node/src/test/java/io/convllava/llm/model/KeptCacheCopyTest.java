@@ -37,7 +37,7 @@ class KeptCacheCopyTest {
             shard.keep("first", "prefix");
             assertEquals(ids.length, shard.keptLength("prefix"));
             assertTrue(shard.startFrom("prefix", "a", ids.length));
-            assertTrue(shard.startFrom("prefix", "short", 70)); // shares blocks 0 and 1 with the kept cache
+            assertTrue(shard.startFrom("prefix", "short", 70)); // copies of blocks 0 and 1
             assertFalse(shard.startFrom("prefix", "a", ids.length), "a session id already in use");
             assertFalse(shard.startFrom("prefix", "long", ids.length + 1), "more positions than kept");
             assertFalse(shard.startFrom("missing", "b", 1));
