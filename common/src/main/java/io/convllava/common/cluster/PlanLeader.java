@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -86,8 +87,8 @@ public final class PlanLeader implements Closeable {
             t.setDaemon(true);
             return t;
         });
-        this.viewListener = snapshot -> worker.execute(() -> onCluster(snapshot));
-        this.connectionListener = (c, newState) -> worker.execute(() -> onConnection(newState));
+        this.viewListener = snapshot -> onWorker(() -> onCluster(snapshot));
+        this.connectionListener = (c, newState) -> onWorker(() -> onConnection(newState));
     }
 
     public void start() throws Exception {
@@ -109,8 +110,18 @@ public final class PlanLeader implements Closeable {
 
     /** Plans again (after the settle delay) if what planning depends on changed: say, a member was found dead. */
     public void reconsider() {
-        if (!worker.isShutdown()) {
-            worker.execute(() -> onCluster(latest));
+        onWorker(() -> onCluster(latest));
+    }
+
+    /**
+     * Runs {@code task} on the planning thread. After {@link #close} it is dropped: an event that was already being
+     * told to listeners when the leader closed has nothing left to plan.
+     */
+    private void onWorker(Runnable task) {
+        try {
+            worker.execute(task);
+        } catch (RejectedExecutionException closed) {
+            LOG.debug("{}: closed; an event arrived too late to plan", latch.getId());
         }
     }
 
@@ -180,8 +191,10 @@ public final class PlanLeader implements Closeable {
 
     private void schedulePlanning(Duration delay) {
         cancelPending();
-        if (!worker.isShutdown()) {
+        try {
             pending = worker.schedule(this::planNow, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closed) {
+            LOG.debug("{}: closed; not planning again", latch.getId());
         }
     }
 

@@ -1,5 +1,9 @@
 package io.convllava.common.cluster;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.junit.jupiter.api.AfterEach;
@@ -7,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInfo;
+import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -15,6 +20,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static io.convllava.common.cluster.TestZooKeeper.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,6 +71,45 @@ class PlanLeaderTest {
                 "llm-3", new LayerRange(0, 4)), replica.plan().assignments(), "live nodes keep their ranges");
         assertTrue(replica.plan().epoch() > planned.plan().epoch());
         assertEpochsGrowWithEveryPlanChange();
+    }
+
+    @Test
+    void aViewChangeToldWhileTheLeaderClosesIsDropped() throws Exception {
+        CuratorFramework client = open(zooKeeper.newClient());
+        ClusterView view = view(client);
+        CountDownLatch telling = new CountDownLatch(1);
+        CountDownLatch leaderClosed = new CountDownLatch(1);
+        view.addListener(snapshot -> { // told before the leader's listener: holds the view's thread meanwhile
+            if (snapshot.member("llm-9").isPresent() && telling.getCount() > 0) {
+                telling.countDown();
+                awaitQuietly(leaderClosed);
+            }
+        });
+        PlanLeader leader = new PlanLeader(client, layout, view, "coord-z", SETTLE);
+        leader.start();
+        Logger viewLog = (Logger) LoggerFactory.getLogger(ClusterView.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        viewLog.addAppender(logged);
+        try {
+            register(Members.auto("llm-9", 4));
+            assertTrue(telling.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the view tells of llm-9");
+            leader.close();
+            leaderClosed.countDown();
+            view.close(); // waits for the view's thread to finish telling its listeners, the closed leader's too
+        } finally {
+            viewLog.detachAppender(logged);
+        }
+        assertEquals(List.of(), logged.list.stream().filter(e -> e.getLevel() == Level.ERROR)
+                .map(ILoggingEvent::getFormattedMessage).toList(), "a listener failed");
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test
