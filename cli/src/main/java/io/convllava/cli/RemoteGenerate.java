@@ -86,11 +86,15 @@ public final class RemoteGenerate {
             }
         }
         if (last == null) {
-            throw new IllegalStateException("the coordinator at " + channel.authority() + " ended the stream"
-                    + (request.getRequestId().isEmpty() ? "" : " of " + request.getRequestId())
-                    + " without a Final event");
+            throw missingFinal(channel.authority(), request.getRequestId());
         }
         return last;
+    }
+
+    /** The failure of a Generate stream that ended without its Final event. */
+    public static IllegalStateException missingFinal(String target, String requestId) {
+        return new IllegalStateException("the coordinator at " + target + " ended the stream"
+                + (requestId.isEmpty() ? "" : " of " + requestId) + " without a Final event");
     }
 
     /** The public request for an in-process one; the images are distributed over the messages that carry them. */

@@ -1,5 +1,6 @@
 package io.convllava.cli.bench;
 
+import io.convllava.cli.RemoteGenerate;
 import io.convllava.proto.v1.ConvLlavaGrpc;
 import io.convllava.proto.v1.Final;
 import io.convllava.proto.v1.GenerateRequest;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
  * One call of the public {@code Generate} API, timed by the caller as its tokens stream back. The streamed messages
  * are handled where they arrive (they only note the time): a bench of many streams on a small machine would
  * otherwise wake a waiting thread per token, and that CPU is taken from the cluster it measures.
+ * {@link RemoteGenerate#stream} keeps its callbacks on the caller's thread instead: the failover bench's may block.
  */
 public final class TimedCall {
     private TimedCall() {
@@ -91,9 +93,7 @@ public final class TimedCall {
         @Override
         public void onCompleted() {
             if (last == null) {
-                done.completeExceptionally(new IllegalStateException("the coordinator at " + target
-                        + " ended the stream" + (requestId.isEmpty() ? "" : " of " + requestId)
-                        + " without a Final event"));
+                done.completeExceptionally(RemoteGenerate.missingFinal(target, requestId));
             } else {
                 done.complete(last);
             }
