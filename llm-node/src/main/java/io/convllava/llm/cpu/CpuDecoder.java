@@ -107,11 +107,8 @@ public final class CpuDecoder implements AutoCloseable {
         for (int i = start; i < end; i++) {
             names.addAll(List.of(CpuLayer.matrixNames(i)));
         }
-        if (start == 0) {
-            names.add(Names.EMBEDDING);
-        }
-        if (end == cfg.numHiddenLayers() && source.contains(Names.LM_HEAD)) {
-            names.add(Names.LM_HEAD);
+        if (end == cfg.numHiddenLayers()) { // the embedding stays mapped (HalfWeights.table); a tied head is copied
+            names.add(source.contains(Names.LM_HEAD) ? Names.LM_HEAD : Names.EMBEDDING);
         }
         long needed = Checkpoints.storedBytes(source, names);
         Runtime rt = Runtime.getRuntime();

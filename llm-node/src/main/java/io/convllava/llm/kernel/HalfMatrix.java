@@ -166,6 +166,11 @@ public final class HalfMatrix {
         return data;
     }
 
+    /** Whether the bytes were copied into the Java heap, rather than viewed where they are (mapped or direct). */
+    public boolean inHeap() {
+        return heap != null;
+    }
+
     /** The heap array holding the bytes, or null when they are off-heap (direct or mapped). */
     byte[] heapArray() {
         return heap;

@@ -34,6 +34,12 @@ final class ShardWarmUp {
     static final int MAX_BATCH = 8;
     /** Steps after which the warm-up's sessions start over: at most this many positions each (plus the prompt). */
     static final int RESTART_STEPS = 16;
+    /**
+     * Token ids of the warm-up's prompts are drawn from [3, 3 + this): the embedding table stays in the checkpoint's
+     * memory map, and rows drawn from the whole vocabulary would page most of it in (the kernel maps 64 KB around
+     * each row read).
+     */
+    static final int TOKEN_IDS = 256;
 
     private ShardWarmUp() {
     }
@@ -87,7 +93,7 @@ final class ShardWarmUp {
     private static ShardInput input(LlamaShard shard, int rows, int hiddenSize, int vocabSize,
                                     SplittableRandom random) {
         if (shard.isFirst()) {
-            int[] tokens = random.ints(rows, 3, vocabSize).toArray();
+            int[] tokens = random.ints(rows, 3, Math.min(vocabSize, 3 + TOKEN_IDS)).toArray();
             return new ShardInput.Segments(List.of(new PromptSegment.Tokens(tokens)));
         }
         float[] hidden = new float[rows * hiddenSize];
