@@ -11,10 +11,11 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * Reads a shard's weights for the CPU decoder: matrices stay in the checkpoint's 16-bit type, copied once from the
- * file's memory map into the Java heap (all but the token embedding, {@link #table}) (the kernels read heap arrays about twice as fast as mapped memory on JDK 17,
- * and heap pages are not dropped and re-read when the machine runs short of page cache); vectors (norm weights) are
- * widened to float32. Each tensor is read once, straight into its resident form.
+ * Reads a shard's weights for the CPU decoder: matrices stay in the checkpoint's 16-bit type. Those the products read
+ * are copied once from the file's memory map into the Java heap (the kernels read heap arrays about twice as fast as
+ * mapped memory on JDK 17, and heap pages are not dropped and re-read when the machine runs short of page cache); the
+ * token embedding stays in the map ({@link #table}). Vectors (norm weights) are widened to float32. Each tensor is
+ * read once, straight into its resident form.
  */
 final class HalfWeights {
     private final TensorSource source;

@@ -104,7 +104,7 @@ public final class HalfMatrix {
      * The row-major matrices {@code parts} ([rows_i, cols] each, one type), stacked into one row-major
      * [sum(rows_i), cols] matrix in a heap buffer: the kernels' fast path for a matrix that stays row-major.
      */
-    public static HalfMatrix onHeap(HalfMatrix... parts) {
+    private static HalfMatrix onHeap(HalfMatrix... parts) {
         long bytes = 0;
         for (HalfMatrix part : parts) {
             bytes += part.byteSize();
