@@ -221,6 +221,7 @@ final class GenerateCommand implements Callable<Integer> {
         json.put("usage", usage);
         Map<String, Object> timings = new LinkedHashMap<>();
         timings.put("encode", r.timings().encodeMs());
+        timings.put("image", r.timings().imageMs());
         timings.put("prefill", r.timings().prefillMs());
         timings.put("first_token", r.timings().firstTokenMs());
         timings.put("total", r.timings().totalMs());

@@ -85,6 +85,9 @@ class ClusterGenerationTest {
         assertEquals(Final.FinishReason.LENGTH, last.getFinishReason());
         assertEquals(answer.streamedText().strip(), last.getText());
         assertTrue(last.getTimings().getTotalMs() >= last.getTimings().getFirstTokenMs());
+        assertTrue(last.getTimings().getImageMs() > 0, "the image took time: " + last.getTimings());
+        assertTrue(last.getTimings().getImageMs() <= last.getTimings().getEncodeMs(),
+                "image_ms is part of encode_ms: " + last.getTimings());
     }
 
     @Test
@@ -95,6 +98,7 @@ class ClusterGenerationTest {
         float[] logits = TensorCodec.decode(answer.last().getPrefillLogits(), "prefill_logits").data();
         assertTrue(Reference.maxAbsDiff(logits, TINY.npy("case1-prefill-logits.npy").data()) <= 1e-3f);
         assertEquals(0, answer.last().getUsage().getImageTokens());
+        assertEquals(0, answer.last().getTimings().getImageMs(), "no image, no image time");
     }
 
     @Test

@@ -82,7 +82,8 @@ public final class ServingBench {
         TokenClock clock = new TokenClock();
         GenerationResult result = engine.generator().generate(fresh.inProcess(), (id, delta) -> clock.onTokens(1));
         return clock.finish(result.promptTokens() + result.imageTokens(), result.timings().encodeMs(),
-                result.timings().prefillMs(), result.text(), result.finishReason().name().toLowerCase(Locale.ROOT));
+                result.timings().imageMs(), result.timings().prefillMs(), result.text(),
+                result.finishReason().name().toLowerCase(Locale.ROOT));
     }
 
     private ServingReport cluster(LocalEngine engine) throws IOException, InterruptedException {
@@ -139,7 +140,7 @@ public final class ServingBench {
                     call(channel, requests.withImage("bench-encode-cached-" + i, encodeImage, 1))});
         }
         StreamTiming[] turn = medianPair(turns, t -> t[1].ttftMs() / t[0].ttftMs());
-        StreamTiming[] encode = medianPair(encodes, e -> e[1].encodeMs() / e[0].encodeMs());
+        StreamTiming[] encode = medianPair(encodes, e -> e[1].imageMs() / e[0].imageMs());
 
         List<StreamTiming> localRuns = new ArrayList<>();
         List<StreamTiming> clusterRuns = new ArrayList<>();

@@ -7,11 +7,13 @@ package io.convllava.cli.bench;
  * @param firstTokens tokens that came with the first one (1 when each token arrives on its own)
  * @param promptTokens sequence positions of the prompt, image tokens included
  * @param encodeMs the server's time to tokenize the prompt and encode its images
+ * @param imageMs the images' part of it: decoding, preprocessing and encoding them, or finding them in a cache
  * @param prefillMs the server's time to run the prompt through the decoder
  * @param finishReason why generation stopped: stop (end of sequence), length or stop_string
  */
 public record StreamTiming(long startNanos, long firstTokenNanos, long lastTokenNanos, int tokens, int firstTokens,
-                           int promptTokens, double encodeMs, double prefillMs, String text, String finishReason) {
+                           int promptTokens, double encodeMs, double imageMs, double prefillMs, String text,
+                           String finishReason) {
 
     /** Time to first token: from sending the request to receiving its first token. */
     public double ttftMs() {

@@ -51,7 +51,7 @@ public final class TimedCall {
                     + " token ids but the Final event counts " + last.getUsage().getCompletionTokens());
         }
         return clock.finish(last.getUsage().getPromptTokens(), last.getTimings().getEncodeMs(),
-                last.getTimings().getPrefillMs(), last.getText(),
+                last.getTimings().getImageMs(), last.getTimings().getPrefillMs(), last.getText(),
                 last.getFinishReason().name().toLowerCase(Locale.ROOT));
     }
 

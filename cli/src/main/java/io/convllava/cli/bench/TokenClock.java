@@ -30,11 +30,12 @@ final class TokenClock {
     }
 
     /** The timing of the finished generation, with what the server reported about it. */
-    StreamTiming finish(int promptTokens, double encodeMs, double prefillMs, String text, String finishReason) {
+    StreamTiming finish(int promptTokens, double encodeMs, double imageMs, double prefillMs, String text,
+                        String finishReason) {
         if (tokens == 0) {
             throw new IllegalStateException("the generation ended (" + finishReason + ") without a token");
         }
         return new StreamTiming(startNanos, firstNanos, lastNanos, tokens, firstTokens, promptTokens, encodeMs,
-                prefillMs, text, finishReason);
+                imageMs, prefillMs, text, finishReason);
     }
 }

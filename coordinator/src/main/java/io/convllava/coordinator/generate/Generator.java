@@ -97,6 +97,7 @@ public final class Generator {
         long start = System.nanoTime();
         GenerationRequest request = limits.check(unchecked);
         int[] ids = promptIds(request);
+        long imagesStart = System.nanoTime();
         List<EncodedImage> images = request.images().isEmpty() ? List.of()
                 : imageEncoder.encode(request.images(), request.keepImageIntermediates());
         long encoded = System.nanoTime();
@@ -147,7 +148,8 @@ public final class Generator {
             GroundingParser.parse(text, first.width(), first.height(), 0).ifPresent(boxes::add);
         }
         long firstToken = decoding.firstToken;
-        Timings timings = new Timings(ms(encoded - start), ms(prefilled - encoded),
+        double imageMs = images.isEmpty() ? 0 : ms(encoded - imagesStart);
+        Timings timings = new Timings(ms(encoded - start), imageMs, ms(prefilled - encoded),
                 ms((firstToken == 0 ? end : firstToken) - start), ms(end - start));
         return new GenerationResult(ids, Arrays.copyOf(decoding.tokens, decoding.generated), text, decoding.finish,
                 ids.length - images.size(), imageTokens, prefillLogits, images, boxes, timings,

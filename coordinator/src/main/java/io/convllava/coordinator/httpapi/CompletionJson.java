@@ -123,6 +123,7 @@ final class CompletionJson {
         JsonObject timings = new JsonObject();
         timings.addProperty("queue_ms", t.getQueueMs());
         timings.addProperty("encode_ms", t.getEncodeMs());
+        timings.addProperty("image_ms", t.getImageMs());
         timings.addProperty("prefill_ms", t.getPrefillMs());
         timings.addProperty("first_token_ms", t.getFirstTokenMs());
         timings.addProperty("total_ms", t.getTotalMs());

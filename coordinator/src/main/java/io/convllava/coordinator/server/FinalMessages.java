@@ -34,6 +34,7 @@ public final class FinalMessages {
                 .setTimings(io.convllava.proto.v1.Timings.newBuilder()
                         .setQueueMs(queueMs)
                         .setEncodeMs(r.timings().encodeMs())
+                        .setImageMs(r.timings().imageMs())
                         .setPrefillMs(r.timings().prefillMs())
                         .setFirstTokenMs(firstTokenMs)
                         .setTotalMs(totalMs));
@@ -72,7 +73,7 @@ public final class FinalMessages {
         return new GenerationResult(f.getInputIdsList().stream().mapToInt(Integer::intValue).toArray(), tokens,
                 f.getText(), FinishReason.valueOf(f.getFinishReason().name()),
                 u.getPromptTokens() - u.getImageTokens(), u.getImageTokens(), logits, List.of(), boxes,
-                new Timings(t.getEncodeMs(), t.getPrefillMs(), t.getFirstTokenMs(), t.getTotalMs()),
+                new Timings(t.getEncodeMs(), t.getImageMs(), t.getPrefillMs(), t.getFirstTokenMs(), t.getTotalMs()),
                 u.getCachedPromptTokens());
     }
 }

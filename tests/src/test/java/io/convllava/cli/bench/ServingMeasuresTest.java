@@ -92,6 +92,6 @@ class ServingMeasuresTest {
     }
 
     private static StreamTiming timing(long startMs, long firstMs, long lastMs, int tokens) {
-        return new StreamTiming(startMs * MS, firstMs * MS, lastMs * MS, tokens, 1, 10, 1, 1, "", "length");
+        return new StreamTiming(startMs * MS, firstMs * MS, lastMs * MS, tokens, 1, 10, 1, 1, 1, "", "length");
     }
 }
