@@ -54,7 +54,7 @@ import java.util.concurrent.Callable;
                 "  cluster.second_turn: first_ttft_ms, second_ttft_ms, ratio (second / first), first_prompt_tokens,"
                         + " second_prompt_tokens, first_encode_ms, second_encode_ms, first_prefill_ms,"
                         + " second_prefill_ms",
-                "  cluster.encode: cold_ms, cached_ms (Timings.encode_ms of the same new image sent twice), ratio",
+                "  cluster.encode: cold_ms, cached_ms (Timings.image_ms of the same new image sent twice), ratio",
                 "  cluster.memory[]: node, role (vision, llm, coordinator), pid, rss_ready_bytes (VmRSS once the"
                         + " cluster was ready), rss_end_bytes, hwm_end_bytes (VmRSS and VmHWM after the last phase)"})
 final class BenchServingCommand implements Callable<Integer> {

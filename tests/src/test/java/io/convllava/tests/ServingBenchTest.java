@@ -87,7 +87,12 @@ class ServingBenchTest {
 
         JsonObject encode = cluster.getAsJsonObject("encode");
         assertKeys(encode, "cold_ms", "cached_ms", "ratio");
-        positive(encode, "cold_ms", "cached_ms", "ratio");
+        positive(encode, "cold_ms");
+        // a cached image costs a hash and a lookup: microseconds, which may round to 0
+        for (String key : new String[] {"cached_ms", "ratio"}) {
+            double v = encode.get(key).getAsDouble();
+            assertTrue(v >= 0 && Double.isFinite(v), key + " = " + v + " in " + encode);
+        }
 
         JsonArray memory = cluster.getAsJsonArray("memory");
         Set<String> roles = new TreeSet<>();
