@@ -400,7 +400,7 @@ public final class CpuDecoder implements AutoCloseable {
             cache.truncate(length);
         }
 
-        /** A new session holding a copy of this one's first {@code length} positions. */
+        /** A new session holding this one's first {@code length} positions (their full KV blocks shared). */
         public Session copy(int length) {
             return new Session(cache.copy(length));
         }

@@ -3,8 +3,8 @@ package io.convllava.llm.cpu;
 /**
  * One session's keys and values for the layers of one shard, float32, in blocks of {@value #BLOCK} positions that
  * are taken from the shard's {@link KvBlockPool} as the context grows (never copied as it grows; {@link #copy} starts
- * another session from a copy) and given back when it shrinks or the session ends, so memory follows the context and
- * is counted in bytes. A value block is position-major [BLOCK, kvHeads * headDim]; a key block is column-major
+ * another session from this one's positions, sharing its full blocks) and given back when it shrinks or the session
+ * ends, so memory follows the context and is counted in bytes: a shared block by each cache that holds it. A value block is position-major [BLOCK, kvHeads * headDim]; a key block is column-major
  * [kvHeads * headDim, BLOCK], the layout {@link io.convllava.llm.kernel.CausalAttention} scores consecutive keys in.
  * A block's positions past {@link #length()} hold whatever an earlier session left there. Not thread-safe: the shard
  * serialises access.
@@ -70,7 +70,11 @@ final class KvBlocks {
         length += count;
     }
 
-    /** Forgets positions from {@code keep} on, giving the blocks past it back to the pool. */
+    /**
+     * Forgets positions from {@code keep} on, giving the blocks past it back to the pool. The block the next position
+     * goes into becomes this cache's own if another cache shares it: positions are written only from
+     * {@link #length()} on, so a cache never writes the full blocks it shares.
+     */
     void truncate(int keep) {
         int needed = (keep + BLOCK - 1) / BLOCK;
         for (; blocks > needed; blocks--) {
@@ -81,21 +85,51 @@ final class KvBlocks {
                 values[layer][blocks - 1] = null;
             }
         }
+        if (keep % BLOCK != 0) {
+            int last = keep / BLOCK;
+            for (int layer = 0; layer < keys.length; layer++) {
+                keys[layer][last] = owned(keys[layer][last]);
+                values[layer][last] = owned(values[layer][last]);
+            }
+        }
         length = keep;
     }
 
+    /** {@code block}, or a copy of it from the pool when another cache shares it (which then keeps it alone). */
+    private float[] owned(float[] block) {
+        if (!pool.isShared(block)) {
+            return block;
+        }
+        float[] own = pool.take();
+        System.arraycopy(block, 0, own, 0, block.length);
+        pool.give(block);
+        return own;
+    }
+
     /**
-     * A new cache, in blocks of its own from the pool, holding this one's first {@code keep} positions (at most
-     * {@link #length()}): a session that continues from a kept cache while the cache stays kept for others.
+     * A new cache holding this one's first {@code keep} positions (at most {@link #length()}): a session that
+     * continues from a kept cache while the cache stays kept for others. The blocks whose positions all lie before
+     * {@code keep} are shared, not copied (neither cache writes them again: {@link #truncate}); a last, partly used
+     * one is copied into a block of the new cache's own, which writes its next positions there.
      */
     KvBlocks copy(int keep) {
         if (keep < 0 || keep > length) {
             throw new IllegalArgumentException("cannot copy " + keep + " of " + length + " cached positions");
         }
         KvBlocks copy = new KvBlocks(keys.length, rowWidth, keys[0].length * BLOCK, pool);
+        int full = keep / BLOCK;
+        for (int layer = 0; layer < keys.length; layer++) {
+            for (int b = 0; b < full; b++) {
+                pool.share(keys[layer][b]);
+                pool.share(values[layer][b]);
+                copy.keys[layer][b] = keys[layer][b];
+                copy.values[layer][b] = values[layer][b];
+            }
+        }
+        copy.blocks = full;
         copy.reserve(keep);
         for (int layer = 0; layer < keys.length; layer++) {
-            for (int b = 0; b < copy.blocks; b++) {
+            for (int b = full; b < copy.blocks; b++) {
                 System.arraycopy(keys[layer][b], 0, copy.keys[layer][b], 0, keys[layer][b].length);
                 System.arraycopy(values[layer][b], 0, copy.values[layer][b], 0, values[layer][b].length);
             }
