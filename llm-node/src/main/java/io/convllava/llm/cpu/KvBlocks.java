@@ -4,8 +4,9 @@ package io.convllava.llm.cpu;
  * One session's keys and values for the layers of one shard, float32, in blocks of {@value #BLOCK} positions that
  * are taken from the shard's {@link KvBlockPool} as the context grows (never copied as it grows; {@link #copy} starts
  * another session from this one's positions, sharing its full blocks) and given back when it shrinks or the session
- * ends, so memory follows the context and is counted in bytes: a shared block by each cache that holds it. A value block is position-major [BLOCK, kvHeads * headDim]; a key block is column-major
- * [kvHeads * headDim, BLOCK], the layout {@link io.convllava.llm.kernel.CausalAttention} scores consecutive keys in.
+ * ends, so memory follows the context and is counted in bytes: a shared block by each cache that holds it. A value
+ * block is position-major [BLOCK, kvHeads * headDim]; a key block is column-major [kvHeads * headDim, BLOCK], the
+ * layout {@link io.convllava.llm.kernel.CausalAttention} scores consecutive keys in.
  * A block's positions past {@link #length()} hold whatever an earlier session left there. Not thread-safe: the shard
  * serialises access.
  */
