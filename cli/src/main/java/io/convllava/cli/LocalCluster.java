@@ -136,7 +136,9 @@ public final class LocalCluster implements AutoCloseable {
      * this cluster's coordinator reports the model's layers covered.
      */
     public String start(Duration timeout) throws IOException, InterruptedException {
-        int coordinatorPort = spec.coordinatorPort() > 0 ? requireFree(spec.coordinatorPort(), "--port") : freePort();
+        if (spec.coordinatorPort() > 0) {
+            requireFree(spec.coordinatorPort(), "--port");
+        }
         Files.createDirectories(spec.logDir());
         if (spec.zookeeper() == null) {
             zkAuthFile = writeCredential(spec.logDir().resolve(ZK_AUTH_FILE));
@@ -145,6 +147,8 @@ public final class LocalCluster implements AutoCloseable {
         } else {
             zkConnect = spec.zookeeper();
         }
+        // picked once ZooKeeper has its port: a port just released here can be the next one handed out to it
+        int coordinatorPort = spec.coordinatorPort() > 0 ? spec.coordinatorPort() : freePort();
         String zk = zkConnect;
         log.println("local: ZooKeeper at " + zk + (zkAuthFile == null ? "" : " (credential in " + zkAuthFile + ")")
                 + ", node logs in " + spec.logDir());
