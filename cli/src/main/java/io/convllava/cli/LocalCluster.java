@@ -2,6 +2,7 @@ package io.convllava.cli;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import io.convllava.common.cluster.EmbeddedZooKeeper;
 import io.convllava.common.node.ParentWatch;
 import io.convllava.common.transport.BearerTokens;
@@ -15,6 +16,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -52,14 +54,14 @@ public final class LocalCluster implements AutoCloseable {
     static final String ZK_AUTH_FILE = "zk-auth";
     /**
      * JVM options of an llm node, before the cluster's node options (which come later and win): its heap is nearly
-     * all 16-bit weights that live as long as the process, so a serial collector with a small young generation and a
-     * heap shrunk to what is live after each full collection, and Netty without pooled direct arenas, keep the process
-     * close to its weights (docs/benchmarks.md, "Resident memory of the nodes"). The collector is left out when the
-     * node options name one. bin/convllava gives {@code convllava llm-node} the same.
+     * all 16-bit weights that live as long as the process, so a serial collector with a small young generation that
+     * compacts fully (no dead space left behind) and shrinks the heap to what is live after each full collection,
+     * Netty without pooled direct arenas, and malloc's free memory handed back every 2 s (where this JVM has
+     * TrimNativeHeapInterval: 17.0.9 on) keep the process close to its weights (docs/benchmarks.md, "Resident memory
+     * of the nodes"). The collector is left out when the node options name one. bin/convllava gives
+     * {@code convllava llm-node} the same.
      */
-    static final List<String> LLM_NODE_JAVA_OPTIONS = List.of("-XX:+UseSerialGC", "-Xmn8m",
-            "-XX:MinHeapFreeRatio=1", "-XX:MaxHeapFreeRatio=5", "-XX:-ShrinkHeapInSteps",
-            "-Dio.grpc.netty.shaded.io.netty.allocator.numDirectArenas=0");
+    static final List<String> LLM_NODE_JAVA_OPTIONS = llmNodeJavaOptions();
 
     /**
      * What to start. {@code layers}: one entry per llm node, "auto" or "a-b"; {@code coordinatorOptions}: extra
@@ -291,6 +293,25 @@ public final class LocalCluster implements AutoCloseable {
     /** The ZooKeeper connect string the nodes use; null before start. */
     public String zkConnect() {
         return zkConnect;
+    }
+
+    private static List<String> llmNodeJavaOptions() {
+        List<String> options = new ArrayList<>(List.of("-XX:+UseSerialGC", "-Xmn8m", "-XX:MarkSweepDeadRatio=0",
+                "-XX:MinHeapFreeRatio=1", "-XX:MaxHeapFreeRatio=2", "-XX:-ShrinkHeapInSteps",
+                "-Dio.grpc.netty.shaded.io.netty.allocator.numDirectArenas=0"));
+        if (hasVmOption("TrimNativeHeapInterval")) { // the nodes run this process's JVM
+            options.addAll(List.of("-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=2000"));
+        }
+        return List.copyOf(options);
+    }
+
+    private static boolean hasVmOption(String name) {
+        try {
+            ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption(name);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private void spawnLlmNode(String name, String layers) throws IOException {
