@@ -33,11 +33,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -50,6 +53,7 @@ public final class LocalCluster implements AutoCloseable {
     private static final long PROGRESS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(3);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int TAIL_LINES = 20;
+    private static final Pattern READY_AT = Pattern.compile(" ready at \\S*:(\\d+)\\b");
     /** In the log folder: the credential of the cluster on the embedded ZooKeeper. */
     static final String ZK_AUTH_FILE = "zk-auth";
     /**
@@ -149,8 +153,6 @@ public final class LocalCluster implements AutoCloseable {
         } else {
             zkConnect = spec.zookeeper();
         }
-        // picked once ZooKeeper has its port: a port just released here can be the next one handed out to it
-        int coordinatorPort = spec.coordinatorPort() > 0 ? spec.coordinatorPort() : freePort();
         String zk = zkConnect;
         log.println("local: ZooKeeper at " + zk + (zkAuthFile == null ? "" : " (credential in " + zkAuthFile + ")")
                 + ", node logs in " + spec.logDir());
@@ -160,12 +162,13 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < spec.layers().size(); i++) {
             spawnLlmNode("llm-" + i, spec.layers().get(i));
         }
+        // with port 0 the coordinator binds a free port itself and tells it: a port picked here and released could be
+        // taken by another node's port 0 before the coordinator binds it
         List<String> coordinator = new ArrayList<>(List.of("coordinator", "--zk", zk, "--port",
-                String.valueOf(coordinatorPort)));
+                String.valueOf(spec.coordinatorPort())));
         coordinator.addAll(spec.coordinatorOptions());
         spawn(coordinatorId, coordinator);
-        String endpoint = "127.0.0.1:" + coordinatorPort;
-        awaitReady(endpoint, timeout);
+        String endpoint = awaitReady(nodes.get(nodes.size() - 1), timeout);
         nodes.forEach(this::reportExit);
         return endpoint;
     }
@@ -365,20 +368,20 @@ public final class LocalCluster implements AutoCloseable {
         log.println("local: started " + name + " (pid " + process.pid() + ", log " + logFile + ")");
     }
 
-    private void awaitReady(String endpoint, Duration timeout) throws InterruptedException, IOException {
+    /**
+     * Waits until every node says it is ready and {@code coordinator} reports the layers covered; returns the
+     * coordinator's endpoint, on the port it says it serves.
+     */
+    private String awaitReady(Node coordinator, Duration timeout) throws InterruptedException, IOException {
         long started = System.nanoTime();
         long deadline = started + timeout.toNanos();
         long nextProgress = started + PROGRESS_EVERY_NANOS;
         Set<Node> ready = new HashSet<>();
-        ManagedChannel channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
-        String waitingFor = "the coordinator to answer";
+        String endpoint = null;
+        ManagedChannel channel = null;
+        ConvLlavaGrpc.ConvLlavaBlockingStub stub = null;
+        String waitingFor = "the coordinator to serve";
         try {
-            ConvLlavaGrpc.ConvLlavaBlockingStub stub = ConvLlavaGrpc.newBlockingStub(channel);
-            int tokenFile = spec.coordinatorOptions().indexOf("--token-file");
-            if (tokenFile >= 0) { // the coordinator wants a token: ask with the first of its file
-                stub = stub.withInterceptors(BearerTokens.sending(BearerTokens.firstOf(
-                        Path.of(spec.coordinatorOptions().get(tokenFile + 1)))));
-            }
             while (System.nanoTime() < deadline) {
                 checkAlive();
                 for (Node node : nodes) {
@@ -387,16 +390,23 @@ public final class LocalCluster implements AutoCloseable {
                         log.println("local: " + node.name + " ready (" + secondsSince(started) + " s)");
                     }
                 }
-                try {
-                    ClusterStatus status = stub.withDeadlineAfter(2, TimeUnit.SECONDS)
-                            .getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
-                    Optional<String> missing = missing(status, coordinatorId, spec.visionNodes());
-                    if (missing.isEmpty() && ready.size() == nodes.size()) {
-                        return;
+                if (stub == null && coordinator.readyPort().isPresent()) {
+                    endpoint = "127.0.0.1:" + coordinator.readyPort().getAsInt();
+                    channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
+                    stub = coordinatorStub(channel);
+                }
+                if (stub != null) {
+                    try {
+                        ClusterStatus status = stub.withDeadlineAfter(2, TimeUnit.SECONDS)
+                                .getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+                        Optional<String> missing = missing(status, coordinatorId, spec.visionNodes());
+                        if (missing.isEmpty() && ready.size() == nodes.size()) {
+                            return endpoint;
+                        }
+                        waitingFor = missing.orElse("every node to say it is ready");
+                    } catch (StatusRuntimeException e) {
+                        waitingFor = "the coordinator to answer (" + e.getStatus().getCode() + ")";
                     }
-                    waitingFor = missing.orElse("every node to say it is ready");
-                } catch (StatusRuntimeException e) {
-                    waitingFor = "the coordinator to answer (" + e.getStatus().getCode() + ")";
                 }
                 if (System.nanoTime() >= nextProgress) {
                     log.println("local: waiting for " + stillStarting(ready).orElse(waitingFor) + " ("
@@ -406,10 +416,23 @@ public final class LocalCluster implements AutoCloseable {
                 Thread.sleep(250);
             }
         } finally {
-            channel.shutdownNow();
+            if (channel != null) {
+                channel.shutdownNow();
+            }
         }
         throw new IOException("the local cluster was not ready within " + timeout.toSeconds() + " s (waiting for "
                 + stillStarting(ready).orElse(waitingFor) + "); see the node logs in " + spec.logDir());
+    }
+
+    /** A stub for the cluster's coordinator, with the first token of its --token-file when it wants one. */
+    private ConvLlavaGrpc.ConvLlavaBlockingStub coordinatorStub(ManagedChannel channel) throws IOException {
+        ConvLlavaGrpc.ConvLlavaBlockingStub stub = ConvLlavaGrpc.newBlockingStub(channel);
+        int tokenFile = spec.coordinatorOptions().indexOf("--token-file");
+        if (tokenFile >= 0) {
+            stub = stub.withInterceptors(BearerTokens.sending(BearerTokens.firstOf(
+                    Path.of(spec.coordinatorOptions().get(tokenFile + 1)))));
+        }
+        return stub;
     }
 
     /**
@@ -504,6 +527,17 @@ public final class LocalCluster implements AutoCloseable {
         /** Every role prints "{@code <role> ready at host:port}" once it serves. */
         boolean saysReady() {
             return logLines().stream().anyMatch(l -> l.contains(" ready at "));
+        }
+
+        /** The port of the "{@code <role> ready at host:port}" line, once the node has printed it. */
+        OptionalInt readyPort() {
+            for (String line : logLines()) {
+                Matcher m = READY_AT.matcher(message(line));
+                if (m.find()) {
+                    return OptionalInt.of(Integer.parseInt(m.group(1)));
+                }
+            }
+            return OptionalInt.empty();
         }
 
         /** The last line of the log, without the "llm node llm-0: " prefix some lines repeat. */
