@@ -224,12 +224,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Load, warm-up requests for at least two seconds (at least one), then the timed ones: encode, prefill and decode
-     * beside the bandwidth bound.
+     * Load, warm-up requests for at least two seconds (at least one), then the timed ones: encode, prefill and decode,
+     * each run's decode beside the bandwidth bound measured just before it (a VM's bandwidth moves within minutes).
      */
     private void engine(Path dir, GenerationRequest request, String device, PrintStream out) throws IOException {
-        double bandwidth = streamingReadBandwidth(device, bandwidthMib);
-
         long t0 = System.nanoTime();
         ModelFiles files = ModelFiles.resolve(dir.toString(), hubCache.dir, null);
         try (LocalEngine engine = LocalEngine.load(files, device, null, line -> out.println("bench: " + line))) {
@@ -240,11 +238,17 @@ final class BenchCommand implements Callable<Integer> {
             do {
                 engine.generator().generate(request, TokenListener.NONE);
             } while (System.nanoTime() < warmUpEnd);
+            // the Java engine streams the 16-bit weights; libtorch float32 on a CPU, float16 on a GPU
+            boolean halfResident = engine.decoderEngine().equals("cpu") || !device.equals("cpu");
+            long weightBytes = decodeWeightBytes(files.llmConfig(), halfResident ? 2 : 4);
             GenerationResult r = null;
             double[] encodeMs = new double[runs];
             double[] prefillMs = new double[runs];
             double[] decodeRates = new double[runs];
+            double[] bandwidths = new double[runs];
+            double[] ofBound = new double[runs];
             for (int i = 0; i < runs; i++) {
+                bandwidths[i] = streamingReadBandwidth(device, bandwidthMib);
                 r = engine.generator().generate(request, TokenListener.NONE);
                 int generated = r.tokens().length;
                 // the prefill gives the first token; every later token, and the end-of-sequence, is a decode step
@@ -257,16 +261,17 @@ final class BenchCommand implements Callable<Integer> {
                 encodeMs[i] = r.timings().encodeMs();
                 prefillMs[i] = r.timings().prefillMs();
                 decodeRates[i] = steps / decodeSeconds;
+                ofBound[i] = decodeRates[i] * weightBytes / bandwidths[i];
                 out.printf("run %d: %d tokens generated (%s), %d decode steps in %.1f ms = %.1f tokens/s"
-                                + " (%.2f ms/token)%n", i + 1, generated, r.finishReason() == FinishReason.STOP
-                                ? "ended by end-of-sequence" : "cut at " + r.finishReason().name().toLowerCase(),
-                        steps, decodeSeconds * 1e3, decodeRates[i], 1e3 / decodeRates[i]);
+                                + " (%.2f ms/token); bandwidth just before %.1f GB/s, %.0f%% of its bound%n", i + 1,
+                        generated, r.finishReason() == FinishReason.STOP ? "ended by end-of-sequence"
+                                : "cut at " + r.finishReason().name().toLowerCase(),
+                        steps, decodeSeconds * 1e3, decodeRates[i], 1e3 / decodeRates[i], bandwidths[i] / 1e9,
+                        100 * ofBound[i]);
             }
             double median = median(decodeRates);
             double best = Arrays.stream(decodeRates).max().orElseThrow();
-            // the Java engine streams the 16-bit weights; libtorch float32 on a CPU, float16 on a GPU
-            boolean halfResident = engine.decoderEngine().equals("cpu") || !device.equals("cpu");
-            long weightBytes = decodeWeightBytes(files.llmConfig(), halfResident ? 2 : 4);
+            double bandwidth = median(bandwidths);
             double bound = bandwidth / weightBytes;
             out.printf("answer: %s%n", r.text());
             out.printf("load (tower + projector + %d layers; decoder engine %s): %.1f s%n",
@@ -277,9 +282,11 @@ final class BenchCommand implements Callable<Integer> {
                     r.promptTokens(), r.imageTokens(), median(prefillMs));
             out.printf("decode, batch 1, %d run(s): median %.1f tokens/s (%.2f ms/token), best %.1f tokens/s"
                     + " (%.2f ms/token)%n", runs, median, 1e3 / median, best, 1e3 / best);
-            out.printf("memory-bandwidth bound: %.3f GB of weights per token / %.1f GB/s measured = %.1f tokens/s;"
-                            + " decode reaches %.0f%% of it (median)%n", weightBytes / 1e9, bandwidth / 1e9, bound,
-                    100 * median / bound);
+            out.printf("memory-bandwidth bound: %.3f GB of weights per token / %.1f GB/s measured (median of the"
+                            + " runs') = %.1f tokens/s; decode reaches %.0f%% of it (the median of each run against"
+                            + " the bandwidth measured just before it, %.0f-%.0f%%)%n", weightBytes / 1e9,
+                    bandwidth / 1e9, bound, 100 * median(ofBound), 100 * Arrays.stream(ofBound).min().orElseThrow(),
+                    100 * Arrays.stream(ofBound).max().orElseThrow());
         }
     }
 
