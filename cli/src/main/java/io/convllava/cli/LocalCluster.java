@@ -214,26 +214,35 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Starts one more coordinator with the cluster's coordinator flags, on a free port (and a free HTTP port, if the
-     * cluster's coordinator has one); it serves the same nodes.
-     * Returns its endpoint at once, before it answers; its name in {@link #pids()} is {@code coordinator-N}.
+     * Starts one more coordinator with the cluster's coordinator flags, on a port it picks (and an HTTP port it picks,
+     * if the cluster's coordinator has one); it serves the same nodes. Returns its endpoint once it serves (within
+     * {@code timeout}), maybe before it sees the layers covered; its name in {@link #pids()} is
+     * {@code coordinator-N}.
      */
-    public synchronized String addCoordinator() throws IOException {
+    public synchronized String addCoordinator(Duration timeout) throws IOException, InterruptedException {
         if (zkConnect == null) {
             throw new IllegalStateException("start the cluster first");
         }
-        int port = freePort();
         String name = "coordinator-" + nodes.stream().filter(n -> n.name.startsWith("coordinator-")).count();
-        List<String> args = new ArrayList<>(List.of("coordinator", "--zk", zkConnect, "--port",
-                String.valueOf(port)));
+        List<String> args = new ArrayList<>(List.of("coordinator", "--zk", zkConnect, "--port", "0"));
         args.addAll(spec.coordinatorOptions());
         int http = args.indexOf("--http-port");
         if (http >= 0) {
-            args.set(http + 1, String.valueOf(freePort())); // the first coordinator has the one given
+            args.set(http + 1, "0"); // the first coordinator has the one given
         }
         spawn(name, args);
-        reportExit(nodes.get(nodes.size() - 1));
-        return "127.0.0.1:" + port;
+        Node coordinator = nodes.get(nodes.size() - 1);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (coordinator.readyPort().isEmpty()) {
+            checkAlive();
+            if (System.nanoTime() >= deadline) {
+                throw new IOException(name + " did not serve within " + timeout.toSeconds() + " s; see "
+                        + coordinator.logFile);
+            }
+            Thread.sleep(250);
+        }
+        reportExit(coordinator);
+        return "127.0.0.1:" + coordinator.readyPort().getAsInt();
     }
 
     /** The metrics endpoint of every node started so far, by node name; empty without {@code metricsPort}. */

@@ -54,7 +54,7 @@ class CoordinatorFailoverProcessTest {
         List<ManagedChannel> channels = new ArrayList<>();
         try (LocalCluster cluster = new LocalCluster(spec, new PrintStream(logBytes, true, StandardCharsets.UTF_8))) {
             String first = cluster.start(Duration.ofMinutes(3));
-            String second = cluster.addCoordinator();
+            String second = cluster.addCoordinator(Duration.ofMinutes(2));
             ManagedChannel a = Channels.forAddress(first, TransportOptions.DEFAULTS);
             ManagedChannel b = Channels.forAddress(second, TransportOptions.DEFAULTS);
             channels.addAll(List.of(a, b));
