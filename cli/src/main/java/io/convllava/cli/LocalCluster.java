@@ -233,7 +233,8 @@ public final class LocalCluster implements AutoCloseable {
         spawn(name, args);
         Node coordinator = nodes.get(nodes.size() - 1);
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (coordinator.readyPort().isEmpty()) {
+        OptionalInt port;
+        while ((port = coordinator.readyPort()).isEmpty()) {
             checkAlive();
             if (System.nanoTime() >= deadline) {
                 throw new IOException(name + " did not serve within " + timeout.toSeconds() + " s; see "
@@ -242,7 +243,7 @@ public final class LocalCluster implements AutoCloseable {
             Thread.sleep(250);
         }
         reportExit(coordinator);
-        return "127.0.0.1:" + coordinator.readyPort().getAsInt();
+        return "127.0.0.1:" + port.getAsInt();
     }
 
     /** The metrics endpoint of every node started so far, by node name; empty without {@code metricsPort}. */
@@ -399,8 +400,9 @@ public final class LocalCluster implements AutoCloseable {
                         log.println("local: " + node.name + " ready (" + secondsSince(started) + " s)");
                     }
                 }
-                if (stub == null && coordinator.readyPort().isPresent()) {
-                    endpoint = "127.0.0.1:" + coordinator.readyPort().getAsInt();
+                OptionalInt port = stub == null ? coordinator.readyPort() : OptionalInt.empty();
+                if (port.isPresent()) {
+                    endpoint = "127.0.0.1:" + port.getAsInt();
                     channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
                     stub = coordinatorStub(channel);
                 }
@@ -535,7 +537,7 @@ public final class LocalCluster implements AutoCloseable {
 
         /** Every role prints "{@code <role> ready at host:port}" once it serves. */
         boolean saysReady() {
-            return logLines().stream().anyMatch(l -> l.contains(" ready at "));
+            return readyPort().isPresent();
         }
 
         /** The port of the "{@code <role> ready at host:port}" line, once the node has printed it. */
