@@ -400,9 +400,8 @@ public final class LocalCluster implements AutoCloseable {
                         log.println("local: " + node.name + " ready (" + secondsSince(started) + " s)");
                     }
                 }
-                OptionalInt port = stub == null ? coordinator.readyPort() : OptionalInt.empty();
-                if (port.isPresent()) {
-                    endpoint = "127.0.0.1:" + port.getAsInt();
+                if (stub == null && ready.contains(coordinator)) { // its ready line names its port
+                    endpoint = "127.0.0.1:" + coordinator.readyPort().getAsInt();
                     channel = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
                     stub = coordinatorStub(channel);
                 }

@@ -119,6 +119,8 @@ final class KvBlocks {
         }
         KvBlocks copy = new KvBlocks(keys.length, rowWidth, keys[0].length * BLOCK, pool);
         int full = keep / BLOCK;
+        copy.blocks = full; // the shared ones, set below: reserve takes blocks from the pool past them only
+        copy.reserve(keep);
         for (int layer = 0; layer < keys.length; layer++) {
             for (int b = 0; b < full; b++) {
                 pool.share(keys[layer][b]);
@@ -126,10 +128,6 @@ final class KvBlocks {
                 copy.keys[layer][b] = keys[layer][b];
                 copy.values[layer][b] = values[layer][b];
             }
-        }
-        copy.blocks = full;
-        copy.reserve(keep);
-        for (int layer = 0; layer < keys.length; layer++) {
             for (int b = full; b < copy.blocks; b++) {
                 System.arraycopy(keys[layer][b], 0, copy.keys[layer][b], 0, keys[layer][b].length);
                 System.arraycopy(values[layer][b], 0, copy.values[layer][b], 0, values[layer][b].length);
