@@ -113,13 +113,17 @@ public final class ServingBench {
     private ServingReport measure(ManagedChannel channel, LocalEngine engine, LocalCluster cluster,
                                   Map<String, ResidentMemory> ready) throws IOException, InterruptedException {
         BenchRequests requests = settings.requests();
-        // every other warm-up is a burst of the most concurrent streams: steps of many sessions run other code
-        // (grouped products, ForwardBatch) that must be compiled too; every fourth a follow-up question, which
-        // continues from a kept prefix
+        // every other warm-up is a burst of the most concurrent streams, each sending --rounds-per-stream requests
+        // as the timed phases do: steps of many sessions run other code (grouped products, ForwardBatch), and the
+        // per-request path (a call's setup, prefill, release) runs as many times a second as there, so both are
+        // compiled before timing starts (with one request per stream, the per-request path was still being compiled
+        // during the timed phases: a fifth of the CPU went to the coordinator's and the client's C2 threads); every
+        // fourth a follow-up question, which continues from a kept prefix
         int burst = Arrays.stream(settings.streams()).max().orElse(1);
         warmUp("cluster", settings.warmup(), i -> {
             if (i % 2 == 1 && burst > 1) {
-                ConcurrentStreams.run(channel, burst, streamRequests(burst), settings.requestTimeout());
+                ConcurrentStreams.run(channel, burst, settings.roundsPerStream(), streamRequests(burst),
+                        settings.requestTimeout());
             } else if (i % 4 == 2) {
                 twoTurns(channel, "bench-warmup-" + i, "bench-warmup-" + i + "-turn-2");
             } else {
