@@ -97,10 +97,10 @@ final class DemoCommand implements Callable<Integer> {
             throw new UsageException("the demo needs the bundled model with its samples/ at " + chosen
                     + " (give --model DIR|ORG/NAME)");
         }
-        int http = 0;
+        int http = 0; // port 0: the coordinator binds a free one and names it when ready
         try {
-            if (web) {
-                http = httpPort == 0 ? LocalCluster.freePort() : LocalCluster.requireFree(httpPort, "--http-port");
+            if (web && httpPort != 0) {
+                http = LocalCluster.requireFree(httpPort, "--http-port");
             }
         } catch (IOException e) {
             throw new UsageException(e.getMessage());
@@ -109,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
                 List.of("auto", "auto"), port, logDir != null ? logDir : outDir.resolve("logs"), nodeJavaOptions,
                 web ? List.of("--http-port", String.valueOf(http)) : List.of());
         if (web) {
-            return serveWeb(spec, chosen, http, out);
+            return serveWeb(spec, chosen, out);
         }
         out.println("demo: starting ZooKeeper, 1 vision node, 2 llm nodes (--layers auto) and a coordinator on "
                 + chosen.getFileName() + " ...");
@@ -143,11 +143,13 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Starts the cluster with the HTTP port, tells where the page is and serves it until the JVM is stopped. */
-    private int serveWeb(LocalCluster.Spec spec, Path chosen, int http, PrintStream out) throws Exception {
+    private int serveWeb(LocalCluster.Spec spec, Path chosen, PrintStream out) throws Exception {
         out.println("demo: starting ZooKeeper, 1 vision node, 2 llm nodes (--layers auto) and a coordinator with the web"
                 + " page on " + chosen.getFileName() + " ...");
-        new LocalCluster(spec, out).runUntilStopped(Duration.ofSeconds(readyTimeout), "demo-web-shutdown", endpoint -> {
-            String page = "http://127.0.0.1:" + http + "/";
+        LocalCluster cluster = new LocalCluster(spec, out);
+        cluster.runUntilStopped(Duration.ofSeconds(readyTimeout), "demo-web-shutdown", endpoint -> {
+            String page = "http://127.0.0.1:" + cluster.httpPort().orElseThrow(() -> new IOException(
+                    "the coordinator did not name its HTTP port in its ready line")) + "/";
             out.println("demo: cluster ready, coordinator at " + endpoint);
             out.println("demo: web chat page at " + page + " (cluster page: " + page + "cluster)");
             out.println("demo: try the pictures in " + chosen.resolve("samples") + ", e.g. sample-count-0.png with \""

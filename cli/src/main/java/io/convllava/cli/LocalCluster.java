@@ -54,6 +54,8 @@ public final class LocalCluster implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int TAIL_LINES = 20;
     private static final Pattern READY_AT = Pattern.compile(" ready at \\S*:(\\d+)\\b");
+    /** The coordinator's ready line ends "; HTTP API at http://host:port/v1" when it serves HTTP too. */
+    private static final Pattern HTTP_AT = Pattern.compile("; HTTP API at https?://\\S*:(\\d+)/v1");
     /** In the log folder: the credential of the cluster on the embedded ZooKeeper. */
     static final String ZK_AUTH_FILE = "zk-auth";
     /**
@@ -171,6 +173,15 @@ public final class LocalCluster implements AutoCloseable {
         String endpoint = awaitReady(nodes.get(nodes.size() - 1), timeout);
         nodes.forEach(this::reportExit);
         return endpoint;
+    }
+
+    /**
+     * The HTTP port of this cluster's first coordinator, once it serves (its ready line names it: given port 0, it
+     * binds a free one itself); empty when it has no HTTP API or is not ready.
+     */
+    public synchronized OptionalInt httpPort() {
+        return nodes.stream().filter(n -> n.name.equals(coordinatorId)).findFirst().map(Node::httpPort)
+                .orElse(OptionalInt.empty());
     }
 
     /** What to tell once the cluster is ready: its coordinator's endpoint is given. */
@@ -525,12 +536,6 @@ public final class LocalCluster implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - nanoTime);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     /** A spawned node: its process and the file its stdout and stderr go to. */
     private record Node(String name, Process process, Path logFile) {
 
@@ -541,8 +546,18 @@ public final class LocalCluster implements AutoCloseable {
 
         /** The port of the "{@code <role> ready at host:port}" line, once the node has printed it. */
         OptionalInt readyPort() {
+            return portIn(READY_AT);
+        }
+
+        /** The HTTP port a coordinator's ready line names, once it has printed it. */
+        OptionalInt httpPort() {
+            return portIn(HTTP_AT);
+        }
+
+        /** The port that {@code pattern}'s first group matches in the first log line it finds. */
+        private OptionalInt portIn(Pattern pattern) {
             for (String line : logLines()) {
-                Matcher m = READY_AT.matcher(message(line));
+                Matcher m = pattern.matcher(message(line));
                 if (m.find()) {
                     return OptionalInt.of(Integer.parseInt(m.group(1)));
                 }

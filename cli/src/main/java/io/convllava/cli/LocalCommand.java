@@ -112,7 +112,7 @@ final class LocalCommand implements Callable<Integer> {
                 .withMetricsPort(metricsPort).withLogFormat(main.logFormat());
     }
 
-    /** The coordinator's flags; a free HTTP port is picked here, so that it can be printed. */
+    /** The coordinator's flags; with --http-port 0 it binds a free HTTP port itself and names it when ready. */
     private List<String> coordinatorOptions() {
         List<String> options = new ArrayList<>();
         if (noPrefixReuse) {
@@ -123,7 +123,7 @@ final class LocalCommand implements Callable<Integer> {
                 throw new UsageException("--http-port must be between 0 and 65535, got " + httpPort);
             }
             try {
-                options.addAll(List.of("--http-port", String.valueOf(httpPort == 0 ? LocalCluster.freePort()
+                options.addAll(List.of("--http-port", String.valueOf(httpPort == 0 ? 0
                         : LocalCluster.requireFree(httpPort, "--http-port"))));
             } catch (IOException e) {
                 throw new UsageException(e.getMessage());
@@ -151,9 +151,9 @@ final class LocalCommand implements Callable<Integer> {
             cluster.metricsEndpoints().forEach((node, url) -> out.println("metrics of " + node + ": " + url));
             out.println("try: convllava generate --target " + endpoint + " --prompt \"How many shapes are in the image?\""
                     + " --image models/convllava-shapes/samples/sample-count-0.png");
-            int http = spec.coordinatorOptions().indexOf("--http-port");
-            if (http >= 0) {
-                String page = "http://127.0.0.1:" + spec.coordinatorOptions().get(http + 1) + "/";
+            if (httpPort != null) {
+                String page = "http://127.0.0.1:" + cluster.httpPort().orElseThrow(() -> new IOException(
+                        "the coordinator did not name its HTTP port in its ready line")) + "/";
                 String url = page + "v1";
                 out.println("HTTP API (OpenAI-compatible) at " + url);
                 out.println("web chat page at " + page + " (cluster page: " + page + "cluster)");

@@ -7,9 +7,6 @@ import io.convllava.common.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,10 +36,9 @@ class OpenAiNodeClientProcessTest {
         Path model = Fixtures.shapesModel();
         Path tokens = logs.resolve("tokens");
         Files.writeString(tokens, TOKEN + "\n");
-        int httpPort = freePort();
         LocalCluster.Spec spec = new LocalCluster.Spec(model.toString(), null, null, "cpu", 1,
                 List.of("auto", "auto"), 0, logs, "-Xmx512m",
-                List.of("--http-port", String.valueOf(httpPort), "--token-file", tokens.toString()));
+                List.of("--http-port", "0", "--token-file", tokens.toString()));
         String question = "How many shapes are in the image?";
         String image = model.resolve("samples/sample-count-0.png").toString();
         String reference = JsonParser.parseString(Files.readString(model.resolve("samples.json"))).getAsJsonObject()
@@ -51,7 +47,8 @@ class OpenAiNodeClientProcessTest {
                 .orElseThrow().get("reference_answer").getAsString();
         try (LocalCluster cluster = new LocalCluster(spec, TestCluster.QUIET)) {
             cluster.start(Duration.ofMinutes(3));
-            String baseUrl = "http://127.0.0.1:" + httpPort + "/v1";
+            // port 0: the coordinator bound a free one and named it in its ready line
+            String baseUrl = "http://127.0.0.1:" + cluster.httpPort().orElseThrow() + "/v1";
 
             Run asked = node(client, TOKEN, "ask.mjs", "--base-url", baseUrl, "--image", image, "--max-tokens", "40",
                     "--json", question);
@@ -109,12 +106,6 @@ class OpenAiNodeClientProcessTest {
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 
