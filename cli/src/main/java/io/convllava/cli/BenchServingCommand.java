@@ -109,7 +109,8 @@ final class BenchServingCommand implements Callable<Integer> {
     @Option(names = "--warmup-seconds", defaultValue = "120", paramLabel = "S", description = "Keep warming the"
             + " cluster up until this long has passed too (the process: at most 30 s of it) (default:"
             + " ${DEFAULT-VALUE}): each JVM's per-token path is compiled only after thousands of calls (the kernels of"
-            + " many-session steps later still), and a serving cluster runs warm.")
+            + " many-session steps and the per-request path later still), and a serving cluster runs warm. Every"
+            + " other warm-up request is a burst of the most --streams, --rounds-per-stream requests each.")
     int warmupSeconds;
 
     @Option(names = "--streams", defaultValue = "1,4,16,32", paramLabel = "N", split = ",",
